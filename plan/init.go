@@ -1,0 +1,206 @@
+package plan
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+)
+
+// InitOptions parameterise the seed's Phase 1 plan written by Init.
+type InitOptions struct {
+	Name          string
+	HealthURLs    []string
+	AdminTokenEnv string
+	DSNEnv        string
+	Driver        string
+	From, To      PoolSize
+	Workload      string
+	LoadRate      float64
+	LoadDuration  time.Duration
+	Soak          time.Duration
+	TriggerFor    time.Duration // the rollback triggers' sustain window (seed: 5m)
+	Baseline      time.Duration
+	EvidenceDir   string
+}
+
+// SeedInitOptions are the seed's numbers: 10:2 → 200:20, a 15-minute load
+// test, a 60-minute soak, 5-minute trigger windows.
+func SeedInitOptions() InitOptions {
+	return InitOptions{
+		Name:          "phase1_pool_scaling",
+		HealthURLs:    []string{"http://127.0.0.1:8080/healthz"},
+		AdminTokenEnv: "POOLPILOT_ADMIN_TOKEN",
+		DSNEnv:        DefaultDSNEnv,
+		Driver:        DriverAdmin,
+		From:          PoolSize{Max: 10, Min: 2},
+		To:            PoolSize{Max: 200, Min: 20},
+		Workload:      "ledger",
+		LoadRate:      50,
+		LoadDuration:  15 * time.Minute,
+		Soak:          60 * time.Minute,
+		TriggerFor:    5 * time.Minute,
+		Baseline:      time.Minute,
+		EvidenceDir:   DefaultEvidenceDir,
+	}
+}
+
+// ParsePoolSize reads "MAX:MIN" as written on the command line.
+func ParsePoolSize(s string) (PoolSize, error) {
+	maxS, minS, ok := strings.Cut(s, ":")
+	if !ok {
+		return PoolSize{}, fmt.Errorf("%q must be MAX:MIN, e.g. 200:20", s)
+	}
+	maxV, err1 := strconv.Atoi(strings.TrimSpace(maxS))
+	minV, err2 := strconv.Atoi(strings.TrimSpace(minS))
+	if err1 != nil || err2 != nil {
+		return PoolSize{}, fmt.Errorf("%q must be MAX:MIN with whole numbers, e.g. 200:20", s)
+	}
+	ps := PoolSize{Max: maxV, Min: minV}
+	c := &checker{}
+	c.poolSize("size", ps)
+	if len(c.errs) > 0 {
+		return PoolSize{}, fmt.Errorf("%q: %s", s, c.errs[0].Msg)
+	}
+	return ps, nil
+}
+
+// Init renders the seed's Phase 1 plan with comments. The result always
+// passes Parse; Init returns an error when the options would not.
+func Init(o InitOptions) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := initTmpl.Execute(&buf, o); err != nil {
+		return nil, fmt.Errorf("plan init: %w", err)
+	}
+	if _, err := Parse(buf.Bytes()); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func yamlDur(d time.Duration) string {
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	if s == "" {
+		return "0s"
+	}
+	return s
+}
+
+var initTmpl = template.Must(template.New("plan").Funcs(template.FuncMap{
+	"dur": yamlDur,
+	"q":   strconv.Quote,
+	"instName": func(i int) string { return fmt.Sprintf("instance-%d", i+1) },
+}).Parse(`# poolpilot plan — the seed's Phase 1: Database Connection Pool Scaling.
+# Check it:    poolpilot plan check {{.Name}}.yaml
+# Approve it:  poolpilot approve {{.Name}}.yaml --by NAME --statement "I approve Phase 1 execution"
+# Run it:      poolpilot run {{.Name}}.yaml
+version: 1
+name: {{.Name}}
+description: Scale the pool from {{.From.Max}}:{{.From.Min}} to {{.To.Max}}:{{.To.Min}} (max:min) with env-var configuration, verified through /healthz.
+
+database:
+  # The DSN is read from this environment variable; a plan never holds a password.
+  dsn_env: {{.DSNEnv}}
+
+# Every instance of the service whose pool changes.
+instances:
+{{- range $i, $u := .HealthURLs}}
+  - name: {{instName $i}}
+    health_url: {{q $u}}
+    admin_token_env: {{$.AdminTokenEnv}}
+{{- if eq $.Driver "restart"}}
+    env_file: /etc/ledgerd/{{instName $i}}.env
+    restart_command: [systemctl, restart, ledgerd@{{instName $i}}]
+{{- end}}
+{{- end}}
+
+change:
+  from: {max: {{.From.Max}}, min: {{.From.Min}}}   # the rollback target (the seed's DB_POOL_MAX=10, DB_POOL_MIN=2)
+  to: {max: {{.To.Max}}, min: {{.To.Min}}}
+
+# admin: live resize through PUT /admin/pool; restart: rewrite env_file and run restart_command.
+driver: {{.Driver}}
+
+rollout:
+  batch_size: 1          # instances changed at once
+  surge: 0               # extra instances during a rolling restart (counts in the connection budget)
+  verify_timeout: 60s    # how long an instance may take to show the new config in /healthz
+
+# The seed: low-traffic period, 2-6 AM UTC. Outside it, run needs --override-window --reason.
+window:
+  start: "02:00"
+  end: "06:00"
+  timezone: UTC
+
+approvals:
+  required: 1
+  statement: I approve Phase 1 execution
+
+# Pre-launch checklist items a person confirms: poolpilot checklist tick ID --by NAME.
+# (Database reachability, connection budget, baseline health, backup recency and
+# the instances' current config are checked by preflight itself.)
+checklist:
+  - id: stakeholders-notified
+    description: Product Lead, Business Lead, On-Call Engineer and Development Team notified
+  - id: on-call-available
+    description: On-call engineer available for the full duration + 2 hours
+  - id: backup-restore-tested
+    description: Database backup restoration tested
+  - id: rollback-reviewed
+    description: Rollback procedure reviewed (revert env vars, rolling restart, verify pool max, monitor 15 minutes)
+
+backup:
+  check: pg_stat_archiver   # or: command (with command: [...]), or skip (with skip_reason)
+  max_age: 24h
+
+baseline:
+  duration: {{dur .Baseline}}           # pre-change evidence window
+
+load_test:
+  workload: {{.Workload}}           # ledger | http | select1 | none
+  rate: {{.LoadRate}}                 # requests per second, open model
+  duration: {{dur .LoadDuration}}
+
+soak:
+  duration: {{dur .Soak}}           # success criterion 7: sustained without issues
+
+evaluation:
+  interval: 1s
+  max_inconclusive: 60s     # missing data longer than this counts as a breach
+
+# Success criteria hold when their expr is true; rollback triggers fire when
+# their expr has been true at every evaluation for the whole "for" window
+# (P0 fires at once).
+criteria:
+  # The seed's seven success criteria (7 = the soak duration above).
+  - {name: pool_max, role: success, expr: "pool.max == {{.To.Max}}", description: "Pool max = {{.To.Max}} (verified via health endpoint)"}
+  - {name: pool_min, role: success, expr: "pool.min == {{.To.Min}}", description: "Pool min = {{.To.Min}} (verified via health endpoint)"}
+  - {name: pool_utilization, role: success, expr: "pool.utilization < 0.7", description: "Pool utilization <70% under normal load"}
+  - {name: pool_wait_p95, role: success, expr: "pool.wait_p95_ms < 10", description: "Connection wait time p95 <10ms"}
+  - {name: error_rate, role: success, expr: "error_rate < 0.001", description: "Error rate <0.1%"}
+  - {name: error_rate_no_regression, role: success, expr: "error_rate <= baseline + 0.001", description: "No error-rate regression from baseline"}
+  - {name: latency_p95, role: success, expr: "latency_p95_ms < 500", description: "p95 latency <500ms"}
+  - {name: latency_p95_no_regression, role: success, expr: "latency_p95_ms <= baseline * 1.2", description: "No p95 regression from baseline (within 20%)"}
+  # The seed's rollback triggers, sustained {{dur .TriggerFor}}.
+  - {name: error_rate_high, role: rollback, class: P0, expr: "error_rate > 0.01", for: {{dur .TriggerFor}}, description: "Error rate >1% sustained"}
+  - {name: latency_p95_high, role: rollback, class: P1, expr: "latency_p95_ms > 1000", for: {{dur .TriggerFor}}, description: "p95 latency >1s sustained"}
+  - {name: connection_thrashing, role: rollback, class: P1, expr: "thrashing > 0", for: {{dur .TriggerFor}}, description: "Connection thrashing detected"}
+  - {name: db_cpu_high, role: rollback, expr: "db.cpu > 0.9", scope: fleet, aggregate: max, for: {{dur .TriggerFor}}, description: "Database CPU >90% sustained"}
+  - {name: pool_saturation, role: rollback, class: P1, expr: "pool.utilization > 0.9", for: {{dur .TriggerFor}}, description: "Database pool saturation (>90%)"}
+  # P0 incidents: immediate rollback.
+  - {name: integrity, role: rollback, class: P0, expr: "integrity_ok == 0", scope: fleet, description: "Data integrity issue / calculation error"}
+  - {name: tenant_isolation, role: rollback, class: P0, expr: "violations > 0", scope: fleet, aggregate: sum, description: "Tenant isolation violation or wrong balance seen by the load test"}
+  - {name: downtime, role: rollback, class: P0, expr: "downtime_s > 300", description: "System downtime >5 minutes"}
+
+notify:
+  webhook_env: POOLPILOT_WEBHOOK_URL   # Slack-compatible incoming webhook; unset = no notifications
+
+evidence:
+  dir: {{.EvidenceDir}}   # the run's folder: <dir>/<name>/<run-id>/
+`))

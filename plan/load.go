@@ -1,0 +1,196 @@
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// MaxSize is the largest plan file accepted.
+const MaxSize = 1 << 20
+
+// FieldError is one problem in a plan, at a field (a YAML path such as
+// $.change.to.max) and, when it can be found, a line.
+type FieldError struct {
+	Path string
+	Line int
+	Msg  string
+}
+
+func (e FieldError) Error() string {
+	field := strings.TrimPrefix(e.Path, "$.")
+	if e.Line > 0 {
+		return fmt.Sprintf("line %d: %s: %s", e.Line, field, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", field, e.Msg)
+}
+
+// Error lists every problem found in a plan.
+type Error struct {
+	File   string
+	Errors []FieldError
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	name := e.File
+	if name == "" {
+		name = "plan"
+	}
+	fmt.Fprintf(&b, "%s: %d problem(s):", name, len(e.Errors))
+	for _, fe := range e.Errors {
+		b.WriteString("\n  " + fe.Error())
+	}
+	return b.String()
+}
+
+// Load reads and validates the plan at path.
+func Load(path string) (*Plan, error) {
+	data, err := readLimited(path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := Parse(data)
+	var pe *Error
+	if errors.As(err, &pe) {
+		pe.File = path
+	}
+	return p, err
+}
+
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("read plan: %s is a directory, not a plan file", path)
+	}
+	if st.Size() > MaxSize {
+		return nil, fmt.Errorf("read plan: %s is %d bytes; a plan is at most %d", path, st.Size(), MaxSize)
+	}
+	data := make([]byte, st.Size())
+	if _, err := f.Read(data); err != nil && st.Size() > 0 {
+		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	return data, nil
+}
+
+// Parse decodes and validates a plan. Unknown keys and wrong types are
+// refused; every validation problem is reported at once with its line.
+func Parse(data []byte) (*Plan, error) {
+	if len(data) > MaxSize {
+		return nil, &Error{Errors: []FieldError{{Path: "$", Msg: fmt.Sprintf("plan is %d bytes; at most %d", len(data), MaxSize)}}}
+	}
+	if strings.TrimSpace(string(data)) == "" {
+		return nil, &Error{Errors: []FieldError{{Path: "$", Msg: "empty plan: write one with `poolpilot plan init`"}}}
+	}
+	var p Plan
+	if err := yaml.UnmarshalWithOptions(data, &p, yaml.Strict()); err != nil {
+		return nil, &Error{Errors: []FieldError{decodeError(data, err)}}
+	}
+	p.applyDefaults()
+	errs := p.validate()
+	if len(errs) > 0 {
+		locate(data, errs)
+		return nil, &Error{Errors: errs}
+	}
+	return &p, nil
+}
+
+// decodeError turns a go-yaml error into a FieldError with its line and
+// the offending source line, so that the field is named even where go-yaml
+// names only the enclosing struct.
+func decodeError(data []byte, err error) FieldError {
+	var ye yaml.Error
+	fe := FieldError{Path: "$", Msg: err.Error()}
+	if !errors.As(err, &ye) {
+		return fe
+	}
+	fe.Msg = ye.GetMessage()
+	if tok := ye.GetToken(); tok != nil && tok.Position != nil {
+		fe.Line = tok.Position.Line
+		lines := strings.Split(string(data), "\n")
+		if fe.Line >= 1 && fe.Line <= len(lines) {
+			src := lines[fe.Line-1]
+			if i := strings.Index(src, " #"); i >= 0 {
+				src = src[:i]
+			}
+			if src = strings.TrimSpace(src); src != "" {
+				fe.Path = "$." + strings.TrimSpace(strings.TrimPrefix(src, "- "))
+				if k, _, ok := strings.Cut(fe.Path, ":"); ok && !strings.ContainsAny(k, "{[") {
+					fe.Path = k
+				}
+			}
+		}
+	}
+	return fe
+}
+
+// locate fills in the line of each error from the YAML source.
+func locate(data []byte, errs []FieldError) {
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return
+	}
+	for i := range errs {
+		for path := errs[i].Path; path != "$" && path != ""; path = parentPath(path) {
+			yp, err := yaml.PathString(path)
+			if err != nil {
+				continue
+			}
+			node, err := yp.FilterFile(file)
+			if err != nil || node == nil {
+				continue
+			}
+			if tok := node.GetToken(); tok != nil && tok.Position != nil {
+				errs[i].Line = tok.Position.Line
+				break
+			}
+		}
+	}
+}
+
+func parentPath(p string) string {
+	if i := strings.LastIndexAny(p, ".["); i > 0 {
+		return p[:i]
+	}
+	return "$"
+}
+
+// Normalised returns the canonical JSON form of the plan (defaults applied,
+// comments and formatting gone); its SHA-256 is the plan's identity.
+func (p *Plan) Normalised() []byte {
+	b, err := json.Marshal(p)
+	if err != nil { // a Plan holds only marshalable types
+		panic(fmt.Sprintf("plan: marshal: %v", err))
+	}
+	return b
+}
+
+// SHA256 is the hex SHA-256 of the normalised plan. Approvals bind to it.
+func (p *Plan) SHA256() string {
+	sum := sha256.Sum256(p.Normalised())
+	return hex.EncodeToString(sum[:])
+}
+
+// YAML returns the normalised plan as YAML.
+func (p *Plan) YAML() []byte {
+	b, err := yaml.MarshalWithOptions(p, yaml.UseLiteralStyleIfMultiline(true))
+	if err != nil {
+		panic(fmt.Sprintf("plan: marshal yaml: %v", err))
+	}
+	return b
+}

@@ -1,0 +1,151 @@
+package plan
+
+import (
+	"github.com/poolpilot/poolpilot"
+)
+
+// Version is the plan schema version this package reads and writes.
+const Version = 1
+
+// Drivers that apply a change.
+const (
+	DriverAdmin   = "admin"   // live resize through PUT /admin/pool
+	DriverRestart = "restart" // rewrite an env file and run a restart command
+	DriverKube    = "kube"    // patch a Kubernetes Deployment's env
+)
+
+// Plan is one pool change, end to end.
+type Plan struct {
+	Version     int                       `yaml:"version" json:"version"`
+	Name        string                    `yaml:"name" json:"name"`
+	Description string                    `yaml:"description,omitempty" json:"description,omitempty"`
+	Database    Database                  `yaml:"database" json:"database"`
+	Instances   []Instance                `yaml:"instances" json:"instances"`
+	Change      Change                    `yaml:"change" json:"change"`
+	Driver      string                    `yaml:"driver" json:"driver"`
+	Rollout     Rollout                   `yaml:"rollout,omitempty" json:"rollout"`
+	Window      Window                    `yaml:"window,omitempty" json:"window"`
+	Approvals   Approvals                 `yaml:"approvals,omitempty" json:"approvals"`
+	Checklist   []CheckItem               `yaml:"checklist,omitempty" json:"checklist,omitempty"`
+	Backup      Backup                    `yaml:"backup,omitempty" json:"backup"`
+	Baseline    Baseline                  `yaml:"baseline,omitempty" json:"baseline"`
+	LoadTest    LoadTest                  `yaml:"load_test,omitempty" json:"load_test"`
+	Soak        Soak                      `yaml:"soak" json:"soak"`
+	Evaluation  Evaluation                `yaml:"evaluation,omitempty" json:"evaluation"`
+	Criteria    []poolpilot.CriterionSpec `yaml:"criteria" json:"criteria"`
+	Notify      Notify                    `yaml:"notify,omitempty" json:"notify"`
+	Evidence    Evidence                  `yaml:"evidence,omitempty" json:"evidence"`
+}
+
+// Database names the PostgreSQL the instances use. The DSN is read from an
+// environment variable: a plan never holds a password.
+type Database struct {
+	DSNEnv string `yaml:"dsn_env" json:"dsn_env"`
+	// OtherClients is how many connections other clients are expected to
+	// hold; when 0, preflight counts what is connected now.
+	OtherClients int `yaml:"other_clients,omitempty" json:"other_clients,omitempty"`
+}
+
+// Instance is one process (or pod) of the service whose pool changes.
+type Instance struct {
+	Name      string `yaml:"name" json:"name"`
+	HealthURL string `yaml:"health_url" json:"health_url"`
+	// AdminURL is the base URL for the admin driver (PUT {admin_url}/admin/pool);
+	// defaults to the health URL's origin.
+	AdminURL      string `yaml:"admin_url,omitempty" json:"admin_url,omitempty"`
+	AdminTokenEnv string `yaml:"admin_token_env,omitempty" json:"admin_token_env,omitempty"`
+	// EnvFile and RestartCommand are for the restart driver.
+	EnvFile        string   `yaml:"env_file,omitempty" json:"env_file,omitempty"`
+	RestartCommand []string `yaml:"restart_command,omitempty" json:"restart_command,omitempty"`
+}
+
+// PoolSize is a max/min pair.
+type PoolSize struct {
+	Max int `yaml:"max" json:"max"`
+	Min int `yaml:"min" json:"min"`
+}
+
+// Change is the pool change itself.
+type Change struct {
+	From PoolSize `yaml:"from" json:"from"`
+	To   PoolSize `yaml:"to" json:"to"`
+}
+
+// Rollout says how the change goes out across instances.
+type Rollout struct {
+	// BatchSize is how many instances change at once (default 1).
+	BatchSize int `yaml:"batch_size,omitempty" json:"batch_size"`
+	// Surge is how many extra instances a rolling restart runs at once.
+	Surge int `yaml:"surge,omitempty" json:"surge"`
+	// MaxInstances is the largest instance count the service scales to
+	// (autoscaling); 0 means the listed instances.
+	MaxInstances int `yaml:"max_instances,omitempty" json:"max_instances"`
+	// VerifyTimeout bounds how long an instance may take to show the new config.
+	VerifyTimeout poolpilot.Duration `yaml:"verify_timeout,omitempty" json:"verify_timeout"`
+}
+
+// Window is the change window, daily, in a time zone.
+type Window struct {
+	Start    string `yaml:"start,omitempty" json:"start,omitempty"` // "02:00"
+	End      string `yaml:"end,omitempty" json:"end,omitempty"`     // "06:00"
+	Timezone string `yaml:"timezone,omitempty" json:"timezone,omitempty"`
+}
+
+// Approvals says who must approve.
+type Approvals struct {
+	Required  int    `yaml:"required,omitempty" json:"required"`
+	Statement string `yaml:"statement,omitempty" json:"statement,omitempty"`
+}
+
+// CheckItem is a pre-launch checklist item that a person ticks.
+type CheckItem struct {
+	ID          string `yaml:"id" json:"id"`
+	Description string `yaml:"description" json:"description"`
+}
+
+// Backup says how preflight checks backup recency.
+type Backup struct {
+	// Check is "pg_stat_archiver", "command" or "skip".
+	Check      string             `yaml:"check,omitempty" json:"check,omitempty"`
+	Command    []string           `yaml:"command,omitempty" json:"command,omitempty"`
+	MaxAge     poolpilot.Duration `yaml:"max_age,omitempty" json:"max_age"`
+	SkipReason string             `yaml:"skip_reason,omitempty" json:"skip_reason,omitempty"`
+}
+
+// Baseline is the pre-change measurement window.
+type Baseline struct {
+	Duration poolpilot.Duration `yaml:"duration,omitempty" json:"duration"`
+}
+
+// LoadTest is the synthetic load test after apply.
+type LoadTest struct {
+	Workload    string             `yaml:"workload,omitempty" json:"workload,omitempty"` // ledger | http | select1 | none
+	URL         string             `yaml:"url,omitempty" json:"url,omitempty"`           // for workload http; default: first instance's origin
+	Rate        float64            `yaml:"rate,omitempty" json:"rate"`
+	Duration    poolpilot.Duration `yaml:"duration,omitempty" json:"duration"`
+	MaxInflight int                `yaml:"max_inflight,omitempty" json:"max_inflight,omitempty"`
+}
+
+// Soak is the sustained monitoring after the load test.
+type Soak struct {
+	Duration poolpilot.Duration `yaml:"duration" json:"duration"`
+	// Rate is the background load kept up during the soak (0: none).
+	Rate float64 `yaml:"rate,omitempty" json:"rate,omitempty"`
+}
+
+// Evaluation tunes the criteria engine.
+type Evaluation struct {
+	Interval        poolpilot.Duration `yaml:"interval,omitempty" json:"interval"`
+	MaxInconclusive poolpilot.Duration `yaml:"max_inconclusive,omitempty" json:"max_inconclusive"`
+}
+
+// Notify configures notifications. The webhook URL is read from an
+// environment variable because chat webhooks embed a secret.
+type Notify struct {
+	WebhookEnv string `yaml:"webhook_env,omitempty" json:"webhook_env,omitempty"`
+}
+
+// Evidence says where the evidence folder goes.
+type Evidence struct {
+	Dir string `yaml:"dir,omitempty" json:"dir,omitempty"`
+}

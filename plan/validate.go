@@ -1,0 +1,334 @@
+package plan
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/poolpilot/poolpilot"
+)
+
+var (
+	nameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+	envVarRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	clockRE  = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
+)
+
+// MaxPoolSize is the largest pool max a plan may ask for.
+const MaxPoolSize = 10000
+
+// Defaults applied to fields a plan leaves out.
+const (
+	DefaultEvidenceDir     = "launch/evidence"
+	DefaultBatchSize       = 1
+	DefaultVerifyTimeout   = 60 * time.Second
+	DefaultBaseline        = 60 * time.Second
+	DefaultInterval        = time.Second
+	DefaultMaxInconclusive = 60 * time.Second
+	DefaultBackupMaxAge    = 24 * time.Hour
+	DefaultDSNEnv          = "DATABASE_URL"
+)
+
+func (p *Plan) applyDefaults() {
+	setDur := func(d *poolpilot.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = poolpilot.Duration(v)
+		}
+	}
+	if p.Driver == "" {
+		p.Driver = DriverAdmin
+	}
+	if p.Database.DSNEnv == "" {
+		p.Database.DSNEnv = DefaultDSNEnv
+	}
+	if p.Rollout.BatchSize == 0 {
+		p.Rollout.BatchSize = DefaultBatchSize
+	}
+	setDur(&p.Rollout.VerifyTimeout, DefaultVerifyTimeout)
+	if p.Window.Timezone == "" && p.Window.Start != "" {
+		p.Window.Timezone = "UTC"
+	}
+	if p.Backup.Check == "" {
+		p.Backup.Check = "pg_stat_archiver"
+	}
+	setDur(&p.Backup.MaxAge, DefaultBackupMaxAge)
+	setDur(&p.Baseline.Duration, DefaultBaseline)
+	if p.LoadTest.Workload == "" {
+		p.LoadTest.Workload = "none"
+	}
+	setDur(&p.Evaluation.Interval, DefaultInterval)
+	setDur(&p.Evaluation.MaxInconclusive, DefaultMaxInconclusive)
+	if p.Evidence.Dir == "" {
+		p.Evidence.Dir = DefaultEvidenceDir
+	}
+	for i := range p.Criteria {
+		c := &p.Criteria[i]
+		if c.Scope == "" {
+			c.Scope = poolpilot.ScopeInstance
+		}
+	}
+}
+
+type checker struct{ errs []FieldError }
+
+func (c *checker) add(path, format string, args ...any) {
+	c.errs = append(c.errs, FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (p *Plan) validate() []FieldError {
+	c := &checker{}
+	if p.Version != Version {
+		c.add("$.version", "must be %d (got %d)", Version, p.Version)
+	}
+	if !nameRE.MatchString(p.Name) {
+		c.add("$.name", "%q must be 1-64 characters of a-z, 0-9, '_', '-', '.' starting with a letter or digit", p.Name)
+	}
+	c.envVar("$.database.dsn_env", p.Database.DSNEnv, true)
+	if p.Database.OtherClients < 0 {
+		c.add("$.database.other_clients", "must not be negative (got %d)", p.Database.OtherClients)
+	}
+	p.validateInstances(c)
+	c.poolSize("$.change.from", p.Change.From)
+	c.poolSize("$.change.to", p.Change.To)
+	if p.Change.From == p.Change.To {
+		c.add("$.change.to", "is the same as change.from (%d:%d): nothing to change", p.Change.To.Max, p.Change.To.Min)
+	}
+	p.validateRollout(c)
+	p.validateWindow(c)
+	if p.Approvals.Required < 0 || p.Approvals.Required > 10 {
+		c.add("$.approvals.required", "must be between 0 and 10 (got %d)", p.Approvals.Required)
+	}
+	p.validateChecklist(c)
+	p.validateBackup(c)
+	p.validateLoad(c)
+	if p.Soak.Duration <= 0 {
+		c.add("$.soak.duration", "must be a positive duration such as 60m")
+	}
+	if p.Soak.Rate < 0 {
+		c.add("$.soak.rate", "must not be negative (got %g)", p.Soak.Rate)
+	}
+	if p.Evaluation.Interval.D() < 10*time.Millisecond {
+		c.add("$.evaluation.interval", "must be at least 10ms (got %s)", p.Evaluation.Interval)
+	}
+	p.validateCriteria(c)
+	c.envVar("$.notify.webhook_env", p.Notify.WebhookEnv, false)
+	if strings.TrimSpace(p.Evidence.Dir) == "" {
+		c.add("$.evidence.dir", "must not be blank")
+	}
+	return c.errs
+}
+
+func (c *checker) envVar(path, v string, required bool) {
+	if v == "" && !required {
+		return
+	}
+	if !envVarRE.MatchString(v) {
+		c.add(path, "%q is not an environment variable name (letters, digits, '_')", v)
+	}
+}
+
+func (c *checker) poolSize(path string, s PoolSize) {
+	if s.Max < 1 || s.Max > MaxPoolSize {
+		c.add(path+".max", "must be between 1 and %d (got %d)", MaxPoolSize, s.Max)
+	}
+	if s.Min < 0 {
+		c.add(path+".min", "must not be negative (got %d)", s.Min)
+	} else if s.Min > s.Max && s.Max >= 1 {
+		c.add(path+".min", "(%d) must not exceed max (%d)", s.Min, s.Max)
+	}
+}
+
+func (c *checker) httpURL(path, raw string, required bool) {
+	if raw == "" {
+		if required {
+			c.add(path, "is required (e.g. http://127.0.0.1:8080/healthz)")
+		}
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		c.add(path, "%q is not an absolute http(s) URL", redactURL(raw))
+		return
+	}
+	if u.User != nil {
+		c.add(path, "must not hold credentials: a plan never holds a secret (use admin_token_env)")
+	}
+}
+
+// redactURL hides userinfo in a URL that is echoed in an error.
+func redactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		u.User = url.User("REDACTED")
+		return u.String()
+	}
+	return raw
+}
+
+func (p *Plan) validateInstances(c *checker) {
+	if len(p.Instances) == 0 {
+		c.add("$.instances", "at least one instance is required")
+	}
+	seen := map[string]bool{}
+	for i, in := range p.Instances {
+		path := fmt.Sprintf("$.instances[%d]", i)
+		if !nameRE.MatchString(in.Name) {
+			c.add(path+".name", "%q must be 1-64 characters of a-z, 0-9, '_', '-', '.'", in.Name)
+		} else if seen[in.Name] {
+			c.add(path+".name", "%q is listed twice", in.Name)
+		}
+		seen[in.Name] = true
+		c.httpURL(path+".health_url", in.HealthURL, true)
+		c.httpURL(path+".admin_url", in.AdminURL, false)
+		switch p.Driver {
+		case DriverAdmin:
+			if in.AdminTokenEnv == "" {
+				c.add(path+".admin_token_env", "is required by the admin driver (the variable holding the bearer token)")
+			}
+			c.envVar(path+".admin_token_env", in.AdminTokenEnv, false)
+		case DriverRestart:
+			if in.EnvFile == "" {
+				c.add(path+".env_file", "is required by the restart driver")
+			}
+			if len(in.RestartCommand) == 0 {
+				c.add(path+".restart_command", "is required by the restart driver (e.g. [systemctl, restart, ledgerd])")
+			}
+			c.envVar(path+".admin_token_env", in.AdminTokenEnv, false)
+		}
+	}
+	switch p.Driver {
+	case DriverAdmin, DriverRestart:
+	case DriverKube:
+		c.add("$.driver", "the kube driver is not available in this version; use admin or restart")
+	default:
+		c.add("$.driver", "%q is not a driver: use admin or restart", p.Driver)
+	}
+}
+
+func (p *Plan) validateRollout(c *checker) {
+	r := p.Rollout
+	if r.BatchSize < 1 {
+		c.add("$.rollout.batch_size", "must be at least 1 (got %d)", r.BatchSize)
+	}
+	if r.Surge < 0 {
+		c.add("$.rollout.surge", "must not be negative (got %d)", r.Surge)
+	}
+	if r.MaxInstances != 0 && r.MaxInstances < len(p.Instances) {
+		c.add("$.rollout.max_instances", "(%d) is less than the %d instances listed", r.MaxInstances, len(p.Instances))
+	}
+}
+
+func (p *Plan) validateWindow(c *checker) {
+	w := p.Window
+	if w.Start == "" && w.End == "" {
+		return
+	}
+	if !clockRE.MatchString(w.Start) {
+		c.add("$.window.start", "%q must be HH:MM (24-hour), e.g. 02:00", w.Start)
+	}
+	if !clockRE.MatchString(w.End) {
+		c.add("$.window.end", "%q must be HH:MM (24-hour), e.g. 06:00", w.End)
+	}
+	if w.Start != "" && w.Start == w.End {
+		c.add("$.window.end", "equals window.start: the window would be empty")
+	}
+	if _, err := time.LoadLocation(w.Timezone); err != nil {
+		c.add("$.window.timezone", "%q is not a known time zone (e.g. UTC, Europe/Paris)", w.Timezone)
+	}
+}
+
+func (p *Plan) validateChecklist(c *checker) {
+	seen := map[string]bool{}
+	for i, it := range p.Checklist {
+		path := fmt.Sprintf("$.checklist[%d]", i)
+		if !nameRE.MatchString(it.ID) {
+			c.add(path+".id", "%q must be 1-64 characters of a-z, 0-9, '_', '-', '.'", it.ID)
+		} else if seen[it.ID] {
+			c.add(path+".id", "%q is listed twice", it.ID)
+		}
+		seen[it.ID] = true
+		if strings.TrimSpace(it.Description) == "" {
+			c.add(path+".description", "is required")
+		}
+	}
+}
+
+func (p *Plan) validateBackup(c *checker) {
+	b := p.Backup
+	switch b.Check {
+	case "pg_stat_archiver":
+	case "command":
+		if len(b.Command) == 0 {
+			c.add("$.backup.command", "is required when backup.check is command")
+		}
+	case "skip":
+		if strings.TrimSpace(b.SkipReason) == "" {
+			c.add("$.backup.skip_reason", "is required when backup.check is skip: say why")
+		}
+	default:
+		c.add("$.backup.check", "%q must be pg_stat_archiver, command or skip", b.Check)
+	}
+}
+
+func (p *Plan) validateLoad(c *checker) {
+	l := p.LoadTest
+	switch l.Workload {
+	case "none":
+		return
+	case "ledger", "select1":
+	case "http":
+		c.httpURL("$.load_test.url", l.URL, false)
+	default:
+		c.add("$.load_test.workload", "%q must be ledger, http, select1 or none", l.Workload)
+		return
+	}
+	if l.Rate <= 0 {
+		c.add("$.load_test.rate", "must be positive requests per second (got %g)", l.Rate)
+	}
+	if l.Duration <= 0 {
+		c.add("$.load_test.duration", "must be a positive duration such as 10m")
+	}
+	if l.MaxInflight < 0 {
+		c.add("$.load_test.max_inflight", "must not be negative (got %d)", l.MaxInflight)
+	}
+}
+
+func (p *Plan) validateCriteria(c *checker) {
+	if len(p.Criteria) == 0 {
+		c.add("$.criteria", "at least one criterion is required (poolpilot plan init writes the seed's set)")
+	}
+	seen := map[string]bool{}
+	for i, cr := range p.Criteria {
+		path := fmt.Sprintf("$.criteria[%d]", i)
+		if !nameRE.MatchString(cr.Name) {
+			c.add(path+".name", "%q must be 1-64 characters of a-z, 0-9, '_', '-', '.'", cr.Name)
+		} else if seen[cr.Name] {
+			c.add(path+".name", "%q is listed twice", cr.Name)
+		}
+		seen[cr.Name] = true
+		if strings.TrimSpace(cr.Expr) == "" {
+			c.add(path+".expr", "is required, e.g. \"error_rate > 0.01\"")
+		}
+		switch cr.Role {
+		case poolpilot.RoleSuccess, poolpilot.RoleRollback:
+		default:
+			c.add(path+".role", "%q must be success or rollback", cr.Role)
+		}
+		switch cr.Class {
+		case "", poolpilot.ClassP0, poolpilot.ClassP1:
+		default:
+			c.add(path+".class", "%q must be P0, P1 or empty", cr.Class)
+		}
+		switch cr.Scope {
+		case poolpilot.ScopeInstance, poolpilot.ScopeFleet:
+		default:
+			c.add(path+".scope", "%q must be instance or fleet", cr.Scope)
+		}
+		switch cr.Aggregate {
+		case "", "max", "min", "avg", "sum":
+		default:
+			c.add(path+".aggregate", "%q must be max, min, avg or sum", cr.Aggregate)
+		}
+	}
+}
