@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -78,12 +79,12 @@ func readLimited(path string) ([]byte, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("read plan: %s is a directory, not a plan file", path)
 	}
-	if st.Size() > MaxSize {
-		return nil, fmt.Errorf("read plan: %s is %d bytes; a plan is at most %d", path, st.Size(), MaxSize)
-	}
-	data := make([]byte, st.Size())
-	if _, err := f.Read(data); err != nil && st.Size() > 0 {
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
 		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("read plan: %s is larger than %d bytes", path, MaxSize)
 	}
 	return data, nil
 }
