@@ -93,8 +93,8 @@ func yamlDur(d time.Duration) string {
 }
 
 var initTmpl = template.Must(template.New("plan").Funcs(template.FuncMap{
-	"dur": yamlDur,
-	"q":   strconv.Quote,
+	"dur":      yamlDur,
+	"q":        strconv.Quote,
 	"instName": func(i int) string { return fmt.Sprintf("instance-%d", i+1) },
 }).Parse(`# poolpilot plan — the seed's Phase 1: Database Connection Pool Scaling.
 # Check it:    poolpilot plan check {{.Name}}.yaml
