@@ -1,0 +1,23 @@
+package change
+
+import (
+	"context"
+	"io"
+
+	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/plan"
+)
+
+// Driver applies a pool size to one instance. Apply must be idempotent: the
+// controller calls it again after a crash when it cannot know whether the
+// earlier call took effect. log receives what the driver did, for the
+// evidence (deployment_log.txt, restart_log.txt); it never receives secrets.
+type Driver interface {
+	Name() string
+	Apply(ctx context.Context, inst plan.Instance, size plan.PoolSize, log io.Writer) error
+}
+
+// Prober reads an instance's /healthz.
+type Prober interface {
+	Health(ctx context.Context, inst plan.Instance) (poolpilot.Health, error)
+}
