@@ -1,0 +1,209 @@
+package change
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/poolpilot/poolpilot/plan"
+)
+
+// Files beside a plan's runs, in <evidence.dir>/<plan.name>/.
+const (
+	ApprovalsFile = "approvals.jsonl"
+	TicksFile     = "checklist.jsonl"
+)
+
+// Approval is one person's written approval of one exact plan.
+type Approval struct {
+	By         string    `json:"by"`
+	Statement  string    `json:"statement"`
+	Time       time.Time `json:"time"`
+	PlanName   string    `json:"plan_name"`
+	PlanSHA256 string    `json:"plan_sha256"`
+	// Hash is the SHA-256 of the fields above; an edited line no longer matches.
+	Hash string `json:"hash"`
+}
+
+func (a Approval) digest() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s", a.By, a.Statement, a.Time.UTC().Format(time.RFC3339Nano), a.PlanName, a.PlanSHA256)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Tick records that a person confirmed a manual checklist item.
+type Tick struct {
+	ID         string    `json:"id"`
+	By         string    `json:"by"`
+	Time       time.Time `json:"time"`
+	PlanSHA256 string    `json:"plan_sha256"`
+}
+
+// PlanDir is <evidence.dir>/<plan.name>, resolved against base (the plan
+// file's folder) when relative.
+func PlanDir(p *plan.Plan, base string) string {
+	dir := p.Evidence.Dir
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(base, dir)
+	}
+	return filepath.Join(dir, p.Name)
+}
+
+// Approve records an approval of p by a named person.
+func Approve(dir string, p *plan.Plan, by, statement string, now time.Time) (Approval, error) {
+	by, statement = strings.TrimSpace(by), strings.TrimSpace(statement)
+	if by == "" {
+		return Approval{}, errors.New("--by is required: who approves")
+	}
+	want := p.Approvals.Statement
+	if want != "" && !strings.EqualFold(statement, want) {
+		return Approval{}, fmt.Errorf("the plan requires the statement %q (got %q)", want, statement)
+	}
+	if statement == "" {
+		return Approval{}, errors.New("--statement is required: the approval in words")
+	}
+	a := Approval{By: by, Statement: statement, Time: now.UTC(), PlanName: p.Name, PlanSHA256: p.SHA256()}
+	a.Hash = a.digest()
+	return a, appendLine(dir, ApprovalsFile, a)
+}
+
+// TickItem records a checklist tick for item id of plan p.
+func TickItem(dir string, p *plan.Plan, id, by string, now time.Time) (Tick, error) {
+	if strings.TrimSpace(by) == "" {
+		return Tick{}, errors.New("--by is required: who confirms the item")
+	}
+	found := false
+	var ids []string
+	for _, it := range p.Checklist {
+		ids = append(ids, it.ID)
+		found = found || it.ID == id
+	}
+	if !found {
+		return Tick{}, fmt.Errorf("%q is not a checklist item of plan %s (items: %s)", id, p.Name, strings.Join(ids, ", "))
+	}
+	t := Tick{ID: id, By: strings.TrimSpace(by), Time: now.UTC(), PlanSHA256: p.SHA256()}
+	return t, appendLine(dir, TicksFile, t)
+}
+
+func appendLine(dir, name string, v any) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("record %s: %w", name, err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, name), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("record %s: %w", name, err)
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("record %s: %w", name, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func readLines[T any](dir, name string) ([]T, error) {
+	f, err := os.Open(filepath.Join(dir, name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []T
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			return nil, fmt.Errorf("%s line %d: %v", name, n, err)
+		}
+		out = append(out, v)
+	}
+	return out, sc.Err()
+}
+
+// ApprovalStatus is what CheckApprovals found.
+type ApprovalStatus struct {
+	Valid    []Approval
+	Problems []string
+}
+
+// CheckApprovals returns the approvals of dir that bind to p exactly, and an
+// error when fewer than the plan requires remain: edited lines, approvals of
+// another version of the plan, and duplicates by one person do not count.
+func CheckApprovals(dir string, p *plan.Plan) (ApprovalStatus, error) {
+	all, err := readLines[Approval](dir, ApprovalsFile)
+	if err != nil {
+		return ApprovalStatus{}, fmt.Errorf("read approvals: %w", err)
+	}
+	var st ApprovalStatus
+	sha := p.SHA256()
+	seen := map[string]bool{}
+	for _, a := range all {
+		switch {
+		case a.Hash != a.digest():
+			st.Problems = append(st.Problems, fmt.Sprintf("approval by %s at %s was edited after it was recorded", a.By, a.Time.Format(time.RFC3339)))
+		case a.PlanName != p.Name:
+			st.Problems = append(st.Problems, fmt.Sprintf("approval by %s is for plan %q, not %q", a.By, a.PlanName, p.Name))
+		case a.PlanSHA256 != sha:
+			st.Problems = append(st.Problems, fmt.Sprintf("approval by %s is for plan sha256 %s…; the plan is now %s…: it changed after approval, approve it again", a.By, short(a.PlanSHA256), short(sha)))
+		case seen[strings.ToLower(a.By)]:
+		default:
+			seen[strings.ToLower(a.By)] = true
+			st.Valid = append(st.Valid, a)
+		}
+	}
+	if len(st.Valid) < p.Approvals.Required {
+		msg := fmt.Sprintf("plan %s needs %d approval(s), has %d valid", p.Name, p.Approvals.Required, len(st.Valid))
+		if len(st.Problems) > 0 {
+			msg += ": " + strings.Join(st.Problems, "; ")
+		}
+		return st, fmt.Errorf("%s; record one with: poolpilot approve PLAN --by NAME --statement %q", msg, p.Approvals.Statement)
+	}
+	return st, nil
+}
+
+// CheckTicks returns the checklist items of p not yet ticked for this exact plan.
+func CheckTicks(dir string, p *plan.Plan) (ticked map[string]Tick, missing []string, err error) {
+	all, err := readLines[Tick](dir, TicksFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read checklist: %w", err)
+	}
+	sha := p.SHA256()
+	ticked = map[string]Tick{}
+	for _, t := range all {
+		if t.PlanSHA256 == sha {
+			ticked[t.ID] = t
+		}
+	}
+	for _, it := range p.Checklist {
+		if _, ok := ticked[it.ID]; !ok {
+			missing = append(missing, it.ID)
+		}
+	}
+	return ticked, missing, nil
+}
+
+func short(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
