@@ -48,7 +48,9 @@ func TestApprovalBindsToThePlan(t *testing.T) {
 		t.Fatalf("after approval: %v %+v", err, st)
 	}
 	// the plan is edited after approval
-	edited := testPlan(t, func(s string) string { return strings.Replace(s, "to: {max: 200, min: 20}", "to: {max: 400, min: 20}", 1) })
+	edited := testPlan(t, func(s string) string {
+		return strings.Replace(s, "to: {max: 200, min: 20}", "to: {max: 400, min: 20}", 1)
+	})
 	if _, err := CheckApprovals(dir, edited); err == nil || !strings.Contains(err.Error(), "changed after approval") {
 		t.Fatalf("edited plan: %v", err)
 	}

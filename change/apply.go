@@ -1,0 +1,174 @@
+package change
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/poolpilot/poolpilot/plan"
+)
+
+// applyAll sets size on every instance, batch by batch. Each apply is
+// journalled as an intent before the driver is called and confirmed after.
+func (c *Controller) applyAll(ctx context.Context, size plan.PoolSize) error {
+	c.writeConfigDiff()
+	insts := c.instances()
+	batch := max(c.Plan.Rollout.BatchSize, 1)
+	for i := 0; i < len(insts); i += batch {
+		group := insts[i:min(i+batch, len(insts))]
+		for _, in := range group {
+			if err := c.applyOne(ctx, in, size); err != nil {
+				return err
+			}
+		}
+		// A batch must show the new config before the next one changes.
+		if i+batch < len(insts) {
+			if err := c.verifyAll(ctx, group, size); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Controller) applyOne(ctx context.Context, in plan.Instance, size plan.PoolSize) error {
+	if _, err := c.Journal.Append(Record{Kind: "apply", Instance: in.Name, Max: size.Max, Min: size.Min}, c.Clock.Now()); err != nil {
+		return err
+	}
+	c.progress("apply %s: max %d min %d (%s driver)", in.Name, size.Max, size.Min, c.Driver.Name())
+	log := c.logFor()
+	err := c.Driver.Apply(ctx, in, size, log)
+	c.flushLogs()
+	if err != nil {
+		c.event("apply_failed", map[string]any{"instance": in.Name, "max": size.Max, "min": size.Min, "error": err.Error()})
+		return err
+	}
+	if _, err := c.Journal.Append(Record{Kind: "applied", Instance: in.Name, Max: size.Max, Min: size.Min}, c.Clock.Now()); err != nil {
+		return err
+	}
+	c.event("apply", map[string]any{"instance": in.Name, "max": size.Max, "min": size.Min, "driver": c.Driver.Name()})
+	return nil
+}
+
+// logFor returns the log the driver writes to: restart_log.txt for the
+// restart driver, deployment_log.txt otherwise.
+func (c *Controller) logFor() io.Writer {
+	if c.Driver.Name() == plan.DriverRestart {
+		return io.MultiWriter(&c.deployLog, &c.restartLog)
+	}
+	return &c.deployLog
+}
+
+func (c *Controller) flushLogs() {
+	c.writeFile("deployment_log.txt", c.deployLog.Bytes())
+	if c.restartLog.Len() > 0 {
+		c.writeFile("restart_log.txt", c.restartLog.Bytes())
+	}
+}
+
+func (c *Controller) writeConfigDiff() {
+	f, t := c.Plan.Change.From, c.Plan.Change.To
+	var b strings.Builder
+	fmt.Fprintf(&b, "--- pool config before (plan %s)\n+++ pool config after\n", c.Plan.Name)
+	fmt.Fprintf(&b, "-DB_POOL_MAX=%d\n+DB_POOL_MAX=%d\n", f.Max, t.Max)
+	fmt.Fprintf(&b, "-DB_POOL_MIN=%d\n+DB_POOL_MIN=%d\n", f.Min, t.Min)
+	fmt.Fprintf(&b, "\ninstances: %d, driver: %s, batch size: %d\n", len(c.Plan.Instances), c.Plan.Driver, c.Plan.Rollout.BatchSize)
+	c.writeFile("config_diff.txt", []byte(b.String()))
+}
+
+// verifyAll waits until every instance's /healthz shows size, up to the
+// plan's verify timeout.
+func (c *Controller) verifyAll(ctx context.Context, insts []plan.Instance, size plan.PoolSize) error {
+	deadline := c.Clock.Now().Add(c.Plan.Rollout.VerifyTimeout.D())
+	pending := append([]plan.Instance(nil), insts...)
+	var last string
+	for {
+		var still []plan.Instance
+		for _, in := range pending {
+			h, err := c.Prober.Health(ctx, in)
+			switch {
+			case err != nil:
+				last = fmt.Sprintf("%s: %v", in.Name, err)
+				still = append(still, in)
+			case h.Pool.Max != size.Max || h.Pool.Min != size.Min:
+				last = fmt.Sprintf("%s reports max %d min %d, want %d/%d", in.Name, h.Pool.Max, h.Pool.Min, size.Max, size.Min)
+				still = append(still, in)
+			default:
+				c.event("verify", map[string]any{"instance": in.Name, "max": h.Pool.Max, "min": h.Pool.Min, "ok": true})
+			}
+		}
+		if len(still) == 0 {
+			return nil
+		}
+		pending = still
+		if !c.Clock.Now().Before(deadline) {
+			return fmt.Errorf("after %s: %s", c.Plan.Rollout.VerifyTimeout, last)
+		}
+		if err := c.wait(ctx, 250*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+func (c *Controller) wait(ctx context.Context, d time.Duration) error {
+	if c.Wait != nil {
+		return c.Wait(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// writePostChangeConfig records what every instance reports after the change.
+func (c *Controller) writePostChangeConfig(ctx context.Context) {
+	out := map[string]any{}
+	for _, in := range c.instances() {
+		if h, err := c.Prober.Health(ctx, in); err == nil {
+			out[in.Name] = h.Pool
+		} else {
+			out[in.Name] = map[string]string{"error": err.Error()}
+		}
+	}
+	b, _ := json.MarshalIndent(map[string]any{"expected": c.Plan.Change.To, "instances": out}, "", "  ")
+	c.writeFile("post_change_config.json", b)
+}
+
+// rollback restores change.from on every instance the run touched, and
+// verifies it. It runs to completion even when ctx is cancelled.
+func (c *Controller) rollback(ctx context.Context, rp Replay) error {
+	timeout := c.RollbackTimeout
+	if timeout == 0 {
+		timeout = 10 * time.Minute
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	from := c.Plan.Change.From
+	var touched []plan.Instance
+	for _, in := range c.instances() {
+		if rp.Touched[in.Name] {
+			touched = append(touched, in)
+		}
+	}
+	c.event("rollback", map[string]any{"reason": rp.Reason, "instances": len(touched), "to_max": from.Max, "to_min": from.Min})
+	var errs []string
+	for _, in := range touched {
+		if err := c.applyOne(rctx, in, from); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	if err := c.verifyAll(rctx, touched, from); err != nil {
+		return fmt.Errorf("verify rollback: %w", err)
+	}
+	return nil
+}

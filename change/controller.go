@@ -1,0 +1,270 @@
+package change
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/plan"
+)
+
+// Recorder is what the controller needs from the evidence folder.
+type Recorder interface {
+	// Event appends an audit event (and a line of the execution log).
+	Event(event string, data map[string]any) error
+	// WriteFile writes an evidence file atomically (and audits its digest).
+	WriteFile(name string, data []byte) error
+}
+
+// Verdict is what a watched phase (load test, soak) concluded.
+type Verdict struct {
+	Rollback  bool   `json:"rollback"`
+	Criterion string `json:"criterion,omitempty"`
+	Class     string `json:"class,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+// Phases are the run's pluggable steps. A nil phase is skipped.
+type Phases struct {
+	Preflight func(ctx context.Context) (PreflightReport, error)
+	Approvals func(ctx context.Context) error
+	Window    func(now time.Time) error
+	Baseline  func(ctx context.Context) error
+	LoadTest  func(ctx context.Context) (Verdict, error)
+	Soak      func(ctx context.Context) (Verdict, error)
+}
+
+// Controller runs a plan through its states.
+type Controller struct {
+	Plan     *plan.Plan
+	Journal  *Journal
+	Driver   Driver
+	Prober   Prober
+	Recorder Recorder
+	Phases   Phases
+	Clock    poolpilot.Clock
+	// Wait pauses between verification polls; nil waits on real time.
+	Wait func(ctx context.Context, d time.Duration) error
+	// Notify sends a notification; failures are recorded, never fatal.
+	Notify func(ctx context.Context, event, text string) error
+	// Progress receives human-readable progress lines.
+	Progress io.Writer
+	// RollbackTimeout bounds a rollback, which runs even when ctx is cancelled.
+	RollbackTimeout time.Duration
+
+	deployLog  bytes.Buffer
+	restartLog bytes.Buffer
+}
+
+// Outcome is how a run ended.
+type Outcome struct {
+	State  State  `json:"state"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// ErrRefused wraps the reason a run was refused before it changed anything.
+var ErrRefused = errors.New("refused")
+
+// Run executes the plan from the journal's last state (a new journal starts
+// at preflight). It returns the terminal outcome.
+func (c *Controller) Run(ctx context.Context) (Outcome, error) {
+	rp := ReplayRecords(c.Journal.Records())
+	state := rp.State
+	if state == "" {
+		state = StatePreflight
+		if err := c.enter(state, ""); err != nil {
+			return Outcome{}, err
+		}
+	} else {
+		c.progress("resuming run from %s", state)
+		c.event("resumed", map[string]any{"state": string(state)})
+	}
+	for !state.Terminal() {
+		next, reason, err := c.step(ctx, state, rp)
+		if err != nil {
+			return Outcome{State: state, Reason: err.Error()}, err
+		}
+		if next == StateRollingBack && state != StateRollingBack {
+			c.notify(ctx, "rollback", fmt.Sprintf("plan %s: rolling back: %s", c.Plan.Name, reason))
+		}
+		if err := c.enter(next, reason); err != nil {
+			return Outcome{State: state}, err
+		}
+		state = next
+		rp = ReplayRecords(c.Journal.Records())
+	}
+	out := Outcome{State: state, Reason: rp.Reason}
+	switch state {
+	case StateSucceeded:
+		c.notify(ctx, "success", fmt.Sprintf("plan %s succeeded: pool %d:%d on %d instance(s)", c.Plan.Name, c.Plan.Change.To.Max, c.Plan.Change.To.Min, len(c.Plan.Instances)))
+	case StateRolledBack:
+		c.notify(ctx, "rolled_back", fmt.Sprintf("plan %s rolled back to %d:%d: %s", c.Plan.Name, c.Plan.Change.From.Max, c.Plan.Change.From.Min, rp.Reason))
+	case StateRollbackFailed:
+		c.notify(ctx, "rollback_failed", fmt.Sprintf("PAGE: plan %s ROLLBACK FAILED: %s", c.Plan.Name, rp.Reason))
+	}
+	return out, nil
+}
+
+// enter journals a state change (fsynced) and audits it.
+func (c *Controller) enter(s State, reason string) error {
+	if _, err := c.Journal.Append(Record{Kind: "state", State: s, Reason: reason}, c.Clock.Now()); err != nil {
+		return err
+	}
+	data := map[string]any{"state": string(s)}
+	if reason != "" {
+		data["reason"] = reason
+	}
+	c.event("state_change", data)
+	if reason != "" {
+		c.progress("→ %s (%s)", s, reason)
+	} else {
+		c.progress("→ %s", s)
+	}
+	return nil
+}
+
+// step performs the work of state s and returns the next state.
+func (c *Controller) step(ctx context.Context, s State, rp Replay) (State, string, error) {
+	switch s {
+	case StatePreflight:
+		return c.preflight(ctx)
+	case StateAwaitingApproval:
+		if c.Phases.Approvals != nil {
+			if err := c.Phases.Approvals(ctx); err != nil {
+				return StateRefused, "approval: " + err.Error(), nil
+			}
+		}
+		return StateApproved, "", nil
+	case StateApproved:
+		if c.Phases.Window != nil {
+			if err := c.Phases.Window(c.Clock.Now()); err != nil {
+				return StateRefused, "change window: " + err.Error(), nil
+			}
+		}
+		return StateBaseline, "", nil
+	case StateBaseline:
+		if c.Phases.Baseline != nil {
+			if err := c.Phases.Baseline(ctx); err != nil {
+				return StateRefused, "baseline: " + err.Error(), nil
+			}
+		}
+		return StateApplying, "", nil
+	case StateApplying:
+		if err := c.applyAll(ctx, c.Plan.Change.To); err != nil {
+			return StateRollingBack, "apply failed: " + err.Error(), nil
+		}
+		return StateVerifying, "", nil
+	case StateVerifying:
+		if err := c.verifyAll(ctx, c.instances(), c.Plan.Change.To); err != nil {
+			return StateRollingBack, "verify failed: " + err.Error(), nil
+		}
+		c.writePostChangeConfig(ctx)
+		return StateLoadTest, "", nil
+	case StateLoadTest:
+		return c.watched(ctx, c.Phases.LoadTest, StateSoak, "load test")
+	case StateSoak:
+		return c.watched(ctx, c.Phases.Soak, StateSucceeded, "soak")
+	case StateRollingBack:
+		if err := c.rollback(ctx, rp); err != nil {
+			return StateRollbackFailed, rp.Reason + "; rollback failed: " + err.Error(), nil
+		}
+		return StateRolledBack, "", nil
+	}
+	return "", "", fmt.Errorf("no step for state %s", s)
+}
+
+func (c *Controller) preflight(ctx context.Context) (State, string, error) {
+	if c.Phases.Preflight == nil {
+		return StateAwaitingApproval, "", nil
+	}
+	rep, err := c.Phases.Preflight(ctx)
+	if err != nil {
+		return "", "", fmt.Errorf("preflight: %w", err)
+	}
+	b, _ := json.MarshalIndent(rep, "", "  ")
+	c.writeFile("preflight.json", b)
+	if !rep.OK {
+		var why []string
+		for _, f := range rep.Failed() {
+			why = append(why, f.ID+": "+f.Detail)
+		}
+		return StateRefused, "preflight: " + joinSemi(why), nil
+	}
+	return StateAwaitingApproval, "", nil
+}
+
+func (c *Controller) watched(ctx context.Context, phase func(context.Context) (Verdict, error), next State, name string) (State, string, error) {
+	if phase == nil {
+		return next, "", nil
+	}
+	v, err := phase(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return StateRollingBack, name + " interrupted: " + ctx.Err().Error(), nil
+		}
+		return StateRollingBack, name + " failed: " + err.Error(), nil
+	}
+	if v.Rollback {
+		c.event("criterion_fired", map[string]any{"criterion": v.Criterion, "class": v.Class, "reason": v.Reason, "phase": name})
+		if v.Class != "" {
+			c.notify(ctx, "incident", fmt.Sprintf("plan %s: %s incident: %s", c.Plan.Name, v.Class, v.Reason))
+		}
+		return StateRollingBack, fmt.Sprintf("%s: %s", v.Criterion, v.Reason), nil
+	}
+	return next, "", nil
+}
+
+func (c *Controller) instances() []plan.Instance { return c.Plan.Instances }
+
+func (c *Controller) event(name string, data map[string]any) {
+	if c.Recorder == nil {
+		return
+	}
+	if err := c.Recorder.Event(name, data); err != nil {
+		c.progress("warning: audit event %s not recorded: %v", name, err)
+	}
+}
+
+func (c *Controller) writeFile(name string, data []byte) {
+	if c.Recorder == nil {
+		return
+	}
+	if err := c.Recorder.WriteFile(name, data); err != nil {
+		c.progress("warning: evidence file %s not written: %v", name, err)
+	}
+}
+
+func (c *Controller) notify(ctx context.Context, event, text string) {
+	if c.Notify == nil {
+		return
+	}
+	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := c.Notify(nctx, event, text); err != nil {
+		c.event("notify_failed", map[string]any{"event": event, "error": err.Error()})
+		return
+	}
+	c.event("notified", map[string]any{"event": event})
+}
+
+func (c *Controller) progress(format string, args ...any) {
+	if c.Progress != nil {
+		fmt.Fprintf(c.Progress, "%s  %s\n", c.Clock.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
+	}
+}
+
+func joinSemi(s []string) string {
+	var b bytes.Buffer
+	for i, x := range s {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(x)
+	}
+	return b.String()
+}

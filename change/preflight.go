@@ -1,0 +1,299 @@
+package change
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/plan"
+)
+
+// Check statuses.
+const (
+	CheckPass = "pass"
+	CheckFail = "fail"
+	CheckWarn = "warn"
+	CheckSkip = "skip"
+)
+
+// Check is one preflight item.
+type Check struct {
+	ID     string `json:"id"`
+	Title  string `json:"title"`
+	Status string `json:"status"`
+	Detail string `json:"detail"`
+	Data   any    `json:"data,omitempty"`
+}
+
+// PreflightReport is the verdict of a preflight.
+type PreflightReport struct {
+	Plan   string    `json:"plan"`
+	SHA256 string    `json:"sha256"`
+	Time   time.Time `json:"time"`
+	OK     bool      `json:"ok"`
+	Checks []Check   `json:"checks"`
+}
+
+// Failed lists the failed checks.
+func (r PreflightReport) Failed() []Check {
+	var out []Check
+	for _, c := range r.Checks {
+		if c.Status == CheckFail {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ServerLimits are the server-side facts the budget needs.
+type ServerLimits struct {
+	MaxConnections    int `json:"max_connections"`
+	SuperuserReserved int `json:"superuser_reserved_connections"`
+	Reserved          int `json:"reserved_connections"`
+	ClientConnections int `json:"client_connections"` // client backends connected now
+}
+
+// ServerFacts reads the database's limits and backup state.
+type ServerFacts interface {
+	Limits(ctx context.Context) (ServerLimits, error)
+	// LastArchived is pg_stat_archiver's last_archived_time (zero if none).
+	LastArchived(ctx context.Context) (time.Time, error)
+}
+
+// Preflight runs the machine-checkable part of the seed's pre-launch
+// checklist, plus the manual items' ticks.
+type Preflight struct {
+	Plan    *plan.Plan
+	PlanDir string // <evidence.dir>/<plan.name>, where ticks live
+	Server  ServerFacts
+	Prober  Prober
+	Getenv  func(string) string
+	Clock   poolpilot.Clock
+}
+
+// Run runs every check; none stops the others.
+func (pf *Preflight) Run(ctx context.Context) PreflightReport {
+	p := pf.Plan
+	r := PreflightReport{Plan: p.Name, SHA256: p.SHA256(), Time: pf.Clock.Now().UTC()}
+	healths := pf.probeAll(ctx)
+	limits, lerr := pf.Server.Limits(ctx)
+	r.Checks = append(r.Checks, reachableCheck(lerr))
+	r.Checks = append(r.Checks, pf.budgetCheck(limits, lerr, healths))
+	r.Checks = append(r.Checks, pf.instanceChecks(healths)...)
+	r.Checks = append(r.Checks, pf.backupCheck(ctx, lerr))
+	r.Checks = append(r.Checks, pf.secretsCheck())
+	r.Checks = append(r.Checks, pf.checklistCheck())
+	r.OK = len(r.Failed()) == 0
+	return r
+}
+
+type probe struct {
+	h   poolpilot.Health
+	err error
+}
+
+func (pf *Preflight) probeAll(ctx context.Context) map[string]probe {
+	out := map[string]probe{}
+	for _, in := range pf.Plan.Instances {
+		h, err := pf.Prober.Health(ctx, in)
+		out[in.Name] = probe{h, err}
+	}
+	return out
+}
+
+func reachableCheck(err error) Check {
+	c := Check{ID: "database_reachable", Title: "Database reachable"}
+	if err != nil {
+		c.Status, c.Detail = CheckFail, fmt.Sprintf("cannot read server limits: %v", err)
+		return c
+	}
+	c.Status, c.Detail = CheckPass, "connected and read max_connections"
+	return c
+}
+
+// Budget is the connection-budget arithmetic, shown in full.
+type Budget struct {
+	Instances         int `json:"instances"`
+	Surge             int `json:"surge"`
+	PoolMax           int `json:"pool_max"`
+	Needed            int `json:"needed"`
+	OtherConnections  int `json:"other_connections"`
+	MaxConnections    int `json:"max_connections"`
+	SuperuserReserved int `json:"superuser_reserved_connections"`
+	Reserved          int `json:"reserved_connections"`
+	Available         int `json:"available"`
+}
+
+// ComputeBudget does the arithmetic: (instances + surge) × max + others ≤
+// max_connections − superuser_reserved − reserved.
+func ComputeBudget(instances, surge, poolMax, others int, l ServerLimits) Budget {
+	b := Budget{Instances: instances, Surge: surge, PoolMax: poolMax, OtherConnections: others,
+		MaxConnections: l.MaxConnections, SuperuserReserved: l.SuperuserReserved, Reserved: l.Reserved}
+	b.Needed = (instances+surge)*poolMax + others
+	b.Available = l.MaxConnections - l.SuperuserReserved - l.Reserved
+	return b
+}
+
+// String shows the arithmetic with its numbers.
+func (b Budget) String() string {
+	return fmt.Sprintf("(%d instance(s) + %d surge) × max %d + %d other connection(s) = %d; max_connections %d − superuser_reserved %d − reserved %d = %d",
+		b.Instances, b.Surge, b.PoolMax, b.OtherConnections, b.Needed, b.MaxConnections, b.SuperuserReserved, b.Reserved, b.Available)
+}
+
+func (pf *Preflight) budgetCheck(l ServerLimits, lerr error, healths map[string]probe) Check {
+	c := Check{ID: "connection_budget", Title: "Connection budget"}
+	if lerr != nil {
+		c.Status, c.Detail = CheckFail, "unknown: the database is unreachable"
+		return c
+	}
+	p := pf.Plan
+	instances := len(p.Instances)
+	if p.Rollout.MaxInstances > instances {
+		instances = p.Rollout.MaxInstances
+	}
+	others := p.Database.OtherClients
+	if others == 0 {
+		// Connected now, less what the instances' own pools hold (they are
+		// replaced by the change, not added to it).
+		others = l.ClientConnections
+		for _, pr := range healths {
+			if pr.err == nil {
+				others -= pr.h.Pool.Total
+			}
+		}
+		others = max(others, 0)
+	}
+	b := ComputeBudget(instances, p.Rollout.Surge, p.Change.To.Max, others, l)
+	c.Data = b
+	if b.Needed > b.Available {
+		c.Status = CheckFail
+		c.Detail = fmt.Sprintf("the change needs more connections than the server can serve: %s. Lower change.to.max to at most %d, raise max_connections, or put a pooler in front (poolpilot size recommends a size)",
+			b, maxFit(b))
+		return c
+	}
+	c.Status, c.Detail = CheckPass, b.String()
+	return c
+}
+
+// maxFit is the largest pool max that fits the budget.
+func maxFit(b Budget) int {
+	n := b.Instances + b.Surge
+	if n == 0 {
+		return 0
+	}
+	return max((b.Available-b.OtherConnections)/n, 0)
+}
+
+func (pf *Preflight) instanceChecks(healths map[string]probe) []Check {
+	from := pf.Plan.Change.From
+	cfg := Check{ID: "instances_from_config", Title: fmt.Sprintf("Instances report the expected current config (max %d, min %d)", from.Max, from.Min)}
+	base := Check{ID: "baseline_health", Title: "Baseline health (error rate < 0.1%, p95 < 500 ms)"}
+	var cfgBad, baseBad, notes []string
+	for _, in := range pf.Plan.Instances {
+		pr := healths[in.Name]
+		if pr.err != nil {
+			cfgBad = append(cfgBad, fmt.Sprintf("%s: /healthz unreachable: %v", in.Name, pr.err))
+			baseBad = append(baseBad, fmt.Sprintf("%s: no health data", in.Name))
+			continue
+		}
+		if pr.h.Pool.Max != from.Max || pr.h.Pool.Min != from.Min {
+			cfgBad = append(cfgBad, fmt.Sprintf("%s reports max %d min %d", in.Name, pr.h.Pool.Max, pr.h.Pool.Min))
+		}
+		if rq := pr.h.Requests; rq != nil {
+			if rq.ErrorRate >= 0.001 || rq.LatencyP95MS >= 500 {
+				baseBad = append(baseBad, fmt.Sprintf("%s: error rate %.4f, p95 %.1f ms", in.Name, rq.ErrorRate, rq.LatencyP95MS))
+			} else {
+				notes = append(notes, fmt.Sprintf("%s: error rate %.4f, p95 %.1f ms over %d requests", in.Name, rq.ErrorRate, rq.LatencyP95MS, rq.Total))
+			}
+		}
+	}
+	cfg.Status, cfg.Detail = CheckPass, "every instance reports the plan's change.from"
+	if len(cfgBad) > 0 {
+		cfg.Status, cfg.Detail = CheckFail, strings.Join(cfgBad, "; ")+": fix change.from or the instances before the change"
+	}
+	base.Status, base.Detail = CheckPass, strings.Join(notes, "; ")
+	if len(baseBad) > 0 {
+		base.Status, base.Detail = CheckFail, strings.Join(baseBad, "; ")+": the system is not healthy enough to change now"
+	}
+	return []Check{cfg, base}
+}
+
+func (pf *Preflight) backupCheck(ctx context.Context, lerr error) Check {
+	b := pf.Plan.Backup
+	c := Check{ID: "backup_recency", Title: fmt.Sprintf("Database backup newer than %s", b.MaxAge)}
+	switch b.Check {
+	case "skip":
+		c.Status, c.Detail = CheckSkip, "skipped by the plan: "+b.SkipReason
+	case "command":
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(cctx, b.Command[0], b.Command[1:]...).CombinedOutput()
+		text := strings.TrimSpace(string(out))
+		if err != nil {
+			c.Status, c.Detail = CheckFail, fmt.Sprintf("backup check command %q failed: %v: %s", strings.Join(b.Command, " "), err, text)
+		} else {
+			c.Status, c.Detail = CheckPass, "backup check command succeeded: "+text
+		}
+	default:
+		if lerr != nil {
+			c.Status, c.Detail = CheckFail, "unknown: the database is unreachable"
+			return c
+		}
+		last, err := pf.Server.LastArchived(ctx)
+		age := pf.Clock.Now().Sub(last)
+		switch {
+		case err != nil:
+			c.Status, c.Detail = CheckFail, fmt.Sprintf("read pg_stat_archiver: %v", err)
+		case last.IsZero():
+			c.Status, c.Detail = CheckFail, "pg_stat_archiver shows no archived WAL: no recent backup is provable. Set backup.check to command (your backup tool's check) or skip with a skip_reason"
+		case age > b.MaxAge.D():
+			c.Status, c.Detail = CheckFail, fmt.Sprintf("last WAL archived %s ago (at %s), older than %s", age.Round(time.Minute), last.UTC().Format(time.RFC3339), b.MaxAge)
+		default:
+			c.Status, c.Detail = CheckPass, fmt.Sprintf("last WAL archived %s ago", age.Round(time.Second))
+		}
+	}
+	return c
+}
+
+func (pf *Preflight) secretsCheck() Check {
+	c := Check{ID: "credentials_present", Title: "Credentials the drivers need are set"}
+	var missing []string
+	if pf.Getenv(pf.Plan.Database.DSNEnv) == "" {
+		missing = append(missing, pf.Plan.Database.DSNEnv)
+	}
+	if pf.Plan.Driver == plan.DriverAdmin {
+		for _, in := range pf.Plan.Instances {
+			if pf.Getenv(in.AdminTokenEnv) == "" {
+				missing = append(missing, in.AdminTokenEnv+" ("+in.Name+")")
+			}
+		}
+	}
+	if len(missing) > 0 {
+		c.Status, c.Detail = CheckFail, "unset environment variables: "+strings.Join(missing, ", ")
+		return c
+	}
+	c.Status, c.Detail = CheckPass, "set (values not shown)"
+	return c
+}
+
+func (pf *Preflight) checklistCheck() Check {
+	c := Check{ID: "manual_checklist", Title: "Manual checklist items ticked"}
+	if len(pf.Plan.Checklist) == 0 {
+		c.Status, c.Detail = CheckSkip, "the plan has no manual items"
+		return c
+	}
+	_, missing, err := CheckTicks(pf.PlanDir, pf.Plan)
+	switch {
+	case err != nil:
+		c.Status, c.Detail = CheckFail, err.Error()
+	case len(missing) > 0:
+		c.Status = CheckFail
+		c.Detail = fmt.Sprintf("not ticked: %s; tick each with: poolpilot checklist tick ID --plan PLAN --by NAME", strings.Join(missing, ", "))
+	default:
+		c.Status, c.Detail = CheckPass, fmt.Sprintf("all %d items ticked", len(pf.Plan.Checklist))
+	}
+	return c
+}
