@@ -1,0 +1,1 @@
++LN/+cTB0LcZ442Bc0RFxOltrNIO0rqDZnF1aEzBWdpD+Vw+KnQi0FG1/uUIbRKoY3e6k++ANmucZ8oKr+kyAg==
