@@ -11,10 +11,8 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/pgpool"
 )
-
-// MaxPoolSize is the largest pool maximum accepted, as for DB_POOL_MAX.
-const MaxPoolSize = 10000
 
 // ResizeTimeout bounds a live resize started by PUT /admin/pool; the resize
 // is not cancelled when the client hangs up.
@@ -94,8 +92,8 @@ func jsonProblem(err error) string {
 }
 
 // target applies req to the current configuration and validates the result
-// with the rules of the environment (DB_POOL_MAX / DB_POOL_MIN), naming the
-// body's fields.
+// with pgpool.ValidateSize: the rules and wording of DB_POOL_MAX and
+// DB_POOL_MIN, naming the body's fields "max" and "min".
 func target(req ResizeRequest, cur poolpilot.PoolConfig) (max, min int, err error) {
 	max, min = cur.Max, cur.Min
 	if req.Max != nil {
@@ -104,28 +102,7 @@ func target(req ResizeRequest, cur poolpilot.PoolConfig) (max, min int, err erro
 	if req.Min != nil {
 		min = *req.Min
 	}
-	return max, min, ValidateSize(max, min)
-}
-
-// ValidateSize checks a pool size with the rules of DB_POOL_MAX and
-// DB_POOL_MIN, reporting every problem at once and naming the body fields
-// "max" and "min".
-// TODO(pgpool): use pgpool.Validate once it exists so the wording cannot drift.
-func ValidateSize(max, min int) error {
-	var errs []error
-	switch {
-	case max < 1:
-		errs = append(errs, fmt.Errorf("max (%d) must be at least 1", max))
-	case max > MaxPoolSize:
-		errs = append(errs, fmt.Errorf("max (%d) is absurd: must be at most %d", max, MaxPoolSize))
-	}
-	if min < 0 {
-		errs = append(errs, fmt.Errorf("min (%d) must not be negative", min))
-	}
-	if min > max && max >= 1 {
-		errs = append(errs, fmt.Errorf("min (%d) must not exceed max (%d)", min, max))
-	}
-	return errors.Join(errs...)
+	return max, min, pgpool.ValidateSize(max, min)
 }
 
 // serveAdmin answers PUT /admin/pool.
@@ -191,11 +168,13 @@ func (s *Server) resizeTo(w http.ResponseWriter, r *http.Request, req ResizeRequ
 	writeJSON(w, http.StatusOK, ConfigDoc(s.opts.Pool.Config()))
 }
 
-// resizeStatus maps a Resize error to a status: 400 for bad input,
-// 409 for a conflict with the pool's state, 500 otherwise.
+// resizeStatus maps a Resize error to a status: 400 for a configuration
+// the pool refuses, 409 for a conflict with the pool's state (another
+// resize, the pool closing), 500 otherwise.
 func resizeStatus(err error) int {
+	var ce *pgpool.ConfigError
 	switch {
-	case poolpilot.ExitCode(err) == poolpilot.ExitBadInput:
+	case errors.As(err, &ce), poolpilot.ExitCode(err) == poolpilot.ExitBadInput:
 		return http.StatusBadRequest
 	case errors.Is(err, poolpilot.ErrResizeConflict):
 		return http.StatusConflict

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/pgpool"
 )
 
 var bearer = []string{"Authorization", "Bearer " + testToken}
@@ -129,8 +130,8 @@ func TestAdminBadBodies(t *testing.T) {
 		{`{"max":50} x`, "after the JSON object"},
 		{`{"max":50`, "unexpected EOF"},
 		{`{"max":0,"min":0}`, "max (0) must be at least 1"},
-		{`{"max":-5,"min":0}`, "max (-5) must be at least 1"},
-		{`{"max":10001,"min":1}`, "max (10001) is absurd: must be at most 10000"},
+		{`{"max":-5,"min":0}`, "max (-5) must not be negative"},
+		{`{"max":10001,"min":1}`, "max (10001) is absurd: at most 10000"},
 		{`{"max":10,"min":-1}`, "min (-1) must not be negative"},
 		{`{"max":10,"min":11}`, "min (11) must not exceed max (10)"},
 		{`{"max":1}`, "min (2) must not exceed max (1)"}, // current min is 2
@@ -154,15 +155,15 @@ func TestAdminBadBodies(t *testing.T) {
 }
 
 func TestAdminValidationReportsAllProblems(t *testing.T) {
-	err := ValidateSize(20000, -3)
-	if err == nil || !strings.Contains(err.Error(), "max (20000)") || !strings.Contains(err.Error(), "min (-3)") {
-		t.Fatalf("ValidateSize(20000,-3) = %v, want both problems", err)
+	e := newTestEnv(t, nil)
+	w := e.do("PUT", "/admin/pool", `{"max":20000,"min":-3}`, bearer...)
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "max (20000)") || !strings.Contains(w.Body.String(), "min (-3)") {
+		t.Fatalf("status %d body %s, want 400 naming both problems", w.Code, w.Body)
 	}
-	if err := ValidateSize(10000, 10000); err != nil {
-		t.Errorf("ValidateSize(10000,10000) = %v, want nil", err)
-	}
-	if err := ValidateSize(1, 0); err != nil {
-		t.Errorf("ValidateSize(1,0) = %v, want nil", err)
+	for _, ok := range []string{`{"max":10000,"min":10000}`, `{"max":1,"min":0}`} {
+		if w := e.do("PUT", "/admin/pool", ok, bearer...); w.Code != 200 {
+			t.Errorf("%s: status %d, want 200: %s", ok, w.Code, w.Body)
+		}
 	}
 }
 
@@ -191,6 +192,7 @@ func TestAdminResizeFailures(t *testing.T) {
 	}{
 		{fmt.Errorf("resize: %w", poolpilot.ErrResizeConflict), http.StatusConflict},
 		{poolpilot.BadInput("max 5000 exceeds the server budget"), http.StatusBadRequest},
+		{fmt.Errorf("resize: %w", &pgpool.ConfigError{Problems: []string{"max (5) is odd"}}), http.StatusBadRequest},
 		{errors.New("resize: connect postgres://u:pw-s3cret@h/db: refused"), http.StatusInternalServerError},
 	}
 	for _, c := range cases {

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/poolpilot/poolpilot/pgpool"
 )
 
 // FuzzAdminBody checks the PUT /admin/pool body parser never panics, and
@@ -40,7 +42,7 @@ func FuzzAdminBody(f *testing.F) {
 			t.Fatalf("round trip changed %q into %s", body, again)
 		}
 		max, min, verr := target(req, newFakePool().cfg)
-		if verr == nil && (max < 1 || max > MaxPoolSize || min < 0 || min > max) {
+		if verr == nil && (max < 1 || max > pgpool.MaxPoolMax || min < 0 || min > max) {
 			t.Fatalf("%q gives max %d min %d, yet it validated", body, max, min)
 		}
 	})
