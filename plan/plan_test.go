@@ -110,6 +110,8 @@ func TestBadPlans(t *testing.T) {
 		{"dup criterion", "name: pool_min,", "name: pool_max,", []string{`"pool_max" is listed twice`}},
 		{"bad env var", "dsn_env: DATABASE_URL", "dsn_env: DATABASE-URL", []string{"not an environment variable name"}},
 		{"backup skip without reason", "check: pg_stat_archiver", "check: skip", []string{"skip_reason"}},
+		{"bad expr", `expr: "pool.min == 20"`, `expr: "pool.min =="`, []string{"criteria[1].expr"}},
+		{"unknown metric", `expr: "pool.min == 20"`, `expr: "pool.minimum == 20"`, []string{"pool.minimum"}},
 		{"zero soak", "duration: 1h", "duration: 0s", []string{"soak.duration"}},
 	}
 	for _, tc := range cases {

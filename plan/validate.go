@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/criteria"
 )
 
 var (
@@ -309,6 +310,8 @@ func (p *Plan) validateCriteria(c *checker) {
 		seen[cr.Name] = true
 		if strings.TrimSpace(cr.Expr) == "" {
 			c.add(path+".expr", "is required, e.g. \"error_rate > 0.01\"")
+		} else if _, err := criteria.ParseExpr(cr.Expr); err != nil {
+			c.add(path+".expr", "%q: %v", cr.Expr, err)
 		}
 		switch cr.Role {
 		case poolpilot.RoleSuccess, poolpilot.RoleRollback:
