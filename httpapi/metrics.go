@@ -47,54 +47,66 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 func ms(v float64) float64 { return v / 1000 }
 
 func newPoolCollector(p poolpilot.Pool) *poolCollector {
-	g := func(name, help string, f func(poolpilot.PoolStats) float64) gaugeDesc {
-		return gaugeDesc{desc(name, help), f}
-	}
-	c := func(name, help string, f func(poolpilot.PoolStats) int64) counterDesc {
-		return counterDesc{desc(name, help), f}
-	}
-	b := func(name, help string, f func(*poolpilot.Budget) float64) budgetDesc {
-		return budgetDesc{desc(name, help), f}
-	}
 	return &poolCollector{
-		pool: p,
-		gauges: []gaugeDesc{
-			g("max_connections", "Maximum number of connections the pool may open (DB_POOL_MAX).", func(s poolpilot.PoolStats) float64 { return float64(s.Max) }),
-			g("min_connections", "Number of connections the pool keeps open (DB_POOL_MIN).", func(s poolpilot.PoolStats) float64 { return float64(s.Min) }),
-			g("connections", "Connections currently open (acquired, idle or being constructed).", func(s poolpilot.PoolStats) float64 { return float64(s.Total) }),
-			g("acquired_connections", "Connections currently acquired by callers.", func(s poolpilot.PoolStats) float64 { return float64(s.Acquired) }),
-			g("idle_connections", "Connections currently idle in the pool.", func(s poolpilot.PoolStats) float64 { return float64(s.Idle) }),
-			g("constructing_connections", "Connections currently being established.", func(s poolpilot.PoolStats) float64 { return float64(s.Constructing) }),
-			g("waiting_callers", "Callers currently blocked waiting to acquire a connection.", func(s poolpilot.PoolStats) float64 { return float64(s.Waiting) }),
-			g("oldest_wait_seconds", "How long the longest-waiting caller has been waiting to acquire.", func(s poolpilot.PoolStats) float64 { return ms(s.OldestWaitMS) }),
-			g("utilization_ratio", "Acquired connections divided by the pool maximum.", func(s poolpilot.PoolStats) float64 { return s.Utilization }),
-			g("acquire_wait_p50_seconds", "Median acquire wait over the statistics window.", func(s poolpilot.PoolStats) float64 { return ms(s.WaitP50MS) }),
-			g("acquire_wait_p95_seconds", "95th percentile acquire wait over the statistics window.", func(s poolpilot.PoolStats) float64 { return ms(s.WaitP95MS) }),
-			g("acquire_wait_p99_seconds", "99th percentile acquire wait over the statistics window.", func(s poolpilot.PoolStats) float64 { return ms(s.WaitP99MS) }),
-			g("acquire_queue_p95_seconds", "95th percentile time queued behind a full pool over the statistics window.", func(s poolpilot.PoolStats) float64 { return ms(s.QueueP95MS) }),
-			g("acquire_dial_p95_seconds", "95th percentile time spent establishing a new connection over the statistics window.", func(s poolpilot.PoolStats) float64 { return ms(s.DialP95MS) }),
-			g("churn_ratio", "New server connections per acquire over the statistics window.", func(s poolpilot.PoolStats) float64 { return s.Churn }),
-			g("stats_window_seconds", "Length of the sliding window of the percentile and churn statistics.", func(s poolpilot.PoolStats) float64 { return s.WindowSeconds }),
-			g("idle_timeout_seconds", "Idle time after which a connection above the minimum is closed (DB_POOL_IDLE_TIMEOUT).", func(s poolpilot.PoolStats) float64 { return ms(float64(s.IdleTimeoutMS)) }),
-			g("connection_timeout_seconds", "Longest time an acquire may wait (DB_POOL_CONNECTION_TIMEOUT).", func(s poolpilot.PoolStats) float64 { return ms(float64(s.ConnectionTimeoutMS)) }),
-			g("max_lifetime_seconds", "Age after which a connection is closed (DB_POOL_MAX_LIFETIME).", func(s poolpilot.PoolStats) float64 { return ms(float64(s.MaxLifetimeMS)) }),
-		},
-		counts: []counterDesc{
-			c("acquires_total", "Connection acquires completed.", func(s poolpilot.PoolStats) int64 { return s.Acquires }),
-			c("acquire_timeouts_total", "Acquires that gave up after the connection timeout.", func(s poolpilot.PoolStats) int64 { return s.AcquireTimeouts }),
-			c("acquire_cancels_total", "Acquires abandoned because the caller's context was cancelled.", func(s poolpilot.PoolStats) int64 { return s.AcquireCancels }),
-			c("server_refusals_total", "New connections the server refused with SQLSTATE 53300 (too many clients).", func(s poolpilot.PoolStats) int64 { return s.ServerRefusals }),
-			c("connections_opened_total", "Server connections opened by the pool.", func(s poolpilot.PoolStats) int64 { return s.Opened }),
-			c("resizes_total", "Live resizes of the pool.", func(s poolpilot.PoolStats) int64 { return s.Resizes }),
-		},
+		pool:   p,
+		gauges: gaugeDescs(),
+		counts: counterDescs(),
+		budget: budgetDescs(),
 		closed: desc("connections_closed_total", "Server connections closed by the pool, by reason.", "reason"),
 		info:   desc("info", "Always 1; labels say whether the pool talks through a transaction pooler and which query mode it uses.", "pooler", "query_mode"),
 		hist:   desc("acquire_wait_seconds", "Time callers waited to acquire a connection."),
-		budget: []budgetDesc{
-			b("server_max_connections", "The server's max_connections at pool start.", func(x *poolpilot.Budget) float64 { return float64(x.MaxConnections) }),
-			b("server_available_connections", "Connections the server could still give this pool at start (max_connections minus reserved minus other clients).", func(x *poolpilot.Budget) float64 { return float64(x.Available) }),
-			b("budget_ok", "1 when the server can serve this pool's maximum, 0 when it cannot.", func(x *poolpilot.Budget) float64 { return boolFloat(x.OK) }),
-		},
+	}
+}
+
+func gaugeDescs() []gaugeDesc {
+	g := func(name, help string, f func(poolpilot.PoolStats) float64) gaugeDesc {
+		return gaugeDesc{desc(name, help), f}
+	}
+	return []gaugeDesc{
+		g("max_connections", "Maximum number of connections the pool may open (DB_POOL_MAX).", func(s poolpilot.PoolStats) float64 { return float64(s.Max) }),
+		g("min_connections", "Number of connections the pool keeps open (DB_POOL_MIN).", func(s poolpilot.PoolStats) float64 { return float64(s.Min) }),
+		g("connections", "Connections currently open (acquired, idle or being constructed).", func(s poolpilot.PoolStats) float64 { return float64(s.Total) }),
+		g("acquired_connections", "Connections currently acquired by callers.", func(s poolpilot.PoolStats) float64 { return float64(s.Acquired) }),
+		g("idle_connections", "Connections currently idle in the pool.", func(s poolpilot.PoolStats) float64 { return float64(s.Idle) }),
+		g("constructing_connections", "Connections currently being established.", func(s poolpilot.PoolStats) float64 { return float64(s.Constructing) }),
+		g("waiting_callers", "Callers currently blocked waiting to acquire a connection.", func(s poolpilot.PoolStats) float64 { return float64(s.Waiting) }),
+		g("oldest_wait_seconds", "How long the longest-waiting caller has been waiting to acquire.", func(s poolpilot.PoolStats) float64 { return ms(s.OldestWaitMS) }),
+		g("utilization_ratio", "Acquired connections divided by the pool maximum.", func(s poolpilot.PoolStats) float64 { return s.Utilization }),
+		g("acquire_wait_p50_seconds", "Median acquire wait over the statistics window.", func(s poolpilot.PoolStats) float64 { return ms(s.WaitP50MS) }),
+		g("acquire_wait_p95_seconds", "95th percentile acquire wait over the statistics window.", func(s poolpilot.PoolStats) float64 { return ms(s.WaitP95MS) }),
+		g("acquire_wait_p99_seconds", "99th percentile acquire wait over the statistics window.", func(s poolpilot.PoolStats) float64 { return ms(s.WaitP99MS) }),
+		g("acquire_queue_p95_seconds", "95th percentile time queued behind a full pool over the statistics window.", func(s poolpilot.PoolStats) float64 { return ms(s.QueueP95MS) }),
+		g("acquire_dial_p95_seconds", "95th percentile time spent establishing a new connection over the statistics window.", func(s poolpilot.PoolStats) float64 { return ms(s.DialP95MS) }),
+		g("churn_ratio", "New server connections per acquire over the statistics window.", func(s poolpilot.PoolStats) float64 { return s.Churn }),
+		g("stats_window_seconds", "Length of the sliding window of the percentile and churn statistics.", func(s poolpilot.PoolStats) float64 { return s.WindowSeconds }),
+		g("idle_timeout_seconds", "Idle time after which a connection above the minimum is closed (DB_POOL_IDLE_TIMEOUT).", func(s poolpilot.PoolStats) float64 { return ms(float64(s.IdleTimeoutMS)) }),
+		g("connection_timeout_seconds", "Longest time an acquire may wait (DB_POOL_CONNECTION_TIMEOUT).", func(s poolpilot.PoolStats) float64 { return ms(float64(s.ConnectionTimeoutMS)) }),
+		g("max_lifetime_seconds", "Age after which a connection is closed (DB_POOL_MAX_LIFETIME).", func(s poolpilot.PoolStats) float64 { return ms(float64(s.MaxLifetimeMS)) }),
+	}
+}
+
+func counterDescs() []counterDesc {
+	c := func(name, help string, f func(poolpilot.PoolStats) int64) counterDesc {
+		return counterDesc{desc(name, help), f}
+	}
+	return []counterDesc{
+		c("acquires_total", "Connection acquires completed.", func(s poolpilot.PoolStats) int64 { return s.Acquires }),
+		c("acquire_timeouts_total", "Acquires that gave up after the connection timeout.", func(s poolpilot.PoolStats) int64 { return s.AcquireTimeouts }),
+		c("acquire_cancels_total", "Acquires abandoned because the caller's context was cancelled.", func(s poolpilot.PoolStats) int64 { return s.AcquireCancels }),
+		c("server_refusals_total", "New connections the server refused with SQLSTATE 53300 (too many clients).", func(s poolpilot.PoolStats) int64 { return s.ServerRefusals }),
+		c("connections_opened_total", "Server connections opened by the pool.", func(s poolpilot.PoolStats) int64 { return s.Opened }),
+		c("resizes_total", "Live resizes of the pool.", func(s poolpilot.PoolStats) int64 { return s.Resizes }),
+	}
+}
+
+func budgetDescs() []budgetDesc {
+	b := func(name, help string, f func(*poolpilot.Budget) float64) budgetDesc {
+		return budgetDesc{desc(name, help), f}
+	}
+	return []budgetDesc{
+		b("server_max_connections", "The server's max_connections at pool start.", func(x *poolpilot.Budget) float64 { return float64(x.MaxConnections) }),
+		b("server_available_connections", "Connections the server could still give this pool at start (max_connections minus reserved minus other clients).", func(x *poolpilot.Budget) float64 { return float64(x.Available) }),
+		b("budget_ok", "1 when the server can serve this pool's maximum, 0 when it cannot.", func(x *poolpilot.Budget) float64 { return boolFloat(x.OK) }),
 	}
 }
 
