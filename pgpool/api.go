@@ -1,11 +1,13 @@
 package pgpool
 
-// PROVISIONAL: this file fixes the exported API other packages code against.
-// The instrumentation behind it is being built; keep these signatures.
-
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,17 +19,22 @@ import (
 
 // Aliases so that services need not import pgx.
 type (
-	Tx         = pgx.Tx
-	TxOptions  = pgx.TxOptions
-	Rows       = pgx.Rows
-	Row        = pgx.Row
-	Batch      = pgx.Batch
-	CommandTag = pgconn.CommandTag
-	PgError    = pgconn.PgError
+	Tx           = pgx.Tx
+	TxOptions    = pgx.TxOptions
+	Rows         = pgx.Rows
+	Row          = pgx.Row
+	Batch        = pgx.Batch
+	BatchResults = pgx.BatchResults
+	CommandTag   = pgconn.CommandTag
+	PgError      = pgconn.PgError
+	Identifier   = pgx.Identifier
 )
 
 // ErrNoRows is returned by Row.Scan when a query returned no row.
 var ErrNoRows = pgx.ErrNoRows
+
+// ErrClosed is returned by calls on a closed pool.
+var ErrClosed = errors.New("pgpool: pool is closed")
 
 // Config is the pool configuration read from the environment.
 type Config struct {
@@ -38,48 +45,281 @@ type Config struct {
 // Options are the injected dependencies of a pool.
 type Options struct {
 	Logger  *slog.Logger    // nil: discard
-	Clock   poolpilot.Clock // nil: system clock
+	Clock   poolpilot.Clock // nil: system clock; places acquires in window slots
 	Window  time.Duration   // sliding window of the statistics; 0: 60s
-	AppName string          // application_name reported to the server
+	AppName string          // application_name reported to the server; "": "poolpilot"
 }
 
-// Pool is an instrumented pgxpool.
+// Pool is an instrumented pgxpool. One pgxpool with a high ceiling holds the
+// connections; a resizable gate admits at most Max concurrent acquires, and
+// the pool's own keeper reaps idle and expired connections, trims the pool
+// after a shrink and keeps Min connections open (see docs/pool.md).
 type Pool struct {
-	cfg   Config
-	inner *pgxpool.Pool
+	inner  *pgxpool.Pool
+	gate   *gate
+	win    *window
+	log    *slog.Logger
+	clock  poolpilot.Clock
+	sysClk bool
+	dsn    string // redacted, for logs
+	app    string
+	appSet bool
+	mode   pgx.QueryExecMode
+
+	mu     sync.Mutex // cfg, budget, resizes
+	cfg    Config
+	budget *poolpilot.Budget
+	limits *ServerLimits
+
+	live     atomic.Int64 // open connections: opened - closed
+	minConns atomic.Int64
+	lifetime int64 // nanoseconds; 0: unlimited
+	idleNs   atomic.Int64
+
+	acquireTimeouts atomic.Int64
+	acquireCancels  atomic.Int64
+	acquireErrors   atomic.Int64
+	refusals        atomic.Int64
+	opened          atomic.Int64
+	closed          closeCounts
+	resizes         atomic.Int64
+	closing         atomic.Bool
+
+	keeperWake chan struct{}
+	stop       chan struct{}
+	keeperDone chan struct{}
+	bg         sync.WaitGroup
+	sweepNo    atomic.Int64
+
+	mon monitor
 }
 
-// Open connects a pool. It does not wait for connections beyond a ping.
+// Open builds the pool, connects once to read the server's limits (the
+// connection budget) and starts the keeper that holds Min connections. It
+// fails when the configuration is invalid or the first connection fails
+// within DB_POOL_CONNECTION_TIMEOUT; no error or log line holds the password.
 func Open(ctx context.Context, cfg Config, opts Options) (*Pool, error) {
+	if err := Validate(cfg.PoolConfig); err != nil {
+		return nil, err
+	}
+	if cfg.Source == nil {
+		cfg.Source = DefaultPoolConfig().Source
+	}
+	p := &Pool{
+		log: opts.Logger, clock: opts.Clock, cfg: cfg, app: opts.AppName,
+		dsn: Redact(cfg.DatabaseURL), gate: newGate(cfg.Max),
+		keeperWake: make(chan struct{}, 1), stop: make(chan struct{}),
+		lifetime: int64(cfg.MaxLifetime),
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if _, ok := p.clock.(poolpilot.SystemClock); ok || p.clock == nil {
+		p.clock, p.sysClk = poolpilot.SystemClock{}, true
+	}
+	if p.app == "" {
+		p.app = "poolpilot"
+	} else {
+		p.appSet = true
+	}
+	w := opts.Window
+	if w <= 0 {
+		w = 60 * time.Second
+	}
+	p.win = newWindow(w)
+	p.minConns.Store(int64(cfg.Min))
+	p.idleNs.Store(int64(cfg.IdleTimeout))
+	pc, err := p.pgxConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.inner, err = pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("open pool %s: %s", p.dsn, p.scrub(err))
+	}
+	p.mon.init(pc.ConnConfig, p.app)
+	if err := p.start(ctx); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Pool) pgxConfig(cfg Config) (*pgxpool.Config, error) {
 	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
-		return nil, err
+		return nil, &ConfigError{Problems: []string{fmt.Sprintf("%s (%s) cannot be parsed: %s", EnvDatabaseURL, p.dsn, parseReason(err, cfg.DatabaseURL))}}
 	}
-	pc.MaxConns = int32(cfg.Max)
-	pc.MinConns = int32(cfg.Min)
-	inner, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		return nil, err
+	// The gate enforces Max; pgxpool gets the ceiling so that a resize can
+	// grow the pool. Idle reaping, lifetime and Min are the keeper's job.
+	pc.MaxConns = MaxPoolMax
+	pc.MinConns = 0
+	pc.MaxConnIdleTime = 0x7fffffffffffffff
+	pc.MaxConnLifetime = 0
+	pc.HealthCheckPeriod = 24 * time.Hour
+	pc.PingTimeout = cfg.ConnectTimeout
+	pc.ConnConfig.ConnectTimeout = cfg.ConnectTimeout
+	if pc.ConnConfig.RuntimeParams == nil {
+		pc.ConnConfig.RuntimeParams = map[string]string{}
 	}
-	return &Pool{cfg: cfg, inner: inner}, nil
+	if v, set := pc.ConnConfig.RuntimeParams["application_name"]; set && !p.appSet {
+		p.app = v
+	} else {
+		pc.ConnConfig.RuntimeParams["application_name"] = p.app
+	}
+	p.mode = pc.ConnConfig.DefaultQueryExecMode
+	if cfg.Pooler == PoolerTransaction {
+		// No server-side prepared statements: a transaction-mode pooler
+		// hands each transaction to any server connection.
+		p.mode = pgx.QueryExecModeExec
+		pc.ConnConfig.DefaultQueryExecMode = p.mode
+		pc.ConnConfig.StatementCacheCapacity = 0
+		pc.ConnConfig.DescriptionCacheCapacity = 0
+	}
+	pc.BeforeConnect = p.beforeConnect
+	pc.AfterConnect = p.afterConnect
+	pc.BeforeClose = p.beforeClose
+	return pc, nil
 }
 
-func (p *Pool) Close()                                               { p.inner.Close() }
-func (p *Pool) Ping(ctx context.Context) error                       { return p.inner.Ping(ctx) }
-func (p *Pool) Begin(ctx context.Context) (Tx, error)                { return p.inner.Begin(ctx) }
-func (p *Pool) BeginTx(ctx context.Context, o TxOptions) (Tx, error) { return p.inner.BeginTx(ctx, o) }
-func (p *Pool) Exec(ctx context.Context, sql string, args ...any) (CommandTag, error) {
-	return p.inner.Exec(ctx, sql, args...)
+// start connects once (bounded by the connection timeout), reads the
+// server budget and starts the keeper.
+func (p *Pool) start(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, p.cfg.ConnectTimeout+time.Second)
+	defer cancel()
+	c, err := p.inner.Acquire(cctx)
+	if err != nil {
+		p.countConnectError(err)
+		return fmt.Errorf("open pool %s: first connection: %s", p.dsn, p.scrub(err))
+	}
+	lim, err := readServerLimits(cctx, c.Conn(), true)
+	c.Release()
+	if err != nil {
+		p.log.Warn("pool: cannot read server limits", "dsn", p.dsn, "err", p.scrub(err))
+	} else {
+		p.setLimits(lim)
+	}
+	cfg := p.Config()
+	p.log.Info("pool opened", "dsn", p.dsn, "max", cfg.Max, "min", cfg.Min,
+		"idle_timeout", cfg.IdleTimeout, "connection_timeout", cfg.ConnectTimeout,
+		"max_lifetime", cfg.MaxLifetime, "pooler", cfg.Pooler, "query_mode", p.QueryMode())
+	p.keeperDone = make(chan struct{})
+	go p.keeper()
+	return nil
 }
-func (p *Pool) Query(ctx context.Context, sql string, args ...any) (Rows, error) {
-	return p.inner.Query(ctx, sql, args...)
+
+// Close stops the keeper and closes every connection, waiting for acquired
+// ones to be released.
+func (p *Pool) Close() {
+	if p.closing.Swap(true) {
+		return
+	}
+	close(p.stop)
+	if p.keeperDone != nil {
+		<-p.keeperDone
+	}
+	p.mon.close()
+	if p.inner != nil {
+		p.inner.Close()
+	}
+	p.bg.Wait()
+	p.log.Info("pool closed", "dsn", p.dsn)
 }
-func (p *Pool) QueryRow(ctx context.Context, sql string, args ...any) Row {
-	return p.inner.QueryRow(ctx, sql, args...)
+
+// Config returns the effective configuration with its provenance.
+func (p *Pool) Config() poolpilot.PoolConfig {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.cfg.PoolConfig
+	c.Source = make(map[string]poolpilot.Provenance, len(p.cfg.Source))
+	for k, v := range p.cfg.Source {
+		c.Source[k] = v
+	}
+	return c
 }
-func (p *Pool) Config() poolpilot.PoolConfig { return p.cfg.PoolConfig }
-func (p *Pool) Stats() poolpilot.PoolStats {
-	return poolpilot.PoolStats{Max: p.cfg.Max, Min: p.cfg.Min}
+
+// QueryMode names the pgx query execution mode in use ("exec" behind a
+// transaction pooler, "cache_statement" otherwise).
+func (p *Pool) QueryMode() string { return strings.ReplaceAll(p.mode.String(), " ", "_") }
+
+// scrub renders an error for a log line or a returned error: the password
+// is never in it.
+func (p *Pool) scrub(err error) string {
+	msg := err.Error()
+	if pw := passwordOf(p.cfg.DatabaseURL); pw != "" {
+		msg = strings.ReplaceAll(msg, pw, redacted)
+	}
+	return Redact(msg)
 }
-func (p *Pool) Budget() *poolpilot.Budget                      { return nil }
-func (p *Pool) Resize(ctx context.Context, max, min int) error { return nil }
+
+func (p *Pool) now() time.Time {
+	if p.sysClk {
+		return time.Now()
+	}
+	return p.clock.Now()
+}
+
+// connMeta is what the pool knows about one physical connection. It lives
+// in the connection's pgconn CustomData.
+type connMeta struct {
+	created   int64 // unix nanoseconds
+	fresh     bool  // dialed and not yet handed to a caller
+	lastUse   int64 // unix nanoseconds of the last acquire
+	idleSweep int64 // keeper sweep that last saw it idle
+	handle    Conn
+	rows      poolRows
+	row       poolRow
+	tx        poolTx
+}
+
+const metaKey = "poolpilot"
+
+func metaOf(c *pgx.Conn) *connMeta {
+	m, _ := c.PgConn().CustomData()[metaKey].(*connMeta)
+	return m
+}
+
+func (p *Pool) beforeConnect(ctx context.Context, cc *pgx.ConnConfig) error {
+	start := time.Now()
+	prev := cc.AfterConnect
+	cc.AfterConnect = func(ctx context.Context, pc *pgconn.PgConn) error {
+		if prev != nil {
+			if err := prev(ctx, pc); err != nil {
+				return err
+			}
+		}
+		d := time.Since(start)
+		s := p.win.at(p.stamp(start.Add(d)))
+		s.dial.record(int64(d))
+		s.dials.Add(1)
+		return nil
+	}
+	return nil
+}
+
+func (p *Pool) afterConnect(ctx context.Context, c *pgx.Conn) error {
+	m := &connMeta{created: time.Now().UnixNano(), fresh: true}
+	m.handle.p, m.handle.meta, m.handle.c = p, m, c
+	c.PgConn().CustomData()[metaKey] = m
+	p.opened.Add(1)
+	p.live.Add(1)
+	return nil
+}
+
+func (p *Pool) beforeClose(c *pgx.Conn) {
+	p.live.Add(-1)
+	if p.closing.Load() {
+		p.closed.add(reasonShutdown)
+	} else {
+		p.closed.add(reasonBroken)
+	}
+}
+
+// stamp returns the time to file an event under: the measured time with the
+// system clock, the injected clock's time otherwise.
+func (p *Pool) stamp(t time.Time) int64 {
+	if p.sysClk {
+		return t.UnixNano()
+	}
+	return p.clock.Now().UnixNano()
+}

@@ -1,0 +1,243 @@
+package pgpool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/puddle/v2"
+)
+
+// Acquire takes a connection from the pool; the caller must Release it.
+// It waits at most DB_POOL_CONNECTION_TIMEOUT (or until ctx is done) for a
+// free slot and a connection; the wait is recorded in the statistics.
+func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
+	pc, m, err := p.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m.handle.pc = pc
+	return &m.handle, nil
+}
+
+// acquire is the instrumented path: gate (queue), then pgxpool (pick an idle
+// connection or dial one). Only the queued path arms a timer; a dial is
+// bounded by the connection timeout through pgconn's ConnectTimeout.
+func (p *Pool) acquire(ctx context.Context) (*pgxpool.Conn, *connMeta, error) {
+	start := time.Now()
+	var queued time.Duration
+	if !p.gate.tryAcquire() {
+		if p.closing.Load() {
+			return nil, nil, ErrClosed
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.cfg.ConnectTimeout)
+		defer cancel()
+		if err := p.gate.acquire(ctx); err != nil {
+			return nil, nil, p.acquireFailed(ctx, start, err)
+		}
+		queued = time.Since(start)
+	}
+	for {
+		pc, err := p.inner.Acquire(ctx)
+		if err != nil {
+			p.gate.release()
+			return nil, nil, p.acquireFailed(ctx, start, err)
+		}
+		m := metaOf(pc.Conn())
+		if p.lifetime > 0 && start.UnixNano()-m.created > p.lifetime {
+			p.retire(pc, reasonLifetime)
+			continue
+		}
+		d := time.Since(start)
+		s := p.win.at(p.stamp(start.Add(d)))
+		s.wait.record(int64(d))
+		if queued > 0 {
+			s.queue.record(int64(queued))
+		}
+		if m.fresh {
+			m.fresh = false
+			s.dialedAcquires.Add(1)
+		}
+		m.lastUse = start.UnixNano()
+		return pc, m, nil
+	}
+}
+
+// acquireFailed classifies and counts a failed acquire and returns an error
+// that says what to do; it never holds the password.
+func (p *Pool) acquireFailed(ctx context.Context, start time.Time, err error) error {
+	if p.closing.Load() || errors.Is(err, puddle.ErrClosedPool) {
+		return ErrClosed
+	}
+	waited := time.Since(start).Round(time.Millisecond)
+	p.countConnectError(err)
+	switch {
+	case isRefusal(err):
+		return fmt.Errorf("acquire connection: server refused a new connection (SQLSTATE 53300 too many clients) after %s: lower DB_POOL_MAX or raise max_connections: %s", waited, p.scrub(err))
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		p.acquireTimeouts.Add(1)
+		n, _ := p.gate.queued()
+		return fmt.Errorf("acquire connection: timed out after %s (DB_POOL_CONNECTION_TIMEOUT %s): %d of max %d in use, %d waiting: %w",
+			waited, p.cfg.ConnectTimeout, p.gate.inUse.Load(), p.gate.limit.Load(), n, context.DeadlineExceeded)
+	case errors.Is(err, context.Canceled):
+		p.acquireCancels.Add(1)
+		return fmt.Errorf("acquire connection: canceled after %s: %w", waited, context.Canceled)
+	}
+	p.acquireErrors.Add(1)
+	return fmt.Errorf("acquire connection from %s: %s", p.dsn, p.scrub(err))
+}
+
+func isRefusal(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "53300"
+}
+
+func (p *Pool) countConnectError(err error) {
+	if isRefusal(err) {
+		p.refusals.Add(1)
+	}
+}
+
+// release returns a connection: it is closed instead when the pool holds
+// more connections than its max (after a shrink) or it outlived its lifetime.
+func (p *Pool) release(pc *pgxpool.Conn, m *connMeta) {
+	switch {
+	case p.live.Load() > p.gate.limit.Load():
+		p.retire(pc, reasonResize)
+	case p.lifetime > 0 && m.lastUse-m.created > p.lifetime:
+		p.retire(pc, reasonLifetime)
+	default:
+		pc.Release()
+	}
+	p.gate.release()
+}
+
+// retire takes a connection out of the pool and closes it in the
+// background, counting the reason. Unlike a pgxpool destroy it does not
+// trigger pgxpool's health check (which would briefly hide idle conns).
+func (p *Pool) retire(pc *pgxpool.Conn, reason closeReason) {
+	c := pc.Hijack()
+	p.live.Add(-1)
+	p.closed.add(reason)
+	p.bg.Add(1)
+	go func() {
+		defer p.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = c.Close(ctx)
+	}()
+}
+
+// Conn is a connection acquired from the pool. It is valid until Release.
+type Conn struct {
+	p    *Pool
+	meta *connMeta
+	c    *pgx.Conn
+	pc   *pgxpool.Conn
+}
+
+// Release returns the connection to the pool. Calling it twice is harmless.
+func (c *Conn) Release() {
+	pc := c.pc
+	if pc == nil {
+		return
+	}
+	c.pc = nil
+	c.p.release(pc, c.meta)
+}
+
+func (c *Conn) Exec(ctx context.Context, sql string, args ...any) (CommandTag, error) {
+	return c.c.Exec(ctx, sql, args...)
+}
+func (c *Conn) Query(ctx context.Context, sql string, args ...any) (Rows, error) {
+	return c.c.Query(ctx, sql, args...)
+}
+func (c *Conn) QueryRow(ctx context.Context, sql string, args ...any) Row {
+	return c.c.QueryRow(ctx, sql, args...)
+}
+func (c *Conn) Begin(ctx context.Context) (Tx, error) { return c.c.Begin(ctx) }
+func (c *Conn) BeginTx(ctx context.Context, o TxOptions) (Tx, error) {
+	return c.c.BeginTx(ctx, o)
+}
+func (c *Conn) SendBatch(ctx context.Context, b *Batch) BatchResults { return c.c.SendBatch(ctx, b) }
+func (c *Conn) Ping(ctx context.Context) error                      { return c.c.Ping(ctx) }
+
+// Exec acquires a connection, runs sql and releases it.
+func (p *Pool) Exec(ctx context.Context, sql string, args ...any) (CommandTag, error) {
+	pc, m, err := p.acquire(ctx)
+	if err != nil {
+		return CommandTag{}, err
+	}
+	defer p.release(pc, m)
+	return pc.Conn().Exec(ctx, sql, args...)
+}
+
+// Query acquires a connection for the rows; closing them (or reading them
+// to the end) releases it.
+func (p *Pool) Query(ctx context.Context, sql string, args ...any) (Rows, error) {
+	pc, m, err := p.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := pc.Conn().Query(ctx, sql, args...)
+	if err != nil {
+		p.release(pc, m)
+		return nil, err
+	}
+	m.rows = poolRows{Rows: rows, p: p, pc: pc, m: m}
+	return &m.rows, nil
+}
+
+// QueryRow acquires a connection for one row; Scan releases it.
+func (p *Pool) QueryRow(ctx context.Context, sql string, args ...any) Row {
+	pc, m, err := p.acquire(ctx)
+	if err != nil {
+		return errRow{err}
+	}
+	m.row = poolRow{r: pc.Conn().QueryRow(ctx, sql, args...), p: p, pc: pc, m: m}
+	return &m.row
+}
+
+// Begin starts a transaction on an acquired connection; Commit or Rollback
+// releases it.
+func (p *Pool) Begin(ctx context.Context) (Tx, error) { return p.BeginTx(ctx, TxOptions{}) }
+
+// BeginTx is Begin with options.
+func (p *Pool) BeginTx(ctx context.Context, o TxOptions) (Tx, error) {
+	pc, m, err := p.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := pc.Conn().BeginTx(ctx, o)
+	if err != nil {
+		p.release(pc, m)
+		return nil, err
+	}
+	m.tx = poolTx{Tx: tx, p: p, pc: pc, m: m}
+	return &m.tx, nil
+}
+
+// SendBatch acquires a connection for the batch; closing the results
+// releases it.
+func (p *Pool) SendBatch(ctx context.Context, b *Batch) BatchResults {
+	pc, m, err := p.acquire(ctx)
+	if err != nil {
+		return errBatch{err}
+	}
+	return &poolBatch{BatchResults: pc.Conn().SendBatch(ctx, b), p: p, pc: pc, m: m}
+}
+
+// CopyFrom acquires a connection and copies rows into a table.
+func (p *Pool) CopyFrom(ctx context.Context, table Identifier, columns []string, src pgx.CopyFromSource) (int64, error) {
+	pc, m, err := p.acquire(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer p.release(pc, m)
+	return pc.Conn().CopyFrom(ctx, table, columns, src)
+}
