@@ -1,0 +1,80 @@
+package health
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/poolpilot/poolpilot"
+)
+
+// MaxBody is the largest /healthz body read.
+const MaxBody = 1 << 20
+
+// ParseHealth parses a /healthz document strictly enough that a body which
+// is not one (an HTML error page, a JSON error object, a truncated
+// document) is refused: it must be one JSON object, with status "ok" or
+// "unavailable", a pool object with max ≥ 1 and 0 ≤ min ≤ max, no negative
+// figure, and an error rate within 0–1. Unknown fields are allowed, so that
+// a newer service can add some.
+func ParseHealth(b []byte) (poolpilot.Health, error) {
+	var h poolpilot.Health
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return h, fmt.Errorf("not a JSON object: %w", err)
+	}
+	for _, k := range []string{"status", "pool"} {
+		if raw, ok := keys[k]; !ok || string(raw) == "null" {
+			return h, fmt.Errorf("no %q field: not a health document", k)
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&h); err != nil {
+		return h, fmt.Errorf("health document: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return h, errors.New("health document: data after the JSON object")
+	}
+	return h, check(h)
+}
+
+func check(h poolpilot.Health) error {
+	if h.Status != "ok" && h.Status != "unavailable" {
+		return fmt.Errorf("status %q: want ok or unavailable", h.Status)
+	}
+	p := h.Pool
+	if p.Max < 1 || p.Min < 0 || p.Min > p.Max {
+		return fmt.Errorf("pool max %d, min %d: want max ≥ 1 and 0 ≤ min ≤ max", p.Max, p.Min)
+	}
+	nums := map[string]float64{
+		"pool.total": float64(p.Total), "pool.acquired": float64(p.Acquired), "pool.idle": float64(p.Idle),
+		"pool.waiting": float64(p.Waiting), "pool.utilization": p.Utilization, "pool.oldest_wait_ms": p.OldestWaitMS,
+		"pool.wait_p50_ms": p.WaitP50MS, "pool.wait_p95_ms": p.WaitP95MS, "pool.wait_p99_ms": p.WaitP99MS,
+		"pool.acquires": float64(p.Acquires), "pool.acquire_timeouts": float64(p.AcquireTimeouts),
+		"pool.server_refusals": float64(p.ServerRefusals), "pool.opened": float64(p.Opened),
+		"pool.closed": float64(p.Closed), "pool.churn": p.Churn,
+	}
+	if r := h.Requests; r != nil {
+		nums["requests.total"] = float64(r.Total)
+		nums["requests.errors"] = float64(r.Errors)
+		nums["requests.latency_p50_ms"] = r.LatencyP50MS
+		nums["requests.latency_p95_ms"] = r.LatencyP95MS
+		nums["requests.latency_p99_ms"] = r.LatencyP99MS
+		nums["requests.window_seconds"] = r.WindowSeconds
+		if r.ErrorRate < 0 || r.ErrorRate > 1 {
+			return fmt.Errorf("requests.error_rate %v: want 0–1", r.ErrorRate)
+		}
+	}
+	for k, v := range p.ClosedByReason {
+		nums["pool.closed_by_reason."+k] = float64(v)
+	}
+	for name, v := range nums {
+		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%s is %v: must be a non-negative number", name, v)
+		}
+	}
+	return nil
+}
