@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
 	"github.com/poolpilot/poolpilot/ledger"
 	"github.com/poolpilot/poolpilot/pgpool"
@@ -19,7 +18,11 @@ func newStore(t *testing.T) (*ledger.Store, *pgpool.Pool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cfg := pgpool.Config{DatabaseURL: pgtest.NewDatabase(t), PoolConfig: poolpilot.PoolConfig{Max: 20, Min: 0}}
+	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "DB_POOL_MAX": "20", "DB_POOL_MIN": "0"}
+	cfg, err := pgpool.LoadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
 	pool, err := pgpool.Open(ctx, cfg, pgpool.Options{AppName: "ledger-test"})
 	if err != nil {
 		t.Fatalf("open pool: %v", err)
