@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,9 +187,29 @@ func TestIntegrationHealthzWhileSaturated(t *testing.T) {
 	for st.pool.Stats().Waiting < 1 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond) // poll until the caller is queued
 	}
+	// The first ping at saturation may dial the pool's monitor connection;
+	// it must still not queue (a queued ping would give 503 after the 1s
+	// ping timeout).
 	code, body, took := st.call(t, "GET", "/healthz", "")
-	if code != 200 || took > 50*time.Millisecond {
-		t.Errorf("GET /healthz on a saturated pool: status %d in %v, want 200 in < 50ms: %s", code, took, body)
+	t.Logf("first GET /healthz, %d waiting, every connection held: %d in %v", st.pool.Stats().Waiting, code, took)
+	if code != 200 || took > 500*time.Millisecond {
+		t.Errorf("first GET /healthz on a saturated pool: status %d in %v, want 200 in < 500ms: %s", code, took, body)
+	}
+	// Then every uncached call (a real ping each) answers in < 50ms; the
+	// median of five keeps one scheduling hiccup of a loaded machine out.
+	var times []time.Duration
+	for i := 0; i < 5; i++ {
+		st.clock.Advance(2 * time.Second) // past the ping cache
+		code, body, took = st.call(t, "GET", "/healthz", "")
+		if code != 200 {
+			t.Fatalf("GET /healthz on a saturated pool: status %d: %s", code, body)
+		}
+		times = append(times, took)
+	}
+	slices.Sort(times)
+	t.Logf("uncached GET /healthz at saturation: %v", times)
+	if times[2] > 50*time.Millisecond {
+		t.Errorf("median uncached GET /healthz on a saturated pool took %v, want < 50ms (all: %v)", times[2], times)
 	}
 	var h poolpilot.Health
 	if err := json.Unmarshal([]byte(body), &h); err != nil {
