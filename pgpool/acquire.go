@@ -165,7 +165,7 @@ func (c *Conn) BeginTx(ctx context.Context, o TxOptions) (Tx, error) {
 	return c.c.BeginTx(ctx, o)
 }
 func (c *Conn) SendBatch(ctx context.Context, b *Batch) BatchResults { return c.c.SendBatch(ctx, b) }
-func (c *Conn) Ping(ctx context.Context) error                      { return c.c.Ping(ctx) }
+func (c *Conn) Ping(ctx context.Context) error                       { return c.c.Ping(ctx) }
 
 // Exec acquires a connection, runs sql and releases it.
 func (p *Pool) Exec(ctx context.Context, sql string, args ...any) (CommandTag, error) {

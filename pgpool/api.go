@@ -58,6 +58,7 @@ type Pool struct {
 	inner  *pgxpool.Pool
 	gate   *gate
 	win    *window
+	winDur time.Duration
 	log    *slog.Logger
 	clock  poolpilot.Clock
 	sysClk bool
@@ -126,7 +127,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Pool, error) {
 	if w <= 0 {
 		w = 60 * time.Second
 	}
-	p.win = newWindow(w)
+	p.win, p.winDur = newWindow(w), w
 	p.minConns.Store(int64(cfg.Min))
 	p.idleNs.Store(int64(cfg.IdleTimeout))
 	pc, err := p.pgxConfig(cfg)

@@ -55,7 +55,7 @@ func (p *Pool) Stats() poolpilot.PoolStats {
 		Acquires: int64(acquires), AcquireTimeouts: p.acquireTimeouts.Load(), AcquireCancels: p.acquireCancels.Load(),
 		ServerRefusals: p.refusals.Load(), Opened: p.opened.Load(),
 		ClosedByReason: map[string]int64{},
-		WindowSeconds:  float64(p.win.slotNanos*windowSlots) / float64(time.Second),
+		WindowSeconds:  p.winDur.Seconds(),
 		Resizes:        p.resizes.Load(),
 	}
 	if !oldest.IsZero() {
