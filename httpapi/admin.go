@@ -176,7 +176,7 @@ func resizeStatus(err error) int {
 	switch {
 	case errors.As(err, &ce), poolpilot.ExitCode(err) == poolpilot.ExitBadInput:
 		return http.StatusBadRequest
-	case errors.Is(err, poolpilot.ErrResizeConflict):
+	case errors.Is(err, poolpilot.ErrResizeConflict), errors.Is(err, pgpool.ErrClosed):
 		return http.StatusConflict
 	}
 	return http.StatusInternalServerError

@@ -134,6 +134,12 @@ func TestIntegrationRealPool(t *testing.T) {
 	if code != 200 || !strings.Contains(metrics, "poolpilot_pool_max_connections 4\n") {
 		t.Errorf("GET /metrics: %d, want max 4 in:\n%s", code, metrics)
 	}
+	for _, want := range []string{`poolpilot_pool_acquire_wait_seconds_bucket{le="+Inf"} `, "poolpilot_pool_acquires_total ",
+		"poolpilot_pool_budget_ok 1\n", `http_requests_total{code="200",method="GET"} 20` + "\n"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("real pool metrics lack %q", want)
+		}
+	}
 	if out, err := promtoolCheck(t, []byte(metrics)); out != "" || err != nil {
 		t.Errorf("promtool check metrics on the real pool: %v\n%s", err, out)
 	}
@@ -152,6 +158,12 @@ func TestIntegrationRealPool(t *testing.T) {
 		t.Errorf("healthz after resize: pool max/min = %d/%d (%v), want 6/2", h.Pool.Max, h.Pool.Min, err)
 	}
 	assertNoPassword(t, st, body, metrics)
+
+	// A resize of a closed pool conflicts with its state: 409.
+	st.pool.Close()
+	if code, body, _ = st.call(t, "PUT", "/admin/pool", `{"max":3}`, bearer...); code != http.StatusConflict {
+		t.Errorf("resize of a closed pool: %d, want 409: %s", code, body)
+	}
 }
 
 func assertNoPassword(t *testing.T, st *realStack, texts ...string) {
