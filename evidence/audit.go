@@ -59,8 +59,8 @@ func encodeCompact(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// sealLine computes l.Hash and returns the line as written (with newline).
-func sealLine(l *Line) ([]byte, error) {
+// SealLine computes l.Hash and returns the line as written (with newline).
+func SealLine(l *Line) ([]byte, error) {
 	c, err := l.Canonical()
 	if err != nil {
 		return nil, err

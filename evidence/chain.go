@@ -55,7 +55,7 @@ func CheckChain(lines []RawLine, head *Head) *Problem {
 			"audit log truncated: audit.head records %d lines ending in hash %s, but the log ends at line %d (seq %d)",
 			head.Seq, short(head.Hash), len(lines), last.Seq)}
 	}
-	if last.Hash != head.Hash {
+	if last.Hash != head.Hash || last.Seq != head.Seq {
 		return &Problem{Kind: ProblemHeadMismatch, Line: len(lines), Message: fmt.Sprintf(
 			"audit.head names hash %s for seq %d, but line %d hashes to %s: the log's tail was rewritten or audit.head was edited",
 			short(head.Hash), head.Seq, len(lines), short(last.Hash))}
@@ -74,6 +74,10 @@ func checkLine(lines []RawLine, i int, want uint64, prev string, head *Head) *Pr
 		return &Problem{Kind: ProblemMalformedLine, Line: n, Message: fmt.Sprintf("line %d was edited: it %v", n, rl.Err)}
 	}
 	l := rl.Line
+	if head != nil && l.Seq > head.Seq && want > head.Seq && l.Hash == head.Hash {
+		return &Problem{Kind: ProblemHeadMismatch, Line: n, Message: fmt.Sprintf(
+			"audit.head names seq %d, but its hash %s is line %d's (seq %d): audit.head was edited", head.Seq, short(head.Hash), n, l.Seq)}
+	}
 	if head != nil && l.Seq > head.Seq && want > head.Seq {
 		return &Problem{Kind: ProblemAppendedLine, Line: n, Message: fmt.Sprintf(
 			"line %d (seq %d) was appended after the run was closed at seq %d", n, l.Seq, head.Seq)}

@@ -60,7 +60,6 @@ func firstDiff(want, got []byte) string {
 	return "(same lines)"
 }
 
-
 // TestGoldenFolder checks every file of each fixture folder, byte for
 // byte: each evidence file writer, the audit log, the execution log, the
 // head and its signature.

@@ -221,7 +221,7 @@ func (f *Folder) appendLocked(actor, event string, data any) error {
 	}
 	seq, prev := f.headLocked()
 	l := Line{Seq: seq + 1, Time: f.clock.Now().UTC().Round(0), Actor: f.red.Redact(actor), Event: event, Data: raw, Prev: prev}
-	b, err := sealLine(&l)
+	b, err := SealLine(&l)
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", event, err)
 	}
