@@ -155,7 +155,8 @@ func TestSIGTERMFinishesInFlightRequest(t *testing.T) {
 	if err := ld.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	r := <-res
+	waitRefused(t, ld.Addr) // stops accepting at once…
+	r := <-res              // …while the in-flight request still completes
 	if r.err != nil || r.status != 201 {
 		t.Fatalf("in-flight request: %d %q %v\nlogs:\n%s", r.status, r.body, r.err, ld.Logs())
 	}
@@ -166,6 +167,21 @@ func TestSIGTERMFinishesInFlightRequest(t *testing.T) {
 	if !strings.Contains(ld.Logs(), "signal received") {
 		t.Errorf("no shutdown log line:\n%s", ld.Logs())
 	}
+}
+
+// waitRefused polls until new TCP connections to addr are refused.
+func waitRefused(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return
+		}
+		c.Close()
+		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
+	}
+	t.Fatal("ledgerd still accepts connections 5s after SIGTERM")
 }
 
 // waitInFlight polls GET /admin/faults until a /v1 request is in flight.

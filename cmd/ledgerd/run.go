@@ -45,6 +45,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	if cfg.AddrWarning != "" {
+		fmt.Fprintln(stderr, "ledgerd:", cfg.AddrWarning) // for humans, besides the JSON line
 		logger.Warn(cfg.AddrWarning, "addr", cfg.Addr)
 	}
 	srv, err := service.Start(ctx, cfg, service.Options{Logger: logger})
