@@ -72,10 +72,11 @@ var (
 
 // PlanDir maps a plan name to its folder name: lower case, every run of
 // characters other than a-z, 0-9, '.', '_' and '-' becomes '_', trimmed of
-// '_'. "Phase 1 pool scaling" → "phase_1_pool_scaling".
+// '_'. A valid plan name (a-z, 0-9, '_', '-', '.') maps to itself;
+// "Phase 1 pool scaling" → "phase_1_pool_scaling".
 func PlanDir(plan string) (string, error) {
-	s := strings.Trim(planDirRe.ReplaceAllString(strings.ToLower(plan), "_"), "_.-")
-	if s == "" {
+	s := strings.Trim(planDirRe.ReplaceAllString(strings.ToLower(plan), "_"), "_")
+	if s == "" || strings.Trim(s, ".") == "" {
 		return "", fmt.Errorf("plan name %q gives an empty folder name: use letters or digits", plan)
 	}
 	return s, nil
@@ -284,6 +285,18 @@ func (f *Folder) WriteJSON(name string, v any) error {
 	}
 	return f.Write(name, b)
 }
+
+// Event appends an audit event; with WriteFile it makes *Folder the
+// change controller's Recorder.
+func (f *Folder) Event(event string, data map[string]any) error {
+	if data == nil {
+		return f.Append(event, nil)
+	}
+	return f.Append(event, data)
+}
+
+// WriteFile is Write.
+func (f *Folder) WriteFile(name string, data []byte) error { return f.Write(name, data) }
 
 // MarshalFile is the JSON encoding of every evidence file.
 func MarshalFile(v any) ([]byte, error) {
