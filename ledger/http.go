@@ -61,17 +61,33 @@ func (h *handler) postEntry(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	var req entryRequest
-	if status, err := decodeJSON(w, r, &req); err != nil {
+	body, status, err := readBody(w, r)
+	if err != nil {
 		WriteError(w, status, err.Error())
 		return
 	}
-	e, err := h.store.PostEntry(r.Context(), tenant, Entry{Description: req.Description, Lines: req.Lines})
+	e, err := DecodeEntry(body)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	if e, err = h.store.PostEntry(r.Context(), tenant, e); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	WriteJSON(w, http.StatusCreated, e)
+}
+
+// DecodeEntry parses the body of POST /v1/tenants/{tenant}/entries: exactly
+// one JSON object with only "description" and "lines" (each line only
+// "account" and an integer "amount"). A malformed body is a
+// *ValidationError (400); the accounting rules are Validate's.
+func DecodeEntry(body []byte) (Entry, error) {
+	var req entryRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return Entry{}, &ValidationError{Msg: err.Error()}
+	}
+	return Entry{Description: req.Description, Lines: req.Lines}, nil
 }
 
 func (h *handler) balance(w http.ResponseWriter, r *http.Request) {
@@ -127,29 +143,44 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// decodeJSON reads exactly one JSON object into v, refusing unknown fields,
-// trailing data and bodies over MaxBodyBytes.
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any) (int, error) {
+// readBody reads the request body, refusing more than MaxBodyBytes (413).
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return http.StatusRequestEntityTooLarge, fmt.Errorf("request body over %d bytes", MaxBodyBytes)
+			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("request body over %d bytes", MaxBodyBytes)
 		}
-		return http.StatusBadRequest, fmt.Errorf("read request body: %w", err)
+		return nil, http.StatusBadRequest, fmt.Errorf("read request body: %w", err)
 	}
+	return body, 0, nil
+}
+
+// decodeJSON reads exactly one JSON object into v, refusing unknown fields,
+// trailing data and bodies over MaxBodyBytes.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) (int, error) {
+	body, status, err := readBody(w, r)
+	if err != nil {
+		return status, err
+	}
+	if err := decodeStrict(body, v); err != nil {
+		return http.StatusBadRequest, err
+	}
+	return 0, nil
+}
+
+// decodeStrict decodes exactly one JSON value into v, refusing unknown
+// fields and trailing data.
+func decodeStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return http.StatusBadRequest, fmt.Errorf("malformed JSON body: %w", err)
-	}
-	if dec.More() {
-		return http.StatusBadRequest, errors.New("malformed JSON body: data after the JSON object")
+		return fmt.Errorf("malformed JSON body: %w", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return http.StatusBadRequest, errors.New("malformed JSON body: data after the JSON object")
+		return errors.New("malformed JSON body: data after the JSON object")
 	}
-	return 0, nil
+	return nil
 }
 
 // WriteJSON writes v as JSON with status.
