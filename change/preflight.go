@@ -53,7 +53,7 @@ type ServerLimits struct {
 	MaxConnections    int `json:"max_connections"`
 	SuperuserReserved int `json:"superuser_reserved_connections"`
 	Reserved          int `json:"reserved_connections"`
-	ClientConnections int `json:"client_connections"` // client backends connected now
+	ClientConnections int `json:"client_connections"` // client backends connected now, poolpilot's own excluded
 }
 
 // ServerFacts reads the database's limits and backup state.
