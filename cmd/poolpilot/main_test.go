@@ -7,7 +7,11 @@ import (
 	"testing"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/internal/pgtest"
 )
+
+// TestMain stops the shared test PostgreSQL after the package's tests.
+func TestMain(m *testing.M) { pgtest.RunMain(m) }
 
 // runCLI runs the CLI in-process and returns stdout, stderr and the exit code.
 func runCLI(t *testing.T, getenv func(string) string, args ...string) (string, string, int) {

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/pgpool"
+	"github.com/poolpilot/poolpilot/pgserver"
+	"github.com/poolpilot/poolpilot/plan"
+)
+
+func init() { commands = append(commands, newPreflightCmd) }
+
+// openToolPool opens poolpilot's own small pool (max 2) to the plan's
+// database, for server facts. A missing DSN is reported by preflight.
+func openToolPool(ctx context.Context, dsn string) (*pgpool.Pool, error) {
+	if strings.TrimSpace(dsn) == "" {
+		return nil, fmt.Errorf("no database URL")
+	}
+	cfg := pgpool.Config{PoolConfig: pgpool.DefaultPoolConfig(), DatabaseURL: dsn}
+	cfg.Max, cfg.Min = 2, 0
+	return pgpool.Open(ctx, cfg, pgpool.Options{AppName: "poolpilot"})
+}
+
+// unreachable is ServerFacts for a database that could not be opened.
+type unreachable struct{ err error }
+
+func (u unreachable) Limits(context.Context) (change.ServerLimits, error) {
+	return change.ServerLimits{}, u.err
+}
+func (u unreachable) LastArchived(context.Context) (time.Time, error) {
+	return time.Time{}, u.err
+}
+
+// runPreflight runs the plan's preflight with a tool pool of its own.
+func runPreflight(ctx context.Context, e *env, p *plan.Plan, planDir string) change.PreflightReport {
+	var facts change.ServerFacts
+	pool, err := openToolPool(ctx, e.getenv(p.Database.DSNEnv))
+	if err != nil {
+		facts = unreachable{fmt.Errorf("%s: %s", p.Database.DSNEnv, pgpool.Redact(err.Error()))}
+	} else {
+		defer pool.Close()
+		facts = pgserver.Facts{Pool: pool}
+	}
+	pf := &change.Preflight{Plan: p, PlanDir: planDir, Server: facts, Prober: change.HTTPProber{},
+		Getenv: e.getenv, Clock: poolpilot.SystemClock{}}
+	return pf.Run(ctx)
+}
+
+func newPreflightCmd(e *env) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "preflight PLAN",
+		Short: "Run the plan's pre-launch checks without changing anything",
+		Long: `Runs the machine-checkable part of the seed's pre-launch checklist: database
+reachable, connection budget ((instances + surge) × new max + other clients ≤
+max_connections − reserved), baseline health, backup recency, the instances'
+current config, credentials, and the manual checklist ticks.
+Exit 0 when every check passes, 4 when the change would be refused, 2 on bad input.`,
+		Example: `  DATABASE_URL=postgres://app@db:5432/ledger POOLPILOT_ADMIN_TOKEN=… poolpilot preflight phase1.yaml
+  poolpilot preflight phase1.yaml --json | jq '.checks[] | select(.status=="fail")'`,
+		Args: exactArgs(1, "PLAN"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, dir, err := loadPlan(args[0])
+			if err != nil {
+				return err
+			}
+			rep := runPreflight(cmd.Context(), e, p, dir)
+			if asJSON {
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(rep); err != nil {
+					return err
+				}
+			} else {
+				printPreflight(e.stdout, rep)
+			}
+			if !rep.OK {
+				return &poolpilot.ExitError{Code: poolpilot.ExitRefused, Err: fmt.Errorf("preflight refused plan %s: %d check(s) failed", p.Name, len(rep.Failed()))}
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return c
+}
+
+func printPreflight(w io.Writer, rep change.PreflightReport) {
+	fmt.Fprintf(w, "preflight of plan %s (sha256 %s…)\n", rep.Plan, rep.SHA256[:12])
+	for _, c := range rep.Checks {
+		mark := map[string]string{change.CheckPass: "PASS", change.CheckFail: "FAIL", change.CheckWarn: "WARN", change.CheckSkip: "SKIP"}[c.Status]
+		fmt.Fprintf(w, "  %-4s  %-40s %s\n", mark, c.Title, c.Detail)
+	}
+	if rep.OK {
+		fmt.Fprintln(w, "verdict: ready")
+	} else {
+		fmt.Fprintln(w, "verdict: REFUSED")
+	}
+}
