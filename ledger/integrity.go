@@ -49,41 +49,50 @@ LIMIT $1`
 // balance sums to zero, and no line touches another tenant's entry or
 // account. The error is for failures to check; violations are in the report.
 func (s *Store) CheckIntegrity(ctx context.Context) (IntegrityReport, error) {
-	tx, err := s.pool.BeginTx(ctx, pgpool.TxOptions{IsoLevel: "repeatable read", AccessMode: "read only"})
-	if err != nil {
-		return IntegrityReport{}, fmt.Errorf("integrity: begin: %w", err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // read only
 	var r IntegrityReport
-	if err := tx.QueryRow(ctx, countEntriesSQL).Scan(&r.CheckedEntries); err != nil {
-		return IntegrityReport{}, fmt.Errorf("integrity: count entries: %w", err)
-	}
-	if err := tx.QueryRow(ctx, countTenantsSQL).Scan(&r.CheckedTenants); err != nil {
-		return IntegrityReport{}, fmt.Errorf("integrity: count tenants: %w", err)
-	}
-	if r.UnbalancedEntries, err = queryIDs(ctx, tx, unbalancedSQL); err != nil {
-		return IntegrityReport{}, fmt.Errorf("integrity: unbalanced entries: %w", err)
-	}
-	if r.CrossTenantLines, err = queryIDs(ctx, tx, crossTenantSQL); err != nil {
-		return IntegrityReport{}, fmt.Errorf("integrity: cross-tenant lines: %w", err)
-	}
-	rows, err := tx.Query(ctx, imbalanceSQL, MaxReported)
-	if err != nil {
-		return IntegrityReport{}, fmt.Errorf("integrity: tenant totals: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var ti TenantImbalance
-		if err := rows.Scan(&ti.Tenant, &ti.Total); err != nil {
-			return IntegrityReport{}, fmt.Errorf("integrity: tenant totals: %w", err)
+	ro := pgpool.TxOptions{IsoLevel: "repeatable read", AccessMode: "read only"}
+	err := s.inTx(ctx, ro, func(tx pgpool.Tx) error {
+		var err error
+		if err := tx.QueryRow(ctx, countEntriesSQL).Scan(&r.CheckedEntries); err != nil {
+			return fmt.Errorf("count entries: %w", err)
 		}
-		r.TenantImbalances = append(r.TenantImbalances, ti)
-	}
-	if err := rows.Err(); err != nil {
-		return IntegrityReport{}, fmt.Errorf("integrity: tenant totals: %w", err)
+		if err := tx.QueryRow(ctx, countTenantsSQL).Scan(&r.CheckedTenants); err != nil {
+			return fmt.Errorf("count tenants: %w", err)
+		}
+		if r.UnbalancedEntries, err = queryIDs(ctx, tx, unbalancedSQL); err != nil {
+			return fmt.Errorf("unbalanced entries: %w", err)
+		}
+		if r.CrossTenantLines, err = queryIDs(ctx, tx, crossTenantSQL); err != nil {
+			return fmt.Errorf("cross-tenant lines: %w", err)
+		}
+		r.TenantImbalances, err = tenantImbalances(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return IntegrityReport{}, fmt.Errorf("integrity: %w", err)
 	}
 	r.OK = len(r.UnbalancedEntries) == 0 && len(r.TenantImbalances) == 0 && len(r.CrossTenantLines) == 0
 	return r, nil
+}
+
+func tenantImbalances(ctx context.Context, tx pgpool.Tx) ([]TenantImbalance, error) {
+	rows, err := tx.Query(ctx, imbalanceSQL, MaxReported)
+	if err != nil {
+		return nil, fmt.Errorf("tenant totals: %w", err)
+	}
+	defer rows.Close()
+	var out []TenantImbalance
+	for rows.Next() {
+		var ti TenantImbalance
+		if err := rows.Scan(&ti.Tenant, &ti.Total); err != nil {
+			return nil, fmt.Errorf("tenant totals: %w", err)
+		}
+		out = append(out, ti)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("tenant totals: %w", err)
+	}
+	return out, nil
 }
 
 func queryIDs(ctx context.Context, tx pgpool.Tx, q string) ([]int64, error) {

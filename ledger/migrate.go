@@ -76,42 +76,39 @@ func (s *Store) Migrate(ctx context.Context) error {
 var staleCatalogCodes = map[string]bool{"23505": true, "42P06": true, "42P07": true, "3F000": true, "42P01": true}
 
 func (s *Store) migrateOnce(ctx context.Context, ms []migration) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("migrate: begin: %w", err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrateLockKey)); err != nil {
-		return fmt.Errorf("migrate: advisory lock: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS ledger;
+	err := s.inTx(ctx, pgpool.TxOptions{}, func(tx pgpool.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrateLockKey)); err != nil {
+			return fmt.Errorf("advisory lock: %w", err)
+		}
+		if _, err := tx.Exec(ctx, createMigrationsSQL); err != nil {
+			return fmt.Errorf("create schema: %w", err)
+		}
+		var current int
+		if err := tx.QueryRow(ctx, "SELECT COALESCE(max(version), 0) FROM ledger.schema_migrations").Scan(&current); err != nil {
+			return fmt.Errorf("read version: %w", err)
+		}
+		for _, m := range ms {
+			if m.version <= current {
+				continue
+			}
+			if _, err := tx.Exec(ctx, m.sql); err != nil {
+				return fmt.Errorf("apply %s: %w", m.name, err)
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO ledger.schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
+				return fmt.Errorf("record %s: %w", m.name, err)
+			}
+		}
+		return nil
+	})
+	return wrap("migrate", err)
+}
+
+const createMigrationsSQL = `CREATE SCHEMA IF NOT EXISTS ledger;
 CREATE TABLE IF NOT EXISTS ledger.schema_migrations (
     version    int PRIMARY KEY,
     name       text NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now()
-)`); err != nil {
-		return fmt.Errorf("migrate: create schema: %w", err)
-	}
-	var current int
-	if err := tx.QueryRow(ctx, "SELECT COALESCE(max(version), 0) FROM ledger.schema_migrations").Scan(&current); err != nil {
-		return fmt.Errorf("migrate: read version: %w", err)
-	}
-	for _, m := range ms {
-		if m.version <= current {
-			continue
-		}
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("migrate: apply %s: %w", m.name, err)
-		}
-		if _, err := tx.Exec(ctx, "INSERT INTO ledger.schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
-			return fmt.Errorf("migrate: record %s: %w", m.name, err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("migrate: commit: %w", err)
-	}
-	return nil
-}
+)`
 
 // SchemaVersion returns the highest applied migration (0 before Migrate).
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {

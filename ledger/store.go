@@ -28,41 +28,56 @@ func (s *Store) PostEntry(ctx context.Context, tenant string, e Entry) (Entry, e
 	if err := Validate(tenant, e); err != nil {
 		return Entry{}, err
 	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return Entry{}, fmt.Errorf("post entry: begin: %w", err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	tenantID, err := getOrCreateTenant(ctx, tx, tenant)
-	if err != nil {
-		return Entry{}, err
-	}
-	ids, err := getOrCreateAccounts(ctx, tx, tenantID, e.Lines)
-	if err != nil {
-		return Entry{}, err
-	}
-	accounts := make([]int64, len(e.Lines))
-	amounts := make([]int64, len(e.Lines))
-	for i, l := range e.Lines {
-		accounts[i], amounts[i] = ids[l.Account], l.Amount
-	}
 	out := Entry{Tenant: tenant, Description: e.Description, Lines: append([]Line(nil), e.Lines...)}
-	err = tx.QueryRow(ctx, `WITH e AS (
+	err := s.inTx(ctx, pgpool.TxOptions{}, func(tx pgpool.Tx) error {
+		tenantID, err := getOrCreateTenant(ctx, tx, tenant)
+		if err != nil {
+			return err
+		}
+		ids, err := getOrCreateAccounts(ctx, tx, tenantID, e.Lines)
+		if err != nil {
+			return err
+		}
+		accounts := make([]int64, len(e.Lines))
+		amounts := make([]int64, len(e.Lines))
+		for i, l := range e.Lines {
+			accounts[i], amounts[i] = ids[l.Account], l.Amount
+		}
+		return wrap("insert", tx.QueryRow(ctx, insertEntrySQL, tenantID, e.Description, accounts, amounts).Scan(&out.ID, &out.CreatedAt))
+	})
+	if err != nil {
+		return Entry{}, fmt.Errorf("post entry: %w", err)
+	}
+	out.CreatedAt = out.CreatedAt.UTC()
+	return out, nil
+}
+
+const insertEntrySQL = `WITH e AS (
     INSERT INTO ledger.entries (tenant_id, description) VALUES ($1, $2) RETURNING id, created_at
 ), l AS (
     INSERT INTO ledger.entry_lines (entry_id, line_no, tenant_id, account_id, amount)
     SELECT e.id, t.ord, $1, t.account_id, t.amount
     FROM e, unnest($3::bigint[], $4::bigint[]) WITH ORDINALITY AS t (account_id, amount, ord)
 )
-SELECT id, created_at FROM e`, tenantID, e.Description, accounts, amounts).Scan(&out.ID, &out.CreatedAt)
+SELECT id, created_at FROM e`
+
+// inTx runs fn in a transaction and then calls exactly one of Commit (fn
+// returned nil) or Rollback, never both: a transaction handle must not be
+// touched after it ended (the pool may already have handed its connection
+// to someone else).
+func (s *Store) inTx(ctx context.Context, opts pgpool.TxOptions, fn func(pgpool.Tx) error) error {
+	tx, err := s.pool.BeginTx(ctx, opts)
 	if err != nil {
-		return Entry{}, fmt.Errorf("post entry: insert: %w", err)
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback(context.WithoutCancel(ctx)) // the error that matters is fn's
+		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return Entry{}, fmt.Errorf("post entry: commit: %w", err)
+		return fmt.Errorf("commit: %w", err)
 	}
-	out.CreatedAt = out.CreatedAt.UTC()
-	return out, nil
+	return nil
 }
 
 // getOrCreateTenant returns the id of tenant, inserting it when missing. A
@@ -73,14 +88,14 @@ func getOrCreateTenant(ctx context.Context, tx pgpool.Tx, tenant string) (int64,
 	for range 3 {
 		err := tx.QueryRow(ctx, "SELECT id FROM ledger.tenants WHERE name = $1", tenant).Scan(&id)
 		if !errors.Is(err, errNoRows) {
-			return id, wrap("post entry: tenant", err)
+			return id, wrap("tenant", err)
 		}
 		err = tx.QueryRow(ctx, "INSERT INTO ledger.tenants (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id", tenant).Scan(&id)
 		if !errors.Is(err, errNoRows) {
-			return id, wrap("post entry: create tenant", err)
+			return id, wrap("create tenant", err)
 		}
 	}
-	return 0, fmt.Errorf("post entry: tenant %q: could not read or create it", tenant)
+	return 0, fmt.Errorf("tenant %q: could not read or create it", tenant)
 }
 
 // getOrCreateAccounts maps the accounts named in lines to their ids for
@@ -103,7 +118,7 @@ ON CONFLICT (tenant_id, name) DO NOTHING RETURNING name, id`
 	for range 3 {
 		for _, q := range []string{sel, ins} {
 			if err := scanNameIDs(ctx, tx, q, tenantID, names, ids); err != nil {
-				return nil, fmt.Errorf("post entry: accounts: %w", err)
+				return nil, fmt.Errorf("accounts: %w", err)
 			}
 			names = missing(names, ids)
 			if len(names) == 0 {
@@ -111,7 +126,7 @@ ON CONFLICT (tenant_id, name) DO NOTHING RETURNING name, id`
 			}
 		}
 	}
-	return nil, fmt.Errorf("post entry: accounts %v: could not read or create them", names)
+	return nil, fmt.Errorf("accounts %v: could not read or create them", names)
 }
 
 func scanNameIDs(ctx context.Context, tx pgpool.Tx, q string, tenantID int64, names []string, ids map[string]int64) error {

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/poolpilot/poolpilot/internal/pgtest"
 	"github.com/poolpilot/poolpilot/ledger"
 	"github.com/poolpilot/poolpilot/pgpool"
 )
@@ -185,6 +188,46 @@ func TestConcurrentPostsKeepIntegrity(t *testing.T) {
 	}
 }
 
+// TestSmallPoolManyWorkers posts from 16 goroutines through a pool of 2
+// for a bounded time: every post must succeed (waiting for a connection is
+// fine, losing one to another request is not) and the ledger stays intact.
+// It caught transaction handles being used after they ended.
+func TestSmallPoolManyWorkers(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "DB_POOL_MAX": "2", "DB_POOL_MIN": "1", "DB_POOL_CONNECTION_TIMEOUT": "10s"}
+	cfg, err := pgpool.LoadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	pool, err := pgpool.Open(ctx, cfg, pgpool.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	store := ledger.NewStore(pool)
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var posts, failed atomic.Int64
+	end := time.Now().Add(2 * time.Second)
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(end); i++ {
+				posts.Add(1)
+				if _, err := store.PostEntry(ctx, fmt.Sprintf("t%d", w%4), sale(int64(i+1))); err != nil && failed.Add(1) <= 3 {
+					t.Errorf("post: %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	rep, err := store.CheckIntegrity(ctx)
+	if failed.Load() != 0 || err != nil || !rep.OK || rep.CheckedEntries != posts.Load() {
+		t.Fatalf("%d of %d posts failed; integrity %+v, %v", failed.Load(), posts.Load(), rep, err)
+	}
+}
+
 // corrupt runs sql with the foreign keys and triggers off
 // (session_replication_role = replica), as a bad restore or manual surgery
 // would.
@@ -195,12 +238,15 @@ func corrupt(t *testing.T, pool *pgpool.Pool, sql string, args ...any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, sql, args...); err != nil {
-		t.Fatalf("corrupt %q: %v", sql, err)
+	for _, q := range []string{"SET LOCAL session_replication_role = replica", sql} {
+		a := args
+		if q != sql {
+			a = nil
+		}
+		if _, err := tx.Exec(ctx, q, a...); err != nil {
+			tx.Rollback(ctx)
+			t.Fatalf("corrupt %q: %v", q, err)
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
