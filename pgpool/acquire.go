@@ -28,8 +28,8 @@ func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
 // connection or dial one). Only the queued path arms a timer; a dial is
 // bounded by the connection timeout through pgconn's ConnectTimeout.
 func (p *Pool) acquire(ctx context.Context) (*pgxpool.Conn, *connMeta, error) {
-	start := time.Now()
-	var queued time.Duration
+	start := p.mono() // one clock read; time.Now would take two
+	var queued int64
 	if !p.gate.tryAcquire() {
 		if p.closing.Load() {
 			return nil, nil, ErrClosed
@@ -40,7 +40,7 @@ func (p *Pool) acquire(ctx context.Context) (*pgxpool.Conn, *connMeta, error) {
 		if err := p.gate.acquire(ctx); err != nil {
 			return nil, nil, p.acquireFailed(ctx, start, err)
 		}
-		queued = time.Since(start)
+		queued = max(p.mono()-start, 1)
 	}
 	for {
 		pc, err := p.inner.Acquire(ctx)
@@ -49,32 +49,32 @@ func (p *Pool) acquire(ctx context.Context) (*pgxpool.Conn, *connMeta, error) {
 			return nil, nil, p.acquireFailed(ctx, start, err)
 		}
 		m := metaOf(pc.Conn())
-		if p.lifetime > 0 && start.UnixNano()-m.created > p.lifetime {
+		if p.lifetime > 0 && p.baseUnix+start-m.created > p.lifetime {
 			p.retire(pc, reasonLifetime)
 			continue
 		}
-		d := time.Since(start)
-		s := p.win.at(p.stamp(start.Add(d)))
-		s.wait.record(int64(d))
+		end := p.mono()
+		s := p.win.at(p.stampMono(end))
+		s.wait[m.stripe].record(end - start)
 		if queued > 0 {
-			s.queue.record(int64(queued))
+			s.queue.record(queued)
 		}
 		if m.fresh {
 			m.fresh = false
 			s.dialedAcquires.Add(1)
 		}
-		m.lastUse = start.UnixNano()
+		m.lastUse = p.baseUnix + start
 		return pc, m, nil
 	}
 }
 
 // acquireFailed classifies and counts a failed acquire and returns an error
 // that says what to do; it never holds the password.
-func (p *Pool) acquireFailed(ctx context.Context, start time.Time, err error) error {
+func (p *Pool) acquireFailed(ctx context.Context, start int64, err error) error {
 	if p.closing.Load() || errors.Is(err, puddle.ErrClosedPool) {
 		return ErrClosed
 	}
-	waited := time.Since(start).Round(time.Millisecond)
+	waited := time.Duration(p.mono() - start).Round(time.Millisecond)
 	p.countConnectError(err)
 	switch {
 	case isRefusal(err):

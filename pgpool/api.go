@@ -55,17 +55,19 @@ type Options struct {
 // the pool's own keeper reaps idle and expired connections, trims the pool
 // after a shrink and keeps Min connections open (see docs/pool.md).
 type Pool struct {
-	inner  *pgxpool.Pool
-	gate   *gate
-	win    *window
-	winDur time.Duration
-	log    *slog.Logger
-	clock  poolpilot.Clock
-	sysClk bool
-	dsn    string // redacted, for logs
-	app    string
-	appSet bool
-	mode   pgx.QueryExecMode
+	inner    *pgxpool.Pool
+	gate     *gate
+	win      *window
+	base     time.Time // monotonic origin of mono()
+	baseUnix int64     // base in unix nanoseconds
+	winDur   time.Duration
+	log      *slog.Logger
+	clock    poolpilot.Clock
+	sysClk   bool
+	dsn      string // redacted, for logs
+	app      string
+	appSet   bool
+	mode     pgx.QueryExecMode
 
 	mu     sync.Mutex // cfg, budget, resizes
 	cfg    Config
@@ -107,11 +109,13 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Pool, error) {
 		cfg.Source = DefaultPoolConfig().Source
 	}
 	p := &Pool{
-		log: opts.Logger, clock: opts.Clock, cfg: cfg, app: opts.AppName,
+		base: time.Now(),
+		log:  opts.Logger, clock: opts.Clock, cfg: cfg, app: opts.AppName,
 		dsn: Redact(cfg.DatabaseURL), gate: newGate(cfg.Max),
 		keeperWake: make(chan struct{}, 1), stop: make(chan struct{}),
 		lifetime: int64(cfg.MaxLifetime),
 	}
+	p.baseUnix = p.base.UnixNano()
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -265,6 +269,7 @@ func (p *Pool) now() time.Time {
 type connMeta struct {
 	created   int64 // unix nanoseconds
 	fresh     bool  // dialed and not yet handed to a caller
+	stripe    int   // which wait histogram stripe this connection feeds
 	lastUse   int64 // unix nanoseconds of the last acquire
 	idleSweep int64 // keeper sweep that last saw it idle
 	handle    Conn
@@ -299,7 +304,7 @@ func (p *Pool) beforeConnect(ctx context.Context, cc *pgx.ConnConfig) error {
 }
 
 func (p *Pool) afterConnect(ctx context.Context, c *pgx.Conn) error {
-	m := &connMeta{created: time.Now().UnixNano(), fresh: true}
+	m := &connMeta{created: p.baseUnix + p.mono(), fresh: true, stripe: int(p.opened.Load() % waitStripes)}
 	m.handle.p, m.handle.meta, m.handle.c = p, m, c
 	c.PgConn().CustomData()[metaKey] = m
 	p.opened.Add(1)
@@ -314,6 +319,17 @@ func (p *Pool) beforeClose(c *pgx.Conn) {
 	} else {
 		p.closed.add(reasonBroken)
 	}
+}
+
+// mono returns monotonic nanoseconds since the pool opened: one clock read.
+func (p *Pool) mono() int64 { return int64(time.Since(p.base)) }
+
+// stampMono is stamp for a mono() reading.
+func (p *Pool) stampMono(m int64) int64 {
+	if p.sysClk {
+		return p.baseUnix + m
+	}
+	return p.clock.Now().UnixNano()
 }
 
 // stamp returns the time to file an event under: the measured time with the

@@ -12,9 +12,11 @@ import (
 // in arrival order. Lowering the limit never revokes a permit: holders keep
 // theirs and the gate admits nobody until inUse drops below the new limit.
 type gate struct {
+	_       [64]byte // keep the hot line apart from its neighbours
 	inUse   atomic.Int64
 	limit   atomic.Int64
 	waiting atomic.Int64 // waiters queued (or about to queue)
+	_       [64]byte
 
 	mu      sync.Mutex
 	waiters []*waiter

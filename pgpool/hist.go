@@ -100,11 +100,16 @@ type window struct {
 
 const windowSlots = 12
 
+// waitStripes spreads the hot wait histogram over several copies, chosen
+// by connection, so that callers on different cores rarely add to the same
+// cache line.
+const waitStripes = 4
+
 type slot struct {
 	epoch atomic.Int64
-	wait  histogram // whole acquire (queue + dial or pick-up)
-	queue histogram // time in the gate, only for acquires that had to queue
-	dial  histogram // connection establishment time, per new connection
+	wait  [waitStripes]histogram // whole acquire (queue + dial or pick-up)
+	queue histogram              // time in the gate, only for acquires that had to queue
+	dial  histogram              // connection establishment time, per new connection
 	dials atomic.Int64
 	// dialedAcquires counts acquires that got a freshly dialed connection.
 	dialedAcquires atomic.Int64
@@ -145,9 +150,11 @@ func (w *window) rotate(s *slot, e int64) {
 	if old := s.epoch.Load(); old >= e {
 		return
 	}
-	for i := range s.wait.counts {
-		if n := s.wait.counts[i].Swap(0); n != 0 {
-			w.retired.wait[i] += n
+	for i := range s.queue.counts {
+		for k := range s.wait {
+			if n := s.wait[k].counts[i].Swap(0); n != 0 {
+				w.retired.wait[i] += n
+			}
 		}
 		s.queue.counts[i].Store(0)
 		s.dial.counts[i].Store(0)
@@ -172,7 +179,9 @@ func (w *window) read(now int64) *windowStats {
 		if ep := s.epoch.Load(); ep < 0 || ep <= e-windowSlots || ep > e {
 			continue
 		}
-		ws.wait.add(&s.wait)
+		for k := range s.wait {
+			ws.wait.add(&s.wait[k])
+		}
 		ws.queue.add(&s.queue)
 		ws.dial.add(&s.dial)
 		ws.dials += s.dials.Load()
@@ -189,8 +198,10 @@ func (w *window) cumulative() (counts [numBuckets]uint64, dials, dialedAcquires 
 	dials, dialedAcquires = w.retired.dials, w.retired.dialedAcquires
 	for i := range w.slots {
 		s := &w.slots[i]
-		for j := range s.wait.counts {
-			counts[j] += s.wait.counts[j].Load()
+		for k := range s.wait {
+			for j := range s.wait[k].counts {
+				counts[j] += s.wait[k].counts[j].Load()
+			}
 		}
 		dials += s.dials.Load()
 		dialedAcquires += s.dialedAcquires.Load()

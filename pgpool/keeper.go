@@ -58,7 +58,7 @@ func (p *Pool) sweep() {
 		}
 	}()
 	no := p.sweepNo.Add(1)
-	nowNs := time.Now().UnixNano()
+	nowNs := p.baseUnix + p.mono()
 	idleNs := p.idleNs.Load()
 	for _, c := range p.inner.AcquireAllIdle(context.Background()) {
 		m := metaOf(c.Conn())

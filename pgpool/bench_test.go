@@ -1,0 +1,112 @@
+package pgpool
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/poolpilot/poolpilot/internal/pgtest"
+)
+
+// BenchmarkAcquireRelease compares bare pgxpool with the instrumented pool
+// on the same database in the same run: acquire+release serially, with
+// parallel callers (4 per GOMAXPROCS), and with a trivial query. Both pools
+// have max 8 and are warmed up first.
+//
+//	go test -run XXX -bench AcquireRelease -count 6 ./pgpool/ | tee bench.txt
+//	benchstat -col /impl bench.txt
+func BenchmarkAcquireRelease(b *testing.B) {
+	dsn := pgtest.NewDatabase(b)
+	ctx := context.Background()
+	pc, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pc.MaxConns = 8
+	bare, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bare.Close()
+	inst := openTest(b, testConfig(b, dsn, 8, 0), Options{AppName: "pgpool-bench"})
+	warm(b, bare, inst)
+
+	type impl struct {
+		name    string
+		acquire func() (func(), error)
+		query   func() error
+	}
+	impls := []impl{
+		{"pgxpool", func() (func(), error) {
+			c, err := bare.Acquire(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return c.Release, nil
+		}, func() error { _, err := bare.Exec(ctx, "select 1"); return err }},
+		{"poolpilot", func() (func(), error) {
+			c, err := inst.Acquire(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return c.Release, nil
+		}, func() error { _, err := inst.Exec(ctx, "select 1"); return err }},
+	}
+	for _, mode := range []string{"serial", "parallel", "query"} {
+		for _, im := range impls {
+			b.Run("mode="+mode+"/impl="+im.name, func(b *testing.B) {
+				switch mode {
+				case "serial":
+					for b.Loop() {
+						rel, err := im.acquire()
+						if err != nil {
+							b.Fatal(err)
+						}
+						rel()
+					}
+				case "parallel":
+					b.SetParallelism(4)
+					b.RunParallel(func(pb *testing.PB) {
+						for pb.Next() {
+							rel, err := im.acquire()
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							rel()
+						}
+					})
+				case "query":
+					for b.Loop() {
+						if err := im.query(); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// warm opens every connection of both pools so that no dial lands in the
+// measured loops.
+func warm(b *testing.B, bare *pgxpool.Pool, inst *Pool) {
+	ctx := context.Background()
+	var held []func()
+	for range 8 {
+		c, err := bare.Acquire(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		held = append(held, c.Release)
+		d, err := inst.Acquire(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		held = append(held, d.Release)
+	}
+	for _, r := range held {
+		r()
+	}
+}
