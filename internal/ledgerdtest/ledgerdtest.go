@@ -46,9 +46,10 @@ type Options struct {
 
 // Instance is a running ledgerd.
 type Instance struct {
-	URL        string // http://127.0.0.1:PORT
-	Addr       string // 127.0.0.1:PORT
-	AdminToken string
+	URL         string // http://127.0.0.1:PORT
+	Addr        string // 127.0.0.1:PORT
+	AdminToken  string
+	DatabaseURL string // the database ledgerd uses (for pg_stat_* checks)
 	// Server is the in-process server (nil with Options.Process): its
 	// Store, Pool, Faults and API are there for white-box checks.
 	Server *service.Server
@@ -91,7 +92,7 @@ func Start(t testing.TB, opts Options) *Instance {
 		dbURL = pgtest.NewDatabase(t)
 	}
 	env := opts.env(dbURL)
-	i := &Instance{t: t, AdminToken: env[service.EnvAdminToken], logs: &syncBuffer{}, exited: make(chan struct{})}
+	i := &Instance{t: t, AdminToken: env[service.EnvAdminToken], DatabaseURL: dbURL, logs: &syncBuffer{}, exited: make(chan struct{})}
 	if opts.Process {
 		i.startProcess(t, env)
 	} else {
@@ -208,10 +209,17 @@ func (i *Instance) Wait(timeout time.Duration) (int, error) {
 	if i.Cmd == nil {
 		return 0, fmt.Errorf("ledgerdtest: Wait needs Options.Process")
 	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
 	select {
 	case <-i.exited:
 		return i.Cmd.ProcessState.ExitCode(), nil
-	case <-time.After(timeout):
+	default:
+	}
+	select {
+	case <-i.exited:
+		return i.Cmd.ProcessState.ExitCode(), nil
+	case <-t.C:
 		return -1, fmt.Errorf("ledgerdtest: ledgerd still running after %v", timeout)
 	}
 }
