@@ -74,3 +74,27 @@ func Gaps(metrics []string, instance, src string, now time.Time, reason string) 
 	}
 	return out
 }
+
+// Run collects from src every interval until ctx ends, passing the samples
+// to observe and any error to onErr (which may be nil). A collection that
+// overruns the interval delays the next one instead of piling up, and a
+// slow source never delays another: run one Run per source.
+func Run(ctx context.Context, src Source, interval time.Duration, observe func([]poolpilot.Sample), onErr func(error)) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		ss, err := src.Collect(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		observe(ss)
+		if err != nil && onErr != nil {
+			onErr(fmt.Errorf("source %s: %w", src.Name(), err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}

@@ -1,0 +1,389 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/spf13/cobra"
+
+	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/criteria"
+	"github.com/poolpilot/poolpilot/pgpool"
+	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/source"
+	"github.com/poolpilot/poolpilot/source/health"
+	"github.com/poolpilot/poolpilot/source/hostcpu"
+	"github.com/poolpilot/poolpilot/source/integrity"
+	"github.com/poolpilot/poolpilot/source/pgstat"
+	"github.com/poolpilot/poolpilot/source/prom"
+)
+
+func init() { commands = append(commands, newWatchCmd) }
+
+type watchFlags struct {
+	health, integrity                       []string
+	dsnEnv, planFile, criteriaFile, promURL string
+	poolMax, poolMin                        int
+	duration, window, interval, maxInconc   time.Duration
+	json, keepGoing                         bool
+}
+
+func newWatchCmd(e *env) *cobra.Command {
+	var f watchFlags
+	cmd := &cobra.Command{
+		Use:   "watch (--health URL,… [--dsn-env VAR] | --plan FILE) [flags]",
+		Short: "Evaluate success criteria and rollback triggers live, changing nothing",
+		Long: `watch evaluates success criteria and rollback triggers live against running
+services without changing anything (a dry run of the change controller's
+monitoring): it polls each instance's /healthz, and with --dsn-env the
+PostgreSQL statistics and, for a server on this host, its CPU.
+
+On a terminal it shows a table refreshed every interval (criterion, value,
+threshold, state, time to fire); otherwise, or with --json, one JSON object
+per line. It stops when a rollback trigger fires (unless --keep-going), after
+--duration, or on Ctrl-C.
+
+Criteria: --criteria FILE (a YAML list of criteria), else the plan's, else
+the seed's default set for --pool-max/--pool-min. Criteria of the default set
+or of the plan whose metric no given source provides are skipped, and said so.
+
+Exit status: 0 no rollback trigger fired, 3 one fired, 2 bad input.`,
+		Example: `  poolpilot watch --health http://127.0.0.1:8080/healthz
+  poolpilot watch --health http://10.0.0.1:8080/healthz,http://10.0.0.2:8080/healthz --dsn-env DATABASE_URL --duration 10m
+  poolpilot watch --plan plan.yaml --window 2s --json
+  poolpilot watch --health http://127.0.0.1:8080/healthz --criteria criteria.yaml --interval 500ms`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runWatch(cmd.Context(), e, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVar(&f.health, "health", nil, "`URL`s of the instances' /healthz, comma-separated")
+	fl.StringSliceVar(&f.integrity, "integrity", nil, "`URL`s of integrity probes (e.g. ledgerd's /v1/integrity)")
+	fl.StringVar(&f.dsnEnv, "dsn-env", "", "environment `VAR` holding the database URL (pg statistics, and CPU when local)")
+	fl.StringVar(&f.planFile, "plan", "", "plan `FILE`: its instances, database and criteria")
+	fl.StringVar(&f.criteriaFile, "criteria", "", "YAML `FILE` with a list of criteria (default: the plan's, else the seed's)")
+	fl.StringVar(&f.promURL, "prometheus", "", "Prometheus `URL` for promql criteria")
+	fl.IntVar(&f.poolMax, "pool-max", 200, "pool max the default success criteria expect")
+	fl.IntVar(&f.poolMin, "pool-min", 20, "pool min the default success criteria expect")
+	fl.DurationVar(&f.duration, "duration", 0, "stop after this long (default: until Ctrl-C)")
+	fl.DurationVar(&f.window, "window", 0, "override every criterion's sustain window (for drills)")
+	fl.DurationVar(&f.interval, "interval", time.Second, "evaluation interval")
+	fl.DurationVar(&f.maxInconc, "max-inconclusive", 0, "how long a criterion may lack data before that counts as firing (default 5m)")
+	fl.BoolVar(&f.json, "json", false, "JSON lines even on a terminal")
+	fl.BoolVar(&f.keepGoing, "keep-going", false, "keep watching after a rollback trigger fired")
+	return cmd
+}
+
+// watchSetup is everything a watch needs, built from the flags.
+type watchSetup struct {
+	specs    []poolpilot.CriterionSpec
+	explicit bool // criteria from --criteria: refuse, not skip, what cannot be watched
+	sources  []source.Source
+	notes    map[string]string // metric → why no source provides it
+	closers  []func()
+	interval time.Duration
+	maxInc   time.Duration
+}
+
+func (w *watchSetup) close() {
+	for _, c := range w.closers {
+		c()
+	}
+}
+
+func runWatch(ctx context.Context, e *env, f watchFlags) error {
+	if f.interval <= 0 || f.duration < 0 || f.window < 0 || f.maxInconc < 0 {
+		return poolpilot.BadInput("--interval must be positive; --duration, --window and --max-inconclusive must not be negative")
+	}
+	w, err := setupWatch(ctx, e, f)
+	if w != nil {
+		defer w.close()
+	}
+	if err != nil {
+		return err
+	}
+	specs := w.specs
+	if f.window > 0 {
+		specs = criteria.WithWindow(specs, f.window)
+	}
+	kept, skipped, err := w.filter(specs)
+	if err != nil {
+		return err
+	}
+	eng, err := criteria.New(kept, criteria.Options{Interval: w.interval, MaxInconclusive: w.maxInc})
+	if err != nil {
+		return poolpilot.BadInput("criteria: %v", err)
+	}
+	r := newWatchRenderer(e.stdout, f.json)
+	r.start(eng, w.sources, skipped)
+	dec := watchLoop(ctx, e, f, w, eng, r)
+	r.end(eng, dec)
+	if dec != nil {
+		return &poolpilot.ExitError{Code: poolpilot.ExitFailed, Err: fmt.Errorf("rollback trigger %q (%s) fired: %s", dec.Criterion, dec.Class, dec.Reason)}
+	}
+	return nil
+}
+
+// watchLoop collects once from every source, then runs each source on its
+// own ticker (a slow source must not make the others' samples stale) and
+// evaluates every interval until the duration ends, ctx ends or (without
+// --keep-going) a trigger fires.
+func watchLoop(ctx context.Context, e *env, f watchFlags, w *watchSetup, eng *criteria.Engine, r *watchRenderer) *criteria.Decision {
+	var stop <-chan time.Time
+	if f.duration > 0 {
+		t := time.NewTimer(f.duration)
+		defer t.Stop()
+		stop = t.C
+	}
+	var mu sync.Mutex
+	reported := map[string]bool{}
+	onErr := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !reported[err.Error()] && ctx.Err() == nil {
+			reported[err.Error()] = true
+			fmt.Fprintf(e.stderr, "poolpilot watch: %v\n", err)
+		}
+	}
+	samples, errs := source.CollectAll(ctx, w.sources)
+	eng.Observe(samples...)
+	for _, err := range errs {
+		onErr(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	tick := time.NewTicker(w.interval)
+	defer tick.Stop()
+	for _, s := range w.sources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select { // the first collection was done above
+			case <-rctx.Done():
+				return
+			case <-tick.C:
+			}
+			source.Run(rctx, s, w.interval, func(ss []poolpilot.Sample) { eng.Observe(ss...) }, onErr)
+		}()
+	}
+	for {
+		if ctx.Err() != nil {
+			return eng.Decision()
+		}
+		ev := eng.Evaluate()
+		r.evaluation(ev)
+		if ev.Decision != nil && !f.keepGoing {
+			return ev.Decision
+		}
+		select {
+		case <-ctx.Done():
+			return eng.Decision()
+		case <-stop:
+			return eng.Decision()
+		case <-tick.C:
+		}
+	}
+}
+
+func setupWatch(ctx context.Context, e *env, f watchFlags) (*watchSetup, error) {
+	w := &watchSetup{notes: map[string]string{}, interval: f.interval, maxInc: f.maxInconc}
+	dsnEnv := f.dsnEnv
+	urls := f.health
+	switch {
+	case f.planFile != "" && len(f.health) > 0:
+		return nil, poolpilot.BadInput("give --plan or --health, not both: the plan names the instances")
+	case f.planFile != "":
+		p, err := plan.Load(f.planFile)
+		if err != nil {
+			return nil, poolpilot.BadInput("%v", err)
+		}
+		for _, in := range p.Instances {
+			urls = append(urls, in.HealthURL)
+		}
+		if dsnEnv == "" {
+			dsnEnv = p.Database.DSNEnv
+		}
+		w.specs = p.Criteria
+		if f.interval == time.Second && p.Evaluation.Interval > 0 {
+			w.interval = p.Evaluation.Interval.D()
+		}
+		if w.maxInc == 0 {
+			w.maxInc = p.Evaluation.MaxInconclusive.D()
+		}
+	case len(f.health) == 0:
+		return nil, poolpilot.BadInput("nothing to watch: give --health URL,… (or --plan FILE)")
+	default:
+		w.specs = criteria.SeedDefaults(criteria.SeedTargets{Max: f.poolMax, Min: f.poolMin})
+	}
+	if f.criteriaFile != "" {
+		specs, err := loadCriteriaFile(f.criteriaFile)
+		if err != nil {
+			return nil, err
+		}
+		w.specs, w.explicit = specs, true
+	}
+	if err := criteria.Validate(w.specs); err != nil {
+		return nil, poolpilot.BadInput("criteria: %v", err)
+	}
+	return w, w.addSources(ctx, e, f, urls, dsnEnv)
+}
+
+func (w *watchSetup) addSources(ctx context.Context, e *env, f watchFlags, urls []string, dsnEnv string) error {
+	timeout := max(w.interval*8/10, 200*time.Millisecond)
+	hs, err := health.New(urls, health.Options{Timeout: timeout})
+	if err != nil {
+		return poolpilot.BadInput("--health: %v", err)
+	}
+	w.sources = append(w.sources, hs)
+	if len(f.integrity) > 0 {
+		is, err := integrity.New(f.integrity, integrity.Options{Timeout: max(timeout, 2*time.Second)})
+		if err != nil {
+			return poolpilot.BadInput("--integrity: %v", err)
+		}
+		w.sources = append(w.sources, is)
+	} else {
+		w.notes["integrity_ok"] = "give --integrity URL"
+	}
+	w.notes["violations"] = "pushed by the load generator during a run; watch has none"
+	if err := w.addPromSource(f.promURL, timeout); err != nil {
+		return err
+	}
+	if dsnEnv == "" {
+		for _, m := range append(pgstat.New(nil, pgstat.Options{}).Metrics(), "db.cpu") {
+			w.notes[m] = "give --dsn-env VAR"
+		}
+		return nil
+	}
+	return w.addDBSources(ctx, e, dsnEnv, timeout)
+}
+
+func (w *watchSetup) addPromSource(promURL string, timeout time.Duration) error {
+	var queries []string
+	for _, s := range w.specs {
+		if s.Query != "" {
+			queries = append(queries, s.Query)
+		}
+	}
+	if len(queries) == 0 {
+		return nil
+	}
+	if promURL == "" {
+		for _, q := range queries {
+			w.notes[poolpilot.PromQLMetric(q)] = "give --prometheus URL"
+		}
+		return nil
+	}
+	ps, err := prom.New(promURL, queries, prom.Options{Timeout: timeout})
+	if err != nil {
+		return poolpilot.BadInput("--prometheus: %v", err)
+	}
+	w.sources = append(w.sources, ps)
+	return nil
+}
+
+func (w *watchSetup) addDBSources(ctx context.Context, e *env, dsnEnv string, timeout time.Duration) error {
+	dsn := e.getenv(dsnEnv)
+	if dsn == "" {
+		return poolpilot.BadInput("--dsn-env %s: the variable is not set or empty", dsnEnv)
+	}
+	cfg := pgpool.Config{PoolConfig: pgpool.DefaultPoolConfig(), DatabaseURL: dsn}
+	cfg.Max, cfg.Min = 2, 0
+	octx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	pool, err := pgpool.Open(octx, cfg, pgpool.Options{AppName: "poolpilot-watch"})
+	if err != nil {
+		return poolpilot.BadInput("--dsn-env %s: %v", dsnEnv, err)
+	}
+	w.closers = append(w.closers, pool.Close)
+	w.sources = append(w.sources, pgstat.New(pool, pgstat.Options{Timeout: timeout}))
+	pid, err := hostcpu.FindPostmaster(octx, pool, "")
+	if err != nil {
+		w.notes["db.cpu"] = err.Error()
+		return nil
+	}
+	cs, err := hostcpu.New(pid, hostcpu.Options{})
+	if err != nil {
+		w.notes["db.cpu"] = err.Error()
+		return nil
+	}
+	w.sources = append(w.sources, cs)
+	return nil
+}
+
+// skippedCriterion is a criterion watch cannot evaluate for want of a source.
+type skippedCriterion struct {
+	Name   string `json:"name"`
+	Metric string `json:"metric"`
+	Reason string `json:"reason"`
+}
+
+// filter drops the criteria whose metric no source provides: refused for
+// --criteria, skipped (and reported) for the defaults and a plan's.
+func (w *watchSetup) filter(specs []poolpilot.CriterionSpec) ([]poolpilot.CriterionSpec, []skippedCriterion, error) {
+	have := source.Provided(w.sources)
+	compiled, err := criteria.Compile(specs)
+	if err != nil {
+		return nil, nil, poolpilot.BadInput("criteria: %v", err)
+	}
+	var kept []poolpilot.CriterionSpec
+	var skipped []skippedCriterion
+	var errs []error
+	for i, c := range compiled {
+		if have[c.Key()] {
+			kept = append(kept, specs[i])
+			continue
+		}
+		why := w.notes[c.Key()]
+		if why == "" {
+			why = "no source provides it"
+		}
+		skipped = append(skipped, skippedCriterion{Name: c.Name, Metric: c.Key(), Reason: why})
+		errs = append(errs, fmt.Errorf("criterion %q: metric %s cannot be watched: %s", c.Name, c.Key(), why))
+	}
+	if w.explicit && len(errs) > 0 {
+		return nil, nil, poolpilot.BadInput("%v", errors.Join(errs...))
+	}
+	if len(kept) == 0 {
+		return nil, nil, poolpilot.BadInput("no criterion can be watched with the sources given: %v", errors.Join(errs...))
+	}
+	return kept, skipped, nil
+}
+
+// loadCriteriaFile reads a YAML list of criteria, strictly: unknown keys
+// and wrong types are refused with their line.
+func loadCriteriaFile(path string) ([]poolpilot.CriterionSpec, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, poolpilot.BadInput("--criteria: %v", err)
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, 1<<20))
+	if err != nil {
+		return nil, poolpilot.BadInput("--criteria %s: %v", path, err)
+	}
+	return parseCriteriaYAML(path, data)
+}
+
+func parseCriteriaYAML(name string, data []byte) ([]poolpilot.CriterionSpec, error) {
+	if strings.TrimSpace(string(data)) == "" {
+		return nil, poolpilot.BadInput("--criteria %s: empty: write a YAML list of criteria (name, expr, role, …)", name)
+	}
+	var specs []poolpilot.CriterionSpec
+	if err := yaml.UnmarshalWithOptions(data, &specs, yaml.Strict()); err != nil {
+		return nil, poolpilot.BadInput("--criteria %s: %s", name, yaml.FormatError(err, false, true))
+	}
+	if len(specs) == 0 {
+		return nil, poolpilot.BadInput("--criteria %s: no criterion in the list", name)
+	}
+	if err := criteria.Validate(specs); err != nil {
+		return nil, poolpilot.BadInput("--criteria %s: %v", name, err)
+	}
+	return specs, nil
+}

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/internal/ledgerdtest"
+	"github.com/poolpilot/poolpilot/internal/pgtest"
+	"github.com/poolpilot/poolpilot/ledger"
+)
+
+func TestWatchBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	unknownKey := write("unknown.yaml", "- name: a\n  expr: error_rate > 0.01\n  role: rollback\n  threshold: 3\n")
+	badExpr := write("bad.yaml", "- name: a\n  expr: error_rate >> 1\n  role: rollback\n")
+	needsDB := write("db.yaml", "- name: cpu\n  expr: db.cpu > 0.9\n  role: rollback\n")
+	badFor := write("for.yaml", "- name: a\n  expr: error_rate > 0.01\n  role: rollback\n  for: 300\n")
+	h := "http://127.0.0.1:1/healthz"
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"watch"}, "nothing to watch"},
+		{[]string{"watch", "--health", h, "--plan", "x.yaml"}, "not both"},
+		{[]string{"watch", "--health", "localhost:8080"}, "want http://host:port/healthz"},
+		{[]string{"watch", "--health", h, "--interval", "0s"}, "--interval must be positive"},
+		{[]string{"watch", "--health", h, "--criteria", unknownKey}, `[4:3] unknown field "threshold"`},
+		{[]string{"watch", "--health", h, "--criteria", badExpr}, `criterion "a": expr "error_rate >> 1"`},
+		{[]string{"watch", "--health", h, "--criteria", badFor}, "no unit"},
+		{[]string{"watch", "--health", h, "--criteria", needsDB}, `criterion "cpu": metric db.cpu cannot be watched: give --dsn-env VAR`},
+		{[]string{"watch", "--health", h, "--criteria", filepath.Join(dir, "missing.yaml")}, "no such file"},
+		{[]string{"watch", "--health", h, "--dsn-env", "NOPE_DSN"}, "NOPE_DSN: the variable is not set"},
+		{[]string{"watch", "--health", h, "--plan", ""}, ""},
+	}
+	for _, c := range cases[:len(cases)-1] {
+		_, stderr, code := runCLI(t, nil, c.args...)
+		if code != poolpilot.ExitBadInput || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+// watchLines parses watch's JSON lines.
+func watchLines(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, 1<<24)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("not a JSON line: %q: %v", sc.Text(), err)
+		}
+		lines = append(lines, m)
+	}
+	return lines
+}
+
+// states returns the successive distinct states of criterion name.
+func states(lines []map[string]any, name string) []string {
+	var out []string
+	for _, l := range lines {
+		if l["type"] != "evaluation" {
+			continue
+		}
+		for _, r := range l["results"].([]any) {
+			res := r.(map[string]any)
+			if res["name"] == name {
+				st := res["state"].(string)
+				if len(out) == 0 || out[len(out)-1] != st {
+					out = append(out, st)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// traffic sends GET requests to url every 20 ms (each in its own goroutine,
+// at most 64 at once) until the test ends.
+func traffic(t *testing.T, url string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			select {
+			case sem <- struct{}{}:
+			default:
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					resp.Body.Close()
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+}
+
+// TestWatchLedgerdFaults runs watch against a real ledgerd on a real
+// PostgreSQL and makes its faults fire the right triggers.
+func TestWatchLedgerdFaults(t *testing.T) {
+	pg := pgtest.New(t, pgtest.Options{})
+	dbURL := pg.URL("postgres")
+	ld := ledgerdtest.Start(t, ledgerdtest.Options{DatabaseURL: dbURL, AdminToken: "tok", Window: 2 * time.Second})
+	// /v1/ routes pass through the fault injector; an unknown one answers 404
+	// without touching the database.
+	traffic(t, ld.URL+"/v1/no-such-route")
+	getenv := func(k string) string {
+		if k == "WATCH_DSN" {
+			return dbURL
+		}
+		return ""
+	}
+	base := []string{"watch", "--health", ld.URL + "/healthz", "--integrity", ld.URL + "/v1/integrity",
+		"--pool-max", "10", "--pool-min", "1", "--window", "2s", "--interval", "250ms", "--json"}
+
+	t.Run("quiet", func(t *testing.T) {
+		out, stderr, code := runCLI(t, getenv, append(base, "--dsn-env", "WATCH_DSN", "--duration", "2s")...)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s\n%s", code, stderr, out)
+		}
+		lines := watchLines(t, out)
+		start, end := lines[0], lines[len(lines)-1]
+		if start["type"] != "start" || end["type"] != "end" || end["exit"].(float64) != 0 {
+			t.Fatalf("start %v end %v", start, end)
+		}
+		if _, skipped := start["skipped"]; !strings.Contains(out, `"name":"load-violations"`) || !skipped {
+			t.Fatalf("load-violations should be reported as skipped: %v", start)
+		}
+		for _, want := range []string{"health", "integrity", "pgstat", "hostcpu"} {
+			if !strings.Contains(strings.Join(toStrings(start["sources"]), ","), want) {
+				t.Fatalf("sources %v lack %s", start["sources"], want)
+			}
+		}
+		last := lines[len(lines)-2]
+		for _, name := range []string{"pool-max", "integrity", "db-cpu-high", "error-rate-high"} {
+			if st := states([]map[string]any{last}, name); len(st) != 1 || st[0] != "ok" {
+				t.Errorf("%s: %v in the last evaluation, want ok", name, st)
+			}
+		}
+	})
+
+	t.Run("errors", func(t *testing.T) {
+		ld.SetFaults(t, ledger.FaultSettings{ErrorRate: 0.3})
+		defer ld.SetFaults(t, ledger.FaultSettings{})
+		out, stderr, code := runCLI(t, getenv, append(base, "--duration", "20s")...)
+		if code != poolpilot.ExitFailed || !strings.Contains(stderr, `rollback trigger "error-rate-high" (P0) fired`) {
+			t.Fatalf("exit %d, stderr %q", code, stderr)
+		}
+		lines := watchLines(t, out)
+		seq := strings.Join(states(lines, "error-rate-high"), ">")
+		if !strings.Contains(seq, "pending>firing") {
+			t.Fatalf("error-rate-high went %s, want it through pending to firing", seq)
+		}
+		assertDecision(t, lines, "error-rate-high", "error_rate")
+	})
+
+	t.Run("latency", func(t *testing.T) {
+		ld.SetFaults(t, ledger.FaultSettings{ExtraLatencyMS: 1500})
+		defer ld.SetFaults(t, ledger.FaultSettings{})
+		out, stderr, code := runCLI(t, getenv, append(base, "--duration", "20s")...)
+		if code != poolpilot.ExitFailed || !strings.Contains(stderr, `"latency-p95-high" (P1) fired`) {
+			t.Fatalf("exit %d, stderr %q\n%s", code, stderr, out[max(0, len(out)-6000):])
+		}
+		lines := watchLines(t, out)
+		if seq := strings.Join(states(lines, "latency-p95-high"), ">"); !strings.Contains(seq, "pending>firing") {
+			t.Fatalf("latency-p95-high went %s", seq)
+		}
+		assertDecision(t, lines, "latency-p95-high", "latency_p95_ms")
+	})
+}
+
+func toStrings(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
+}
+
+func assertDecision(t *testing.T, lines []map[string]any, name, metric string) {
+	t.Helper()
+	var dec map[string]any
+	for _, l := range lines {
+		if l["type"] == "decision" {
+			if dec != nil {
+				t.Fatal("two decision lines")
+			}
+			dec = l
+		}
+	}
+	if dec == nil || dec["criterion"] != name {
+		t.Fatalf("decision %v, want %s", dec, name)
+	}
+	ev := dec["evidence"].([]any)
+	if len(ev) < 2 {
+		t.Fatalf("evidence %v: want the samples of a 2 s breach", ev)
+	}
+	for _, s := range ev {
+		if s.(map[string]any)["metric"] != metric {
+			t.Fatalf("evidence sample %v is not %s", s, metric)
+		}
+	}
+	if end := lines[len(lines)-1]; end["fired"] != name || end["exit"].(float64) != 3 {
+		t.Fatalf("end line %v", end)
+	}
+}
