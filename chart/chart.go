@@ -74,6 +74,8 @@ var thresholdColor = map[string]string{KindSuccess: "#d97706", KindRollback: "#d
 
 const (
 	padL, padR, padT, padB = 60, 16, 30, 30
+	// halo keeps a label readable over lines: a white outline behind it.
+	halo = ` stroke="#ffffff" stroke-width="3" stroke-linejoin="round" paint-order="stroke"`
 )
 
 // frame maps data to pixels.
@@ -164,14 +166,14 @@ func (c Chart) frame() (frame, []Threshold, bool) {
 	if yMax <= 0 {
 		yMax = 1
 	}
-	f.y1 = niceCeil(yMax * 1.08)
+	f.y1 = niceCeil(yMax * 1.05)
 	return f, off, true
 }
 
-// niceCeil rounds up to 1, 2, 2.5 or 5 × 10^k.
+// niceCeil rounds up to 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × 10^k.
 func niceCeil(v float64) float64 {
 	exp := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+	for _, m := range []float64{1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10} {
 		if v <= m*exp {
 			return m * exp
 		}
@@ -215,7 +217,11 @@ func (c Chart) thresholds(b *strings.Builder, f frame, off []Threshold) {
 		col := colorOr(thresholdColor[t.Kind], "#6b7280")
 		y := f.py(t.Value * c.Scale)
 		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.5" stroke-dasharray="6 4"/>`, f.x, y, f.x+f.w, y, col)
-		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="end" fill="%s">%s</text>`, f.x+f.w-4, y-4, col, esc(t.Label))
+		ly := y - 4
+		if ly < f.y+40 { // below the line, clear of the event labels at the top
+			ly = y + 13
+		}
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="end" fill="%s"`+halo+`>%s</text>`, f.x+f.w-4, ly, col, esc(t.Label))
 	}
 	if len(off) > 0 {
 		labels := make([]string, len(off))
@@ -255,7 +261,11 @@ func (c Chart) marks(b *strings.Builder, f frame) {
 			row = 0
 		}
 		lastX = x
-		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" fill="%s" font-weight="600">%s</text>`, x+3, f.y+11+float64(row%3)*12, col, esc(m.Label))
+		tx, anchor := x+3, "start"
+		if x > f.x+f.w-130 {
+			tx, anchor = x-3, "end"
+		}
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="%s" fill="%s" font-weight="600"`+halo+`>%s</text>`, tx, f.y+11+float64(row%3)*12, anchor, col, esc(m.Label))
 	}
 }
 

@@ -95,7 +95,7 @@ func TestNoData(t *testing.T) {
 }
 
 func TestNiceCeil(t *testing.T) {
-	for in, want := range map[float64]float64{0.7: 1, 1.2: 2, 2.2: 2.5, 3: 5, 48: 50, 51: 100, 0.0011: 0.002, 1080: 2000} {
+	for in, want := range map[float64]float64{0.7: 0.8, 1.004: 1.2, 1.2: 1.2, 2.2: 2.5, 3.1: 4, 48: 50, 51: 60, 0.0011: 0.0012, 1080: 1200} {
 		if got := niceCeil(in); math.Abs(got-want) > 1e-12 {
 			t.Errorf("niceCeil(%v) = %v, want %v", in, got, want)
 		}

@@ -1,0 +1,148 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/poolpilot/poolpilot/evidence"
+	"github.com/poolpilot/poolpilot/evidence/evidencetest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var scenarios = map[string]evidencetest.Scenario{
+	"success": evidencetest.Success, "rollback": evidencetest.Rollback, "refused": evidencetest.Refused,
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./report -update creates it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from its golden file (go test ./report -update rewrites it)", name)
+	}
+}
+
+func load(t *testing.T, sc evidencetest.Scenario) *Model {
+	t.Helper()
+	m, err := Load(evidencetest.Build(t, t.TempDir(), sc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestGoldenReports(t *testing.T) {
+	for name, sc := range scenarios {
+		t.Run(name, func(t *testing.T) {
+			m := load(t, sc)
+			golden(t, name+".md", Markdown(m, MarkdownOptions{}))
+			files := map[string]string{}
+			for _, c := range m.Charts() {
+				files[c.ID] = "report-" + c.ID + ".svg"
+			}
+			golden(t, name+"-charts.md", Markdown(m, MarkdownOptions{ChartFiles: files}))
+			h, err := HTML(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".html", h)
+		})
+	}
+}
+
+func TestReportContent(t *testing.T) {
+	m := load(t, evidencetest.Rollback)
+	if m.Verdict != VerdictRolledBack || m.Rollback == nil || !m.Rollback.Automatic || !m.Integrity.OK {
+		t.Fatalf("rollback model: verdict %q rollback %+v integrity %v", m.Verdict, m.Rollback, m.Integrity.OK)
+	}
+	md := string(Markdown(m, MarkdownOptions{}))
+	h, _ := HTML(m)
+	for _, want := range []string{
+		"ROLLED BACK", "Automatic rollback", "latency_high: latency_p95_ms &gt; 1000 held 10s",
+		"| ledgerd-1 | max | 10 | **200** |", "| latency p95 | 46.8 ms | 1290.4 ms | **+2657.3%** ⚠️ |",
+		"| latency_high | rollback (P1) | `latency_p95_ms > 1000` | 10s | 1435.6 ms | ❌ fail |",
+		"rolling-back", "Approved by alice", "None: every seed evidence file is present.",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q", want)
+		}
+	}
+	for _, want := range []string{"Verdict: ROLLED BACK", "<svg", "rollback &gt; 1000 ms for 10s", ">apply</text>", ">rollback</text>", "fired: latency_high", "@media print"} {
+		if !strings.Contains(string(h), want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+}
+
+// TestHTMLSelfContained: no script, no external resource of any kind.
+func TestHTMLSelfContained(t *testing.T) {
+	h, err := HTML(load(t, evidencetest.Success))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(h)
+	for _, re := range []string{`<script`, `<link`, `<img`, `<iframe`, `src=`, `href=`, `url\(`, `@import`} {
+		if regexp.MustCompile(`(?i)` + re).MatchString(s) {
+			t.Errorf("HTML contains %s", re)
+		}
+	}
+	if n := strings.Count(s, "<svg"); n != 4 {
+		t.Errorf("%d inline charts, want 4", n)
+	}
+}
+
+// TestRefusedRunSaysWhatIsMissing: a run refused at preflight has no
+// baseline, load test or monitoring; the report says so and does not fail.
+func TestRefusedRunSaysWhatIsMissing(t *testing.T) {
+	m := load(t, evidencetest.Refused)
+	md := string(Markdown(m, MarkdownOptions{}))
+	for _, want := range []string{"REFUSED", "The run ended in state `refused`", "`sustained_monitoring.json` — sustained monitoring time series",
+		"No charts: the run has no `sustained_monitoring.json`.", "Not evaluated", "connection budget exceeded"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q", want)
+		}
+	}
+	if _, err := HTML(m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDamagedFolder(t *testing.T) {
+	dir := evidencetest.Build(t, t.TempDir(), evidencetest.Success)
+	os.WriteFile(filepath.Join(dir, evidence.FileSustainedMonitoring), []byte("{not json"), 0o644)
+	os.Remove(filepath.Join(dir, evidence.FileLatencyComparison))
+	m, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(Markdown(m, MarkdownOptions{}))
+	for _, want := range []string{"The evidence does not verify", "file latency_comparison.json was deleted", "(and 1 more problem:", "❌ sustained_monitoring.json unreadable", "`latency_comparison.json` — latency comparison"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q", want)
+		}
+	}
+	if m.Tone != "fail" {
+		t.Errorf("tone %q for a folder that does not verify", m.Tone)
+	}
+	if _, err := HTML(m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(t.TempDir()); err == nil {
+		t.Error("Load of a folder without audit.jsonl succeeded")
+	}
+}

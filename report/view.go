@@ -1,0 +1,168 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/poolpilot/poolpilot/evidence"
+)
+
+// view is the Model formatted for display; Markdown and HTML render it.
+type view struct {
+	M            *Model
+	Title        string
+	VerdictLabel string
+	Facts        [][2]string
+	Integrity    string
+	IntegrityOK  bool
+	Criteria     []critRow
+	LoadTest     [][2]string
+	States       []stateRow
+	Approvals    []string
+	Checklist    []checkRow
+	Files        []fileRow
+}
+
+type critRow struct{ Name, Role, Class, Expr, For, Value, Verdict, Detail string }
+type stateRow struct{ State, Entered, Duration, Reason string }
+type checkRow struct{ ID, Title, Kind, Status, By, Detail string }
+type fileRow struct{ Name, SHA256, Size, OK string }
+
+var verdictLabels = map[string]string{
+	VerdictSucceeded: "SUCCEEDED", VerdictRolledBack: "ROLLED BACK", VerdictRollbackFailed: "ROLLBACK FAILED",
+	VerdictRefused: "REFUSED", VerdictIncomplete: "INCOMPLETE",
+}
+
+func newView(m *Model) *view {
+	v := &view{M: m, Title: "Post-change report: " + orDash(m.Plan), VerdictLabel: verdictLabels[m.Verdict]}
+	v.Facts = [][2]string{
+		{"Plan", orDash(m.Plan)}, {"Run", m.RunID},
+		{"Started", fmtTime(m.Start)}, {"Ended", fmtTime(m.End) + " (" + fmtDur(m.End.Sub(m.Start)) + ")"},
+		{"Final state", orDash(m.FinalState)},
+	}
+	v.integrity()
+	v.criteria()
+	v.loadTest()
+	for _, s := range m.States {
+		v.States = append(v.States, stateRow{s.State, fmtTime(s.Entered), fmtDur(s.Duration), s.Reason})
+	}
+	if a := m.Files.Approval; a != nil {
+		for _, ap := range a.Approvals {
+			s := fmt.Sprintf("%s (%s) at %s: “%s” — plan sha256 %s", ap.By, orDash(ap.Role), fmtTime(ap.Time), ap.Statement, short(ap.PlanSHA256))
+			if ap.Signature != "" {
+				s += ", signed (Ed25519)"
+			}
+			v.Approvals = append(v.Approvals, s)
+		}
+	}
+	if c := m.Files.Checklist; c != nil {
+		for _, it := range c.Items {
+			v.Checklist = append(v.Checklist, checkRow{it.ID, it.Title, it.Kind, it.Status, it.By, it.Detail})
+		}
+	}
+	for _, f := range m.Integrity.Files {
+		ok := "✓"
+		if !f.OK {
+			ok = "✗"
+		}
+		v.Files = append(v.Files, fileRow{f.Name, short(f.SHA256), fmt.Sprint(f.Size), ok})
+	}
+	return v
+}
+
+func (v *view) integrity() {
+	r := v.M.Integrity
+	v.IntegrityOK = r.OK
+	if r.OK {
+		sig := "not signed"
+		if r.Signed {
+			sig = "signed (check with --pubkey)"
+		}
+		v.Integrity = fmt.Sprintf("intact: %d audit lines, %d files, head %s, %s", r.Lines, len(r.Files), r.Head, sig)
+		return
+	}
+	v.Integrity = "NOT intact: " + r.Problems[0].Message
+	if n := len(r.Problems); n > 1 {
+		v.Integrity += fmt.Sprintf(" (and %d more problem%s: run poolpilot evidence verify)", n-1, map[bool]string{true: "s"}[n > 2])
+	}
+}
+
+func (v *view) criteria() {
+	mon := v.M.Files.Monitoring
+	if mon == nil {
+		return
+	}
+	for _, c := range mon.Criteria {
+		val := "no data"
+		if c.Metric == "" && c.Value == nil {
+			val = "–"
+		}
+		if c.Value != nil {
+			val = fmtMetric(c.Metric, *c.Value)
+		}
+		v.Criteria = append(v.Criteria, critRow{c.Name, c.Role, c.Class, c.Expr, c.For, val, c.Verdict, c.Detail})
+	}
+}
+
+func (v *view) loadTest() {
+	lt := v.M.Files.LoadTest
+	if lt == nil {
+		return
+	}
+	res := "passed"
+	if !lt.Passed {
+		res = "FAILED: " + strings.Join(lt.Failures, "; ")
+	}
+	v.LoadTest = [][2]string{
+		{"Target", lt.Target + " (" + orDash(lt.Workload) + ")"},
+		{"Duration", fmtDur(time.Duration(lt.DurationSeconds * float64(time.Second)))},
+		{"Rate", fmt.Sprintf("%.1f req/s achieved of %.1f target", lt.AchievedRate, lt.TargetRate)},
+		{"Requests", fmt.Sprintf("%d, %d errors (%s), %d late", lt.Requests, lt.Errors, pct3(lt.ErrorRate), lt.Late)},
+		{"Latency", fmt.Sprintf("p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms", lt.LatencyMS.P50, lt.LatencyMS.P95, lt.LatencyMS.P99, lt.LatencyMS.Max)},
+		{"Result", res},
+	}
+	if lt.Pool != nil {
+		v.LoadTest = append(v.LoadTest[:5], [2]string{"Pool", fmt.Sprintf("wait p95 %.2f ms, utilization max %s", lt.Pool.WaitP95MS, pct1(lt.Pool.UtilizationMax))}, v.LoadTest[5])
+	}
+}
+
+func fmtMetric(metric string, v float64) string {
+	switch metric {
+	case evidence.MetricErrorRate:
+		return pct3(v)
+	case evidence.MetricUtilization:
+		return pct1(v)
+	case evidence.MetricLatencyP95, evidence.MetricWaitP95:
+		return fmt.Sprintf("%.1f ms", v)
+	}
+	return fmt.Sprintf("%g", v)
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "–"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+func fmtDur(d time.Duration) string {
+	if d < 0 {
+		return "–"
+	}
+	return d.Round(time.Second).String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
