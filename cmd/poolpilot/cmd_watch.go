@@ -32,6 +32,7 @@ type watchFlags struct {
 	dsnEnv, planFile, criteriaFile, promURL string
 	poolMax, poolMin                        int
 	duration, window, interval, maxInconc   time.Duration
+	baseline                                time.Duration
 	json, keepGoing                         bool
 }
 
@@ -49,6 +50,10 @@ On a terminal it shows a table refreshed every interval (criterion, value,
 threshold, state, time to fire); otherwise, or with --json, one JSON object
 per line. It stops when a rollback trigger fires (unless --keep-going), after
 --duration, or on Ctrl-C.
+
+Baseline-relative criteria ("latency_p95_ms <= baseline * 1.2") stay
+inconclusive until --baseline D has passed: the baseline is then the mean of
+what was seen during those first D.
 
 Criteria: --criteria FILE (a YAML list of criteria), else the plan's, else
 the seed's default set for --pool-max/--pool-min. Criteria of the default set
@@ -75,6 +80,7 @@ Exit status: 0 no rollback trigger fired, 3 one fired, 2 bad input.`,
 	fl.DurationVar(&f.window, "window", 0, "override every criterion's sustain window (for drills)")
 	fl.DurationVar(&f.interval, "interval", time.Second, "evaluation interval")
 	fl.DurationVar(&f.maxInconc, "max-inconclusive", 0, "how long a criterion may lack data before that counts as firing (default 5m)")
+	fl.DurationVar(&f.baseline, "baseline", 0, "after this long, take the mean of what was seen as the baseline of baseline-relative criteria")
 	fl.BoolVar(&f.json, "json", false, "JSON lines even on a terminal")
 	fl.BoolVar(&f.keepGoing, "keep-going", false, "keep watching after a rollback trigger fired")
 	return cmd
@@ -98,8 +104,8 @@ func (w *watchSetup) close() {
 }
 
 func runWatch(ctx context.Context, e *env, f watchFlags) error {
-	if f.interval <= 0 || f.duration < 0 || f.window < 0 || f.maxInconc < 0 {
-		return poolpilot.BadInput("--interval must be positive; --duration, --window and --max-inconclusive must not be negative")
+	if f.interval <= 0 || f.duration < 0 || f.window < 0 || f.maxInconc < 0 || f.baseline < 0 {
+		return poolpilot.BadInput("--interval must be positive; --duration, --window, --baseline and --max-inconclusive must not be negative")
 	}
 	w, err := setupWatch(ctx, e, f)
 	if w != nil {
@@ -135,44 +141,17 @@ func runWatch(ctx context.Context, e *env, f watchFlags) error {
 // evaluates every interval until the duration ends, ctx ends or (without
 // --keep-going) a trigger fires.
 func watchLoop(ctx context.Context, e *env, f watchFlags, w *watchSetup, eng *criteria.Engine, r *watchRenderer) *criteria.Decision {
-	var stop <-chan time.Time
-	if f.duration > 0 {
-		t := time.NewTimer(f.duration)
-		defer t.Stop()
-		stop = t.C
-	}
-	var mu sync.Mutex
-	reported := map[string]bool{}
-	onErr := func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if !reported[err.Error()] && ctx.Err() == nil {
-			reported[err.Error()] = true
-			fmt.Fprintf(e.stderr, "poolpilot watch: %v\n", err)
-		}
-	}
+	stop := timerChan(f.duration)
+	baseAt := timerChan(f.baseline)
+	onErr := errReporter(ctx, e)
 	samples, errs := source.CollectAll(ctx, w.sources)
 	eng.Observe(samples...)
 	for _, err := range errs {
 		onErr(err)
 	}
-	rctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	defer func() { cancel(); wg.Wait() }()
 	tick := time.NewTicker(w.interval)
 	defer tick.Stop()
-	for _, s := range w.sources {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select { // the first collection was done above
-			case <-rctx.Done():
-				return
-			case <-tick.C:
-			}
-			source.Run(rctx, s, w.interval, func(ss []poolpilot.Sample) { eng.Observe(ss...) }, onErr)
-		}()
-	}
+	defer startRunners(ctx, w, eng, onErr)()
 	for {
 		if ctx.Err() != nil {
 			return eng.Decision()
@@ -187,9 +166,57 @@ func watchLoop(ctx context.Context, e *env, f watchFlags, w *watchSetup, eng *cr
 			return eng.Decision()
 		case <-stop:
 			return eng.Decision()
+		case <-baseAt:
+			baseAt = nil
+			if _, err := eng.CaptureBaseline(f.baseline); err != nil {
+				onErr(err)
+			}
 		case <-tick.C:
 		}
 	}
+}
+
+// timerChan fires once after d; never when d is 0.
+func timerChan(d time.Duration) <-chan time.Time {
+	if d <= 0 {
+		return nil
+	}
+	return time.After(d)
+}
+
+// errReporter prints each distinct source error once.
+func errReporter(ctx context.Context, e *env) func(error) {
+	var mu sync.Mutex
+	reported := map[string]bool{}
+	return func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !reported[err.Error()] && ctx.Err() == nil {
+			reported[err.Error()] = true
+			fmt.Fprintf(e.stderr, "poolpilot watch: %v\n", err)
+		}
+	}
+}
+
+// startRunners runs each source on its own ticker, from one interval on
+// (the first collection is the caller's), and returns the function that
+// stops them and waits.
+func startRunners(ctx context.Context, w *watchSetup, eng *criteria.Engine, onErr func(error)) func() {
+	rctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, s := range w.sources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-rctx.Done():
+				return
+			case <-time.After(w.interval):
+			}
+			source.Run(rctx, s, w.interval, func(ss []poolpilot.Sample) { eng.Observe(ss...) }, onErr)
+		}()
+	}
+	return func() { cancel(); wg.Wait() }
 }
 
 func setupWatch(ctx context.Context, e *env, f watchFlags) (*watchSetup, error) {

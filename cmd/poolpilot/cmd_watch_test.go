@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,10 +14,52 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/criteria"
 	"github.com/poolpilot/poolpilot/internal/ledgerdtest"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
 	"github.com/poolpilot/poolpilot/ledger"
+	"github.com/poolpilot/poolpilot/plan"
 )
+
+// TestWatchGapsAreInconclusiveThenCount polls a /healthz that answers
+// garbage: every health criterion is inconclusive, never ok, and with
+// --max-inconclusive a trigger fires for want of data.
+func TestWatchGapsAreInconclusiveThenCount(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("<html>502 Bad Gateway</html>"))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yaml")
+	os.WriteFile(file, []byte("- {name: slow, expr: latency_p95_ms > 1s, role: rollback, class: P1, for: 1m}\n- {name: down, expr: downtime_s > 1h, role: rollback, class: P0}\n"), 0o644)
+	out, stderr, code := runCLI(t, nil, "watch", "--health", srv.URL+"/healthz", "--criteria", file, "--interval", "100ms", "--max-inconclusive", "500ms", "--duration", "5s", "--json")
+	if code != poolpilot.ExitFailed || !strings.Contains(stderr, `"slow" (P1) fired: inconclusive for`) {
+		t.Fatalf("exit %d stderr %q\n%s", code, stderr, out)
+	}
+	lines := watchLines(t, out)
+	if seq := strings.Join(states(lines, "slow"), ">"); seq != "inconclusive>firing" {
+		t.Fatalf("slow went %s", seq)
+	}
+	if seq := strings.Join(states(lines, "down"), ">"); seq != "ok" {
+		t.Fatalf("down went %s: downtime is data, not a gap", seq)
+	}
+}
+
+func TestWatchTable(t *testing.T) {
+	var b strings.Builder
+	r := &watchRenderer{w: &b, table: true, interval: time.Second, skipped: []skippedCriterion{{Name: "db-cpu-high", Metric: "db.cpu", Reason: "give --dsn-env VAR"}}}
+	v, th := 0.05, 0.01
+	r.evaluation(criteria.Evaluation{Time: time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC), Results: []criteria.Result{
+		{Name: "error-rate-high", Role: "rollback", Class: "P0", Expr: "error_rate > 0.01", State: criteria.StatePending, Value: &v, Threshold: &th, LeftS: 3.5, ForS: 5, Instance: "127.0.0.1:8080"},
+		{Name: "pool-max", Role: "success", Expr: "pool.max == 200", State: criteria.StateInconclusive, Reason: "no data for pool.max"},
+	}, Verdict: criteria.Verdict{WindowS: 3600, Failing: []string{"pool-max"}}})
+	out := b.String()
+	for _, want := range []string{"\x1b[H\x1b[2J", "CRITERION", "error-rate-high  rollback P0  0.05", "3.5s", "127.0.0.1:8080", "inconclusive: no data for pool.max", "not ok: pool-max", "not watched: db-cpu-high (db.cpu: give --dsn-env VAR)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
 
 func TestWatchBadInput(t *testing.T) {
 	dir := t.TempDir()
@@ -169,6 +212,37 @@ func TestWatchLedgerdFaults(t *testing.T) {
 			if st := states([]map[string]any{last}, name); len(st) != 1 || st[0] != "ok" {
 				t.Errorf("%s: %v in the last evaluation, want ok", name, st)
 			}
+		}
+	})
+
+	t.Run("plan", func(t *testing.T) {
+		opts := plan.SeedInitOptions()
+		opts.HealthURLs, opts.DSNEnv, opts.To = []string{ld.URL + "/healthz"}, "WATCH_DSN", plan.PoolSize{Max: 10, Min: 1}
+		opts.From = plan.PoolSize{Max: 5, Min: 1}
+		body, err := plan.Init(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(t.TempDir(), "plan.yaml")
+		if err := os.WriteFile(file, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, stderr, code := runCLI(t, getenv, "watch", "--plan", file, "--window", "2s", "--interval", "250ms", "--duration", "2s", "--baseline", "1s", "--json")
+		if code != 0 {
+			t.Fatalf("exit %d\n%s\n%s", code, stderr, out)
+		}
+		lines := watchLines(t, out)
+		start := lines[0]
+		crit := strings.Join(toStrings(start["criteria"]), ",")
+		srcs := strings.Join(toStrings(start["sources"]), ",")
+		if !strings.Contains(crit, "latency_p95_no_regression") || !strings.Contains(srcs, "pgstat") {
+			t.Fatalf("the plan's criteria and database were not used: criteria %s sources %s", crit, srcs)
+		}
+		// Before --baseline has passed the regression criterion has no
+		// baseline; after it, it has one.
+		seq := strings.Join(states(lines, "latency_p95_no_regression"), ">")
+		if !strings.HasPrefix(seq, "inconclusive>ok") {
+			t.Fatalf("latency_p95_no_regression went %s, want inconclusive (no baseline) then ok", seq)
 		}
 	})
 
