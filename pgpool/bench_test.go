@@ -2,7 +2,10 @@ package pgpool
 
 import (
 	"context"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -16,6 +19,10 @@ import (
 //
 //	go test -run XXX -bench AcquireRelease -count 6 ./pgpool/ | tee bench.txt
 //	benchstat -col /impl bench.txt
+//
+// Besides wall time (sec/op) each sub-benchmark reports cpu-ns/op, the
+// process CPU time per operation, which a loaded shared machine disturbs far
+// less.
 func BenchmarkAcquireRelease(b *testing.B) {
 	dsn := pgtest.NewDatabase(b)
 	ctx := context.Background()
@@ -56,6 +63,9 @@ func BenchmarkAcquireRelease(b *testing.B) {
 	for _, mode := range []string{"serial", "parallel", "query"} {
 		for _, im := range impls {
 			b.Run("mode="+mode+"/impl="+im.name, func(b *testing.B) {
+				var ops atomic.Int64
+				cpu0 := cpuTime()
+				defer func() { reportCPU(b, cpu0, ops.Load()) }()
 				switch mode {
 				case "serial":
 					for b.Loop() {
@@ -64,10 +74,13 @@ func BenchmarkAcquireRelease(b *testing.B) {
 							b.Fatal(err)
 						}
 						rel()
+						ops.Add(1)
 					}
 				case "parallel":
 					b.SetParallelism(4)
 					b.RunParallel(func(pb *testing.PB) {
+						n := int64(0)
+						defer func() { ops.Add(n) }()
 						for pb.Next() {
 							rel, err := im.acquire()
 							if err != nil {
@@ -75,6 +88,7 @@ func BenchmarkAcquireRelease(b *testing.B) {
 								return
 							}
 							rel()
+							n++
 						}
 					})
 				case "query":
@@ -82,6 +96,7 @@ func BenchmarkAcquireRelease(b *testing.B) {
 						if err := im.query(); err != nil {
 							b.Fatal(err)
 						}
+						ops.Add(1)
 					}
 				}
 			})
@@ -108,5 +123,22 @@ func warm(b *testing.B, bare *pgxpool.Pool, inst *Pool) {
 	}
 	for _, r := range held {
 		r()
+	}
+}
+
+// cpuTime is the process's user+system CPU time. Reported per op as
+// cpu-ns/op, it is far less disturbed than wall time by other processes on a
+// shared machine (it excludes time spent waiting for a core).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func reportCPU(b *testing.B, start time.Duration, ops int64) {
+	if ops > 0 {
+		b.ReportMetric(float64(cpuTime()-start)/float64(ops), "cpu-ns/op")
 	}
 }
