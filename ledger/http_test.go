@@ -68,7 +68,7 @@ func TestHTTPPostEntryAndRead(t *testing.T) {
 		t.Fatalf("trial balance: %d %v", status, body)
 	}
 	status, body = do(t, "GET", srv.URL+"/v1/integrity", "")
-	if status != 200 || body["ok"] != true || body["checked_entries"].(float64) != 1 || body["checked_tenants"].(float64) != 1 {
+	if status != 200 || body["ok"] != true || body["checked_entries"].(float64) != 1 || body["checked_tenants"].(float64) != 1 || len(body) != 3 {
 		t.Fatalf("integrity: %d %v", status, body)
 	}
 }
@@ -151,7 +151,7 @@ func TestHTTPIntegrityViolationIs500WithIDs(t *testing.T) {
 	corrupt(t, pool, "UPDATE ledger.entry_lines SET amount = 7 WHERE entry_id = $1 AND line_no = 2", alpha.ID)
 	status, body := do(t, "GET", srv.URL+"/v1/integrity", "")
 	raw, _ := json.Marshal(body)
-	want := `{"checked_entries":2,"checked_tenants":2,"ok":false,"tenant_imbalances":[{"tenant":"alpha","total":107}],"unbalanced_entries":[` +
+	want := `{"checked_entries":2,"checked_tenants":2,"cross_tenant_lines":[],"ok":false,"tenant_imbalances":[{"tenant":"alpha","total":107}],"unbalanced_entries":[` +
 		jsonInt(alpha.ID) + `]}`
 	if status != 500 || string(raw) != want {
 		t.Fatalf("integrity: %d %s, want 500 %s", status, raw, want)

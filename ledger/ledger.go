@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -94,6 +95,38 @@ type IntegrityReport struct {
 	UnbalancedEntries []int64           `json:"unbalanced_entries,omitempty"`
 	TenantImbalances  []TenantImbalance `json:"tenant_imbalances,omitempty"`
 	CrossTenantLines  []int64           `json:"cross_tenant_lines,omitempty"`
+}
+
+// MarshalJSON writes {"ok":true,"checked_entries":N,"checked_tenants":M}
+// for a healthy ledger and, otherwise, all three lists of offenders, empty
+// ones as [].
+func (r IntegrityReport) MarshalJSON() ([]byte, error) {
+	if r.OK {
+		return json.Marshal(struct {
+			OK             bool  `json:"ok"`
+			CheckedEntries int64 `json:"checked_entries"`
+			CheckedTenants int64 `json:"checked_tenants"`
+		}{r.OK, r.CheckedEntries, r.CheckedTenants})
+	}
+	type full struct {
+		OK                bool              `json:"ok"`
+		CheckedEntries    int64             `json:"checked_entries"`
+		CheckedTenants    int64             `json:"checked_tenants"`
+		UnbalancedEntries []int64           `json:"unbalanced_entries"`
+		TenantImbalances  []TenantImbalance `json:"tenant_imbalances"`
+		CrossTenantLines  []int64           `json:"cross_tenant_lines"`
+	}
+	f := full(r)
+	if f.UnbalancedEntries == nil {
+		f.UnbalancedEntries = []int64{}
+	}
+	if f.TenantImbalances == nil {
+		f.TenantImbalances = []TenantImbalance{}
+	}
+	if f.CrossTenantLines == nil {
+		f.CrossTenantLines = []int64{}
+	}
+	return json.Marshal(f)
 }
 
 // MaxReported caps each list of offenders in an IntegrityReport.
