@@ -134,6 +134,42 @@ func changes(pre, post *evidence.ConfigSnapshot) []ChangeRow {
 			}
 		}
 	}
+	return groupRows(perInstance(names, get, pre, post), len(names))
+}
+
+// groupRows folds the rows of a setting into one when every instance has
+// the same before and after.
+func groupRows(rows []ChangeRow, instances int) []ChangeRow {
+	if instances < 2 {
+		return rows
+	}
+	var out []ChangeRow
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if seen[r.Setting] {
+			continue
+		}
+		same := 0
+		for _, o := range rows {
+			if o.Setting == r.Setting && o.Before == r.Before && o.After == r.After {
+				same++
+			}
+		}
+		if same == instances {
+			seen[r.Setting] = true
+			r.Instance = fmt.Sprintf("all %d instances", instances)
+			out = append(out, r)
+		}
+	}
+	for _, r := range rows {
+		if !seen[r.Setting] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func perInstance(names []string, get func(*evidence.ConfigSnapshot, string) *evidence.PoolSetting, pre, post *evidence.ConfigSnapshot) []ChangeRow {
 	var rows []ChangeRow
 	for _, n := range names {
 		b, a := get(pre, n), get(post, n)

@@ -32,10 +32,10 @@ func Markdown(m *Model, opts MarkdownOptions) []byte {
 	}
 	w("| Evidence | %s |\n\n", md(v.Integrity))
 	mdChanges(&b, m)
+	mdCharts(&b, m, opts)
 	mdCriteria(&b, v)
 	mdCompare(&b, m)
 	mdIncidents(&b, m)
-	mdCharts(&b, m, opts)
 	if v.LoadTest != nil {
 		w("## Synthetic load test\n\n| | |\n|---|---|\n")
 		for _, f := range v.LoadTest {

@@ -74,7 +74,7 @@ func TestReportContent(t *testing.T) {
 	h, _ := HTML(m)
 	for _, want := range []string{
 		"ROLLED BACK", "Automatic rollback", "latency_high: latency_p95_ms &gt; 1000 held 10s",
-		"| ledgerd-1 | max | 10 | **200** |", "| latency p95 | 46.8 ms | 1290.4 ms | **+2657.3%** ⚠️ |",
+		"| all 2 instances | max | 10 | **200** |", "| latency p95 | 46.8 ms | 1290.4 ms | **+2657.3%** ⚠️ |",
 		"| latency_high | rollback (P1) | `latency_p95_ms > 1000` | 10s | 1435.6 ms | ❌ fail |",
 		"rolling-back", "Approved by alice", "None: every seed evidence file is present.",
 	} {
@@ -144,5 +144,24 @@ func TestDamagedFolder(t *testing.T) {
 	}
 	if _, err := Load(t.TempDir()); err == nil {
 		t.Error("Load of a folder without audit.jsonl succeeded")
+	}
+}
+
+func TestChangesKeepInstancesThatDiffer(t *testing.T) {
+	snap := func(max1, max2 int) *evidence.ConfigSnapshot {
+		return &evidence.ConfigSnapshot{Instances: []evidence.InstanceConfig{
+			{Name: "a", Pool: evidence.PoolSetting{Max: max1, Min: 2}}, {Name: "b", Pool: evidence.PoolSetting{Max: max2, Min: 2}}}}
+	}
+	rows := changes(snap(10, 10), snap(200, 10))
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Instance+" "+r.Setting+" "+r.Before+"→"+r.After)
+	}
+	want := "all 2 instances min 2→2|all 2 instances idle_timeout_ms 0→0|all 2 instances connection_timeout_ms 0→0|a max 10→200|b max 10→10"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("rows\n%s\nwant\n%s", strings.Join(got, "|"), want)
+	}
+	if rows := changes(nil, snap(200, 200)); rows[0].Before != "–" || rows[0].After != "200" {
+		t.Fatalf("no pre-change config: %+v", rows[0])
 	}
 }

@@ -47,7 +47,7 @@ func sample(t time.Duration, sc Scenario) evidence.Sample {
 	}
 	if sc == Rollback && t >= tSpike && t < tFire+6*time.Second {
 		k := (t - tSpike).Seconds()
-		lat, er, util, wait = 1080+25*k+30*wave, 0.004+0.0004*k, 0.93, 180+20*k
+		lat, er, util, wait = 1080+25*k+30*wave, 0.004+0.0002*k, 0.93, 180+20*k
 	}
 	if sc == Rollback && t >= tFire+6*time.Second {
 		lat, util, wait = 47+5*wave, 0.83+0.05*wave, 25+4*wave

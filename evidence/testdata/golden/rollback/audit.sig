@@ -1,1 +1,1 @@
-mHwuHG8eFtKjaVeBXrpVI1kuiUErqlpsk0LU7aerhg4j2JRtqnI+zKP6/pkPi5MCUyL4We0BiBBpJSfqCX2zDQ==
+lRyz7gRggaNOCApuyX08g97IHcYYBvLrbiofiFlObnJcg47/0VOLpq2jB3Btz73WPoMdHGZUgaxm1XNir0noCA==
