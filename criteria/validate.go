@@ -101,6 +101,20 @@ func compileOne(s poolpilot.CriterionSpec) (Criterion, error) {
 			bad("query is set but the metric is %s: write \"promql %s …\" to use the query", x.Metric, x.Op)
 		}
 	}
+	checkRoleAndScope(&c, bad)
+	if s.For.D() < 0 || s.MaxInconclusive.D() < 0 {
+		bad("for and max_inconclusive must not be negative")
+	}
+	if len(errs) > 0 {
+		return c, errors.New(strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+// checkRoleAndScope validates role, class, scope and aggregate and fills
+// in their defaults.
+func checkRoleAndScope(c *Criterion, bad func(string, ...any)) {
+	s := c.CriterionSpec
 	switch s.Role {
 	case poolpilot.RoleSuccess:
 		if s.Class != "" {
@@ -136,13 +150,6 @@ func compileOne(s poolpilot.CriterionSpec) (Criterion, error) {
 	default:
 		bad("unknown scope %q: want instance or fleet", s.Scope)
 	}
-	if s.For.D() < 0 || s.MaxInconclusive.D() < 0 {
-		bad("for and max_inconclusive must not be negative")
-	}
-	if len(errs) > 0 {
-		return c, errors.New(strings.Join(errs, "; "))
-	}
-	return c, nil
 }
 
 // WithWindow returns a copy of specs in which every criterion that has a
