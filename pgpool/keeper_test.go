@@ -1,0 +1,51 @@
+package pgpool
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/poolpilot/poolpilot/internal/pgtest"
+)
+
+// TestKeeperIdleLifetimeMin: idle connections above min are closed after the
+// idle timeout, connections past their lifetime are replaced, min is kept.
+func TestKeeperIdleLifetimeMin(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	cfg, err := LoadConfig(envOf(map[string]string{EnvDatabaseURL: dsn, EnvMax: "5", EnvMin: "1",
+		EnvIdleTimeout: "200ms", EnvMaxLifetime: "1500ms", EnvHealthCheckPeriod: "100ms"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := openTest(t, cfg, Options{})
+	ctx := context.Background()
+	var held []*Conn
+	for range 5 {
+		c, err := p.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	for _, c := range held {
+		c.Release()
+	}
+	if s := p.Stats(); s.Total != 5 {
+		t.Fatalf("total %d, want 5", s.Total)
+	}
+	waitFor(t, 3*time.Second, func() bool {
+		s := p.Stats()
+		return s.Total == 1 && s.ClosedByReason["idle"] == 4
+	}, "idle connections above min to close")
+	waitFor(t, 5*time.Second, func() bool {
+		s := p.Stats()
+		return s.ClosedByReason["lifetime"] >= 1 && s.Total == 1
+	}, "the min connection to be replaced after its lifetime")
+	s := p.Stats()
+	if s.Opened != s.Closed+int64(s.Total) {
+		t.Errorf("opened %d != closed %d + total %d", s.Opened, s.Closed, s.Total)
+	}
+	if _, err := p.Exec(ctx, "select 1"); err != nil {
+		t.Fatal(err)
+	}
+}
