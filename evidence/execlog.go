@@ -54,104 +54,152 @@ func fileName(l Line) string {
 
 // Describe is a one-line human description of an audit event.
 func Describe(l Line) string {
-	switch l.Event {
-	case EventRunOpened:
-		var d RunOpened
-		_ = json.Unmarshal(l.Data, &d)
-		return fmt.Sprintf("run %s of plan %s opened", d.RunID, d.Plan)
-	case EventRunResumed:
-		var d RunResumed
-		_ = json.Unmarshal(l.Data, &d)
-		s := fmt.Sprintf("run resumed after line %d", d.AfterSeq)
-		if d.TornLine != nil {
-			s += fmt.Sprintf("; cut off the incomplete line %d (%d bytes, sha256 %s)", d.TornLine.Line, d.TornLine.Bytes, short(d.TornLine.SHA256))
-		}
-		if len(d.RemovedTemp) > 0 {
-			s += "; removed interrupted writes " + strings.Join(d.RemovedTemp, ", ")
-		}
-		return s
-	case EventRunClosed:
-		return "run closed"
-	case EventStateChange:
-		var d StateChange
-		_ = json.Unmarshal(l.Data, &d)
-		return withReason(fmt.Sprintf("%s → %s", orDash(d.From), d.To), d.Reason)
-	case EventApply:
-		var d Apply
-		_ = json.Unmarshal(l.Data, &d)
-		verb := "applied"
-		if d.Rollback {
-			verb = "restored"
-		}
-		s := fmt.Sprintf("%s on %s: max %d→%d, min %d→%d", verb, d.Instance, d.FromMax, d.ToMax, d.FromMin, d.ToMin)
-		if d.Error != "" {
-			s += " FAILED: " + d.Error
-		}
-		return s
-	case EventVerify:
-		var d VerifyCheck
-		_ = json.Unmarshal(l.Data, &d)
-		ok := "ok"
-		if !d.OK {
-			ok = "MISMATCH"
-		}
-		return withReason(fmt.Sprintf("%s reports max %d, min %d: %s", d.Instance, d.Max, d.Min, ok), d.Detail)
-	case EventCriterionFired:
-		var d CriterionFired
-		_ = json.Unmarshal(l.Data, &d)
-		s := fmt.Sprintf("%s %s fired", d.Role, d.Name)
-		if d.Expr != "" {
-			s += " (" + d.Expr + ")"
-		}
-		if d.Value != nil {
-			s += fmt.Sprintf(", value %g", *d.Value)
-		}
-		if d.HeldFor != "" {
-			s += ", held " + d.HeldFor
-		}
-		return s
-	case EventRollback:
-		var d Rollback
-		_ = json.Unmarshal(l.Data, &d)
-		kind := "manual"
-		if d.Automatic {
-			kind = "automatic"
-		}
-		return fmt.Sprintf("%s rollback: %s", kind, d.Reason)
-	case EventIncident:
-		var d Incident
-		_ = json.Unmarshal(l.Data, &d)
-		return withReason(fmt.Sprintf("%s incident: %s", d.Class, d.Name), d.Detail)
-	case EventFileWritten, EventFileRecovered:
-		var d FileWritten
-		_ = json.Unmarshal(l.Data, &d)
-		verb := "wrote"
-		if l.Event == EventFileRecovered {
-			verb = "recovered after a crash"
-		}
-		return fmt.Sprintf("%s %s (%d bytes, sha256 %s)", verb, d.Name, d.Size, short(d.SHA256))
-	case EventPlanLoaded:
-		var d struct{ Name, SHA256 string }
-		_ = json.Unmarshal(l.Data, &d)
-		return fmt.Sprintf("plan %s loaded (sha256 %s)", d.Name, short(d.SHA256))
-	case EventChecklistItem:
-		var d ChecklistItem
-		_ = json.Unmarshal(l.Data, &d)
-		return withReason(fmt.Sprintf("checklist %s [%s]: %s", d.ID, d.Status, d.Title), d.Detail)
-	case EventApprovalRecorded:
-		var d Approval
-		_ = json.Unmarshal(l.Data, &d)
-		signed := ""
-		if d.Signature != "" {
-			signed = ", signed"
-		}
-		return fmt.Sprintf("approval by %s (%s): %q, plan sha256 %s%s", d.By, orDash(d.Role), d.Statement, short(d.PlanSHA256), signed)
-	case EventNote:
-		var d Note
-		_ = json.Unmarshal(l.Data, &d)
-		return d.Text
+	if d, ok := describers[l.Event]; ok {
+		return d(l)
 	}
 	return compactData(l.Data)
+}
+
+// describers hold one description function per known event.
+var describers = map[string]func(Line) string{
+	EventRunOpened:        describeRunOpened,
+	EventRunResumed:       describeRunResumed,
+	EventRunClosed:        describeRunClosed,
+	EventStateChange:      describeStateChange,
+	EventApply:            describeApply,
+	EventVerify:           describeVerify,
+	EventCriterionFired:   describeCriterionFired,
+	EventRollback:         describeRollback,
+	EventIncident:         describeIncident,
+	EventFileWritten:      describeFileWritten,
+	EventFileRecovered:    describeFileWritten,
+	EventPlanLoaded:       describePlanLoaded,
+	EventChecklistItem:    describeChecklistItem,
+	EventApprovalRecorded: describeApprovalRecorded,
+	EventNote:             describeNote,
+}
+
+func describeRunOpened(l Line) string {
+	var d RunOpened
+	_ = json.Unmarshal(l.Data, &d)
+	return fmt.Sprintf("run %s of plan %s opened", d.RunID, d.Plan)
+}
+
+func describeRunResumed(l Line) string {
+	var d RunResumed
+	_ = json.Unmarshal(l.Data, &d)
+	s := fmt.Sprintf("run resumed after line %d", d.AfterSeq)
+	if d.TornLine != nil {
+		s += fmt.Sprintf("; cut off the incomplete line %d (%d bytes, sha256 %s)", d.TornLine.Line, d.TornLine.Bytes, short(d.TornLine.SHA256))
+	}
+	if len(d.RemovedTemp) > 0 {
+		s += "; removed interrupted writes " + strings.Join(d.RemovedTemp, ", ")
+	}
+	return s
+}
+
+func describeRunClosed(l Line) string {
+	return "run closed"
+}
+
+func describeStateChange(l Line) string {
+	var d StateChange
+	_ = json.Unmarshal(l.Data, &d)
+	return withReason(fmt.Sprintf("%s → %s", orDash(d.From), d.To), d.Reason)
+}
+
+func describeApply(l Line) string {
+	var d Apply
+	_ = json.Unmarshal(l.Data, &d)
+	verb := "applied"
+	if d.Rollback {
+		verb = "restored"
+	}
+	s := fmt.Sprintf("%s on %s: max %d→%d, min %d→%d", verb, d.Instance, d.FromMax, d.ToMax, d.FromMin, d.ToMin)
+	if d.Error != "" {
+		s += " FAILED: " + d.Error
+	}
+	return s
+}
+
+func describeVerify(l Line) string {
+	var d VerifyCheck
+	_ = json.Unmarshal(l.Data, &d)
+	ok := "ok"
+	if !d.OK {
+		ok = "MISMATCH"
+	}
+	return withReason(fmt.Sprintf("%s reports max %d, min %d: %s", d.Instance, d.Max, d.Min, ok), d.Detail)
+}
+
+func describeCriterionFired(l Line) string {
+	var d CriterionFired
+	_ = json.Unmarshal(l.Data, &d)
+	s := fmt.Sprintf("%s %s fired", d.Role, d.Name)
+	if d.Expr != "" {
+		s += " (" + d.Expr + ")"
+	}
+	if d.Value != nil {
+		s += fmt.Sprintf(", value %g", *d.Value)
+	}
+	if d.HeldFor != "" {
+		s += ", held " + d.HeldFor
+	}
+	return s
+}
+
+func describeRollback(l Line) string {
+	var d Rollback
+	_ = json.Unmarshal(l.Data, &d)
+	kind := "manual"
+	if d.Automatic {
+		kind = "automatic"
+	}
+	return fmt.Sprintf("%s rollback: %s", kind, d.Reason)
+}
+
+func describeIncident(l Line) string {
+	var d Incident
+	_ = json.Unmarshal(l.Data, &d)
+	return withReason(fmt.Sprintf("%s incident: %s", d.Class, d.Name), d.Detail)
+}
+
+func describeFileWritten(l Line) string {
+	var d FileWritten
+	_ = json.Unmarshal(l.Data, &d)
+	verb := "wrote"
+	if l.Event == EventFileRecovered {
+		verb = "recovered after a crash"
+	}
+	return fmt.Sprintf("%s %s (%d bytes, sha256 %s)", verb, d.Name, d.Size, short(d.SHA256))
+}
+
+func describePlanLoaded(l Line) string {
+	var d struct{ Name, SHA256 string }
+	_ = json.Unmarshal(l.Data, &d)
+	return fmt.Sprintf("plan %s loaded (sha256 %s)", d.Name, short(d.SHA256))
+}
+
+func describeChecklistItem(l Line) string {
+	var d ChecklistItem
+	_ = json.Unmarshal(l.Data, &d)
+	return withReason(fmt.Sprintf("checklist %s [%s]: %s", d.ID, d.Status, d.Title), d.Detail)
+}
+
+func describeApprovalRecorded(l Line) string {
+	var d Approval
+	_ = json.Unmarshal(l.Data, &d)
+	signed := ""
+	if d.Signature != "" {
+		signed = ", signed"
+	}
+	return fmt.Sprintf("approval by %s (%s): %q, plan sha256 %s%s", d.By, orDash(d.Role), d.Statement, short(d.PlanSHA256), signed)
+}
+
+func describeNote(l Line) string {
+	var d Note
+	_ = json.Unmarshal(l.Data, &d)
+	return d.Text
 }
 
 func compactData(d json.RawMessage) string {
