@@ -17,7 +17,12 @@ type rotator struct {
 	n       int
 	pool    *PoolReport
 	sampler PoolSampler
+	// utilMax is the highest pool utilization sampled (every 100 ms) in the
+	// current second: one reading a second would miss short saturations.
+	utilMax float64
 }
+
+const poolSampleEvery = 100 * time.Millisecond
 
 func newRotator(e *engine) *rotator {
 	r := &rotator{e: e, agg: newWindow(), last: e.start}
@@ -29,16 +34,25 @@ func newRotator(e *engine) *rotator {
 }
 
 func (r *rotator) loop(ctx context.Context) {
-	t := time.NewTimer(time.Second)
+	next := r.e.start.Add(time.Second)
+	t := time.NewTimer(time.Until(next))
 	defer t.Stop()
+	var sample <-chan time.Time
+	if r.sampler != nil {
+		tk := time.NewTicker(poolSampleEvery)
+		defer tk.Stop()
+		sample = tk.C
+	}
 	for {
-		next := r.e.start.Add(time.Duration(r.n+1) * time.Second)
-		t.Reset(time.Until(next))
 		select {
 		case <-ctx.Done():
 			return
+		case <-sample:
+			r.utilMax = max(r.utilMax, r.sampler.PoolSample().Utilization)
 		case <-t.C:
 			r.close(next)
+			next = r.e.start.Add(time.Duration(r.n+1) * time.Second)
+			t.Reset(time.Until(next))
 		}
 	}
 }
@@ -97,6 +111,8 @@ func (r *rotator) close(at time.Time) {
 	}
 	if r.sampler != nil {
 		p := r.sampler.PoolSample()
+		p.Utilization = max(p.Utilization, r.utilMax)
+		r.utilMax = 0
 		s.PoolWaitP95MS, s.PoolUtilization = &p.WaitP95MS, &p.Utilization
 		if !s.Warmup {
 			r.pool.WaitP95MS = max(r.pool.WaitP95MS, round3(p.WaitP95MS))
