@@ -129,7 +129,7 @@ func runWatch(ctx context.Context, e *env, f watchFlags) error {
 	r := newWatchRenderer(e.stdout, f.json)
 	r.start(eng, w.sources, skipped)
 	dec := watchLoop(ctx, e, f, w, eng, r)
-	r.end(eng, dec)
+	r.end(dec)
 	if dec != nil {
 		return &poolpilot.ExitError{Code: poolpilot.ExitFailed, Err: fmt.Errorf("rollback trigger %q (%s) fired: %s", dec.Criterion, dec.Class, dec.Reason)}
 	}

@@ -22,6 +22,7 @@ type watchRenderer struct {
 	decided  bool
 	n        int
 	interval time.Duration
+	last     criteria.Evaluation
 }
 
 func newWatchRenderer(w io.Writer, jsonOut bool) *watchRenderer {
@@ -87,6 +88,7 @@ func (r *watchRenderer) start(eng *criteria.Engine, sources []source.Source, ski
 
 func (r *watchRenderer) evaluation(ev criteria.Evaluation) {
 	r.n++
+	r.last = ev
 	dec := ev.Decision
 	if r.table {
 		r.drawTable(ev)
@@ -100,9 +102,8 @@ func (r *watchRenderer) evaluation(ev criteria.Evaluation) {
 	}
 }
 
-func (r *watchRenderer) end(eng *criteria.Engine, dec *criteria.Decision) {
-	ev := eng.Evaluate()
-	end := watchEndLine{Type: "end", Evaluations: r.n, Verdict: ev.Verdict}
+func (r *watchRenderer) end(dec *criteria.Decision) {
+	end := watchEndLine{Type: "end", Evaluations: r.n, Verdict: r.last.Verdict}
 	if dec != nil {
 		end.Fired, end.Exit = dec.Criterion, 3
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/poolpilot/poolpilot/criteria"
 	"github.com/poolpilot/poolpilot/internal/ledgerdtest"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
+	"github.com/poolpilot/poolpilot/internal/promtest"
 	"github.com/poolpilot/poolpilot/ledger"
 	"github.com/poolpilot/poolpilot/plan"
 )
@@ -188,92 +189,140 @@ func TestWatchLedgerdFaults(t *testing.T) {
 	}
 	base := []string{"watch", "--health", ld.URL + "/healthz", "--integrity", ld.URL + "/v1/integrity",
 		"--pool-max", "10", "--pool-min", "1", "--window", "2s", "--interval", "250ms", "--json"}
+	fx := &watchFixture{ld: ld, getenv: getenv, base: base}
+	t.Run("quiet", func(t *testing.T) { watchQuiet(t, fx) })
+	t.Run("plan", func(t *testing.T) { watchPlan(t, fx) })
+	t.Run("promql", func(t *testing.T) { watchPromql(t, fx) })
+	t.Run("errors", func(t *testing.T) { watchErrors(t, fx) })
+	t.Run("latency", func(t *testing.T) { watchLatency(t, fx) })
+}
 
-	t.Run("quiet", func(t *testing.T) {
-		out, stderr, code := runCLI(t, getenv, append(base, "--dsn-env", "WATCH_DSN", "--duration", "2s")...)
-		if code != 0 {
-			t.Fatalf("exit %d\n%s\n%s", code, stderr, out)
-		}
-		lines := watchLines(t, out)
-		start, end := lines[0], lines[len(lines)-1]
-		if start["type"] != "start" || end["type"] != "end" || end["exit"].(float64) != 0 {
-			t.Fatalf("start %v end %v", start, end)
-		}
-		if _, skipped := start["skipped"]; !strings.Contains(out, `"name":"load-violations"`) || !skipped {
-			t.Fatalf("load-violations should be reported as skipped: %v", start)
-		}
-		for _, want := range []string{"health", "integrity", "pgstat", "hostcpu"} {
-			if !strings.Contains(strings.Join(toStrings(start["sources"]), ","), want) {
-				t.Fatalf("sources %v lack %s", start["sources"], want)
-			}
-		}
-		last := lines[len(lines)-2]
-		for _, name := range []string{"pool-max", "integrity", "db-cpu-high", "error-rate-high"} {
-			if st := states([]map[string]any{last}, name); len(st) != 1 || st[0] != "ok" {
-				t.Errorf("%s: %v in the last evaluation, want ok", name, st)
-			}
-		}
-	})
+// watchFixture is a ledgerd on its own PostgreSQL with traffic.
+type watchFixture struct {
+	ld     *ledgerdtest.Instance
+	getenv func(string) string
+	base   []string
+}
 
-	t.Run("plan", func(t *testing.T) {
-		opts := plan.SeedInitOptions()
-		opts.HealthURLs, opts.DSNEnv, opts.To = []string{ld.URL + "/healthz"}, "WATCH_DSN", plan.PoolSize{Max: 10, Min: 1}
-		opts.From = plan.PoolSize{Max: 5, Min: 1}
-		body, err := plan.Init(opts)
-		if err != nil {
-			t.Fatal(err)
+func watchQuiet(t *testing.T, fx *watchFixture) {
+	getenv, base := fx.getenv, fx.base
+	out, stderr, code := runCLI(t, getenv, append(base, "--dsn-env", "WATCH_DSN", "--duration", "2s")...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stderr, out)
+	}
+	lines := watchLines(t, out)
+	start, end := lines[0], lines[len(lines)-1]
+	if start["type"] != "start" || end["type"] != "end" || end["exit"].(float64) != 0 {
+		t.Fatalf("start %v end %v", start, end)
+	}
+	if _, skipped := start["skipped"]; !strings.Contains(out, `"name":"load-violations"`) || !skipped {
+		t.Fatalf("load-violations should be reported as skipped: %v", start)
+	}
+	for _, want := range []string{"health", "integrity", "pgstat", "hostcpu"} {
+		if !strings.Contains(strings.Join(toStrings(start["sources"]), ","), want) {
+			t.Fatalf("sources %v lack %s", start["sources"], want)
 		}
-		file := filepath.Join(t.TempDir(), "plan.yaml")
-		if err := os.WriteFile(file, body, 0o644); err != nil {
-			t.Fatal(err)
+	}
+	last := lines[len(lines)-2]
+	for _, name := range []string{"pool-max", "integrity", "db-cpu-high", "error-rate-high"} {
+		if st := states([]map[string]any{last}, name); len(st) != 1 || st[0] != "ok" {
+			t.Errorf("%s: %v in the last evaluation, want ok", name, st)
 		}
-		out, stderr, code := runCLI(t, getenv, "watch", "--plan", file, "--window", "2s", "--interval", "250ms", "--duration", "2s", "--baseline", "1s", "--json")
-		if code != 0 {
-			t.Fatalf("exit %d\n%s\n%s", code, stderr, out)
-		}
-		lines := watchLines(t, out)
-		start := lines[0]
-		crit := strings.Join(toStrings(start["criteria"]), ",")
-		srcs := strings.Join(toStrings(start["sources"]), ",")
-		if !strings.Contains(crit, "latency_p95_no_regression") || !strings.Contains(srcs, "pgstat") {
-			t.Fatalf("the plan's criteria and database were not used: criteria %s sources %s", crit, srcs)
-		}
-		// Before --baseline has passed the regression criterion has no
-		// baseline; after it, it has one.
-		seq := strings.Join(states(lines, "latency_p95_no_regression"), ">")
-		if !strings.HasPrefix(seq, "inconclusive>ok") {
-			t.Fatalf("latency_p95_no_regression went %s, want inconclusive (no baseline) then ok", seq)
-		}
-	})
+	}
+}
 
-	t.Run("errors", func(t *testing.T) {
-		ld.SetFaults(t, ledger.FaultSettings{ErrorRate: 0.3})
-		defer ld.SetFaults(t, ledger.FaultSettings{})
-		out, stderr, code := runCLI(t, getenv, append(base, "--duration", "20s")...)
-		if code != poolpilot.ExitFailed || !strings.Contains(stderr, `rollback trigger "error-rate-high" (P0) fired`) {
-			t.Fatalf("exit %d, stderr %q", code, stderr)
-		}
-		lines := watchLines(t, out)
-		seq := strings.Join(states(lines, "error-rate-high"), ">")
-		if !strings.Contains(seq, "pending>firing") {
-			t.Fatalf("error-rate-high went %s, want it through pending to firing", seq)
-		}
-		assertDecision(t, lines, "error-rate-high", "error_rate")
-	})
+func watchPlan(t *testing.T, fx *watchFixture) {
+	ld, getenv := fx.ld, fx.getenv
+	opts := plan.SeedInitOptions()
+	opts.HealthURLs, opts.DSNEnv, opts.To = []string{ld.URL + "/healthz"}, "WATCH_DSN", plan.PoolSize{Max: 10, Min: 1}
+	opts.From = plan.PoolSize{Max: 5, Min: 1}
+	body, err := plan.Init(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "plan.yaml")
+	if err := os.WriteFile(file, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := runCLI(t, getenv, "watch", "--plan", file, "--window", "2s", "--interval", "250ms", "--duration", "2s", "--baseline", "1s", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stderr, out)
+	}
+	lines := watchLines(t, out)
+	start := lines[0]
+	crit := strings.Join(toStrings(start["criteria"]), ",")
+	srcs := strings.Join(toStrings(start["sources"]), ",")
+	if !strings.Contains(crit, "latency_p95_no_regression") || !strings.Contains(srcs, "pgstat") {
+		t.Fatalf("the plan's criteria and database were not used: criteria %s sources %s", crit, srcs)
+	}
+	// Before --baseline has passed the regression criterion has no
+	// baseline; after it, it has one.
+	seq := strings.Join(states(lines, "latency_p95_no_regression"), ">")
+	if !strings.HasPrefix(seq, "inconclusive>ok") {
+		t.Fatalf("latency_p95_no_regression went %s, want inconclusive (no baseline) then ok", seq)
+	}
+}
 
-	t.Run("latency", func(t *testing.T) {
-		ld.SetFaults(t, ledger.FaultSettings{ExtraLatencyMS: 1500})
-		defer ld.SetFaults(t, ledger.FaultSettings{})
-		out, stderr, code := runCLI(t, getenv, append(base, "--duration", "20s")...)
-		if code != poolpilot.ExitFailed || !strings.Contains(stderr, `"latency-p95-high" (P1) fired`) {
-			t.Fatalf("exit %d, stderr %q\n%s", code, stderr, out[max(0, len(out)-6000):])
-		}
-		lines := watchLines(t, out)
-		if seq := strings.Join(states(lines, "latency-p95-high"), ">"); !strings.Contains(seq, "pending>firing") {
-			t.Fatalf("latency-p95-high went %s", seq)
-		}
-		assertDecision(t, lines, "latency-p95-high", "latency_p95_ms")
-	})
+func watchPromql(t *testing.T, fx *watchFixture) {
+	ld := fx.ld
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ps := promtest.New(t, promtest.Options{Targets: []string{ld.Addr}})
+	if err := ps.WaitTargetsUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(file, []byte(`- name: fleet-pool-max
+  expr: promql > 5
+  query: max(poolpilot_pool_max_connections)
+  role: rollback
+  class: P1
+  for: 1s
+`), 0o644)
+	out, stderr, code := runCLI(t, nil, "watch", "--health", ld.URL+"/healthz", "--prometheus", ps.URL, "--criteria", file, "--interval", "250ms", "--duration", "10s", "--json")
+	if code != poolpilot.ExitFailed || !strings.Contains(stderr, `"fleet-pool-max" (P1) fired`) {
+		t.Fatalf("exit %d, stderr %q\n%s", code, stderr, out)
+	}
+	lines := watchLines(t, out)
+	if seq := strings.Join(states(lines, "fleet-pool-max"), ">"); !strings.Contains(seq, "pending>firing") {
+		t.Fatalf("fleet-pool-max went %s", seq)
+	}
+	assertDecision(t, lines, "fleet-pool-max", "promql:max(poolpilot_pool_max_connections)")
+	// Without --prometheus the criterion cannot be watched: bad input.
+	if _, stderr, code := runCLI(t, nil, "watch", "--health", ld.URL+"/healthz", "--criteria", file); code != 2 || !strings.Contains(stderr, "give --prometheus URL") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+func watchErrors(t *testing.T, fx *watchFixture) {
+	ld, getenv, base := fx.ld, fx.getenv, fx.base
+	ld.SetFaults(t, ledger.FaultSettings{ErrorRate: 0.3})
+	defer ld.SetFaults(t, ledger.FaultSettings{})
+	out, stderr, code := runCLI(t, getenv, append(base, "--duration", "20s")...)
+	if code != poolpilot.ExitFailed || !strings.Contains(stderr, `rollback trigger "error-rate-high" (P0) fired`) {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	lines := watchLines(t, out)
+	seq := strings.Join(states(lines, "error-rate-high"), ">")
+	if !strings.Contains(seq, "pending>firing") {
+		t.Fatalf("error-rate-high went %s, want it through pending to firing", seq)
+	}
+	assertDecision(t, lines, "error-rate-high", "error_rate")
+}
+
+func watchLatency(t *testing.T, fx *watchFixture) {
+	ld, getenv, base := fx.ld, fx.getenv, fx.base
+	ld.SetFaults(t, ledger.FaultSettings{ExtraLatencyMS: 1500})
+	defer ld.SetFaults(t, ledger.FaultSettings{})
+	out, stderr, code := runCLI(t, getenv, append(base, "--duration", "20s")...)
+	if code != poolpilot.ExitFailed || !strings.Contains(stderr, `"latency-p95-high" (P1) fired`) {
+		t.Fatalf("exit %d, stderr %q\n%s", code, stderr, out[max(0, len(out)-6000):])
+	}
+	lines := watchLines(t, out)
+	if seq := strings.Join(states(lines, "latency-p95-high"), ">"); !strings.Contains(seq, "pending>firing") {
+		t.Fatalf("latency-p95-high went %s", seq)
+	}
+	assertDecision(t, lines, "latency-p95-high", "latency_p95_ms")
 }
 
 func toStrings(v any) []string {
