@@ -98,3 +98,36 @@ func Run(ctx context.Context, src Source, interval time.Duration, observe func([
 		}
 	}
 }
+
+// Start collects once from every source (concurrently, before it returns),
+// then keeps each source polling on its own ticker every interval — so
+// that a slow source never makes the others' samples stale — until ctx
+// ends or stop is called. stop waits for the pollers to end. Every batch of
+// samples goes to observe (e.g. a criteria engine's Observe), every error
+// to onErr (which may be nil).
+func Start(ctx context.Context, sources []Source, interval time.Duration, observe func(...poolpilot.Sample), onErr func(error)) (stop func()) {
+	samples, errs := CollectAll(ctx, sources)
+	observe(samples...)
+	for _, err := range errs {
+		if onErr != nil {
+			onErr(err)
+		}
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, s := range sources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTimer(interval)
+			defer t.Stop()
+			select {
+			case <-rctx.Done():
+				return
+			case <-t.C:
+			}
+			Run(rctx, s, interval, func(ss []poolpilot.Sample) { observe(ss...) }, onErr)
+		}()
+	}
+	return func() { cancel(); wg.Wait() }
+}

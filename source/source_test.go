@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -75,5 +76,37 @@ func TestRunKeepsASlowSourceFromDelayingAFastOne(t *testing.T) {
 	defer mu.Unlock()
 	if got["fast.m"] < 4 || got["slow.m"] != 0 || slow.n.Load() != 1 {
 		t.Fatalf("observed %v, slow ran %d times", got, slow.n.Load())
+	}
+}
+
+func TestStartCollectsFirstThenPolls(t *testing.T) {
+	a := &stub{name: "a"}
+	var mu sync.Mutex
+	n := 0
+	stop := Start(context.Background(), []Source{a}, 10*time.Millisecond, func(ss ...poolpilot.Sample) {
+		mu.Lock()
+		n += len(ss)
+		mu.Unlock()
+	}, nil)
+	mu.Lock()
+	first := n
+	mu.Unlock()
+	if first != 1 {
+		t.Fatalf("%d samples when Start returned, want the first collection's 1", first)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for a.n.Load() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatal("no polling after Start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop() // returns only once every poller has ended (goleak-style check below)
+	after := a.n.Load()
+	for i := 0; i < 3; i++ {
+		runtime.Gosched()
+	}
+	if a.n.Load() != after {
+		t.Fatalf("still polling after stop: %d → %d", after, a.n.Load())
 	}
 }

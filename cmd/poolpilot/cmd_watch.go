@@ -144,14 +144,9 @@ func watchLoop(ctx context.Context, e *env, f watchFlags, w *watchSetup, eng *cr
 	stop := timerChan(f.duration)
 	baseAt := timerChan(f.baseline)
 	onErr := errReporter(ctx, e)
-	samples, errs := source.CollectAll(ctx, w.sources)
-	eng.Observe(samples...)
-	for _, err := range errs {
-		onErr(err)
-	}
+	defer source.Start(ctx, w.sources, w.interval, eng.Observe, onErr)()
 	tick := time.NewTicker(w.interval)
 	defer tick.Stop()
-	defer startRunners(ctx, w, eng, onErr)()
 	for {
 		if ctx.Err() != nil {
 			return eng.Decision()
@@ -196,27 +191,6 @@ func errReporter(ctx context.Context, e *env) func(error) {
 			fmt.Fprintf(e.stderr, "poolpilot watch: %v\n", err)
 		}
 	}
-}
-
-// startRunners runs each source on its own ticker, from one interval on
-// (the first collection is the caller's), and returns the function that
-// stops them and waits.
-func startRunners(ctx context.Context, w *watchSetup, eng *criteria.Engine, onErr func(error)) func() {
-	rctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for _, s := range w.sources {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case <-rctx.Done():
-				return
-			case <-time.After(w.interval):
-			}
-			source.Run(rctx, s, w.interval, func(ss []poolpilot.Sample) { eng.Observe(ss...) }, onErr)
-		}()
-	}
-	return func() { cancel(); wg.Wait() }
 }
 
 func setupWatch(ctx context.Context, e *env, f watchFlags) (*watchSetup, error) {
