@@ -194,17 +194,37 @@ func (c Chart) axes(b *strings.Builder, f frame) {
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="end" fill="#4b5563">%s</text>`, f.x-6, y+4, esc(strconvF(v, digits)+c.Unit))
 	}
 	fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#9ca3af"/>`, f.x, f.y+f.h, f.x+f.w, f.y+f.h)
-	span := f.t1.Sub(f.t0)
-	for i := 0; i <= 5; i++ {
-		t := f.t0.Add(span * time.Duration(i) / 5)
+	tstep := timeStep(f.t1.Sub(f.t0))
+	layout := "15:04:05"
+	if tstep >= time.Minute {
+		layout = "15:04"
+	}
+	for t := f.t0.Truncate(tstep); !t.After(f.t1); t = t.Add(tstep) {
+		if t.Before(f.t0) {
+			continue
+		}
+		x := f.px(t)
 		anchor := "middle"
-		if i == 0 {
+		if x < f.x+25 {
 			anchor = "start"
-		} else if i == 5 {
+		} else if x > f.x+f.w-25 {
 			anchor = "end"
 		}
-		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="%s" fill="#4b5563">%s</text>`, f.px(t), f.y+f.h+16, anchor, t.UTC().Format("15:04:05"))
+		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#9ca3af"/>`, x, f.y+f.h, x, f.y+f.h+4)
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="%s" fill="#4b5563">%s</text>`, x, f.y+f.h+16, anchor, t.UTC().Format(layout))
 	}
+}
+
+// timeStep is the round tick interval that gives at most 7 ticks.
+func timeStep(span time.Duration) time.Duration {
+	for _, s := range []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 15 * time.Second,
+		30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute,
+		30 * time.Minute, time.Hour, 2 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour} {
+		if span/s <= 6 {
+			return s
+		}
+	}
+	return span / 6
 }
 
 func strconvF(v float64, digits int) string { return fmt.Sprintf("%.*f", digits, v) }
