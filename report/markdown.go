@@ -168,14 +168,28 @@ func mdSeriesTable(b *strings.Builder, m *Model) {
 	if step < 1 {
 		step = 1
 	}
-	fmt.Fprintf(b, "Charts are written as SVG files beside the report with `--out FILE`; here every %s of the series:\n\n", fmtDur(time.Duration(step)*time.Second))
-	b.WriteString("| Time (UTC) | Latency p95 | Error rate | Utilization | Wait p95 |\n|---|---:|---:|---:|---:|\n")
+	fmt.Fprintf(b, "Charts are written as SVG files beside the report with `--out FILE`; here the highest value of each %s of the series:\n\n", fmtDur(time.Duration(step)*time.Second))
+	b.WriteString("| From (UTC) | Latency p95 | Error rate | Utilization | Wait p95 |\n|---|---:|---:|---:|---:|\n")
 	for i := 0; i < len(ss); i += step {
-		s := ss[i]
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", s.Time.UTC().Format("15:04:05"), opt(s.LatencyP95MS, evidence.MetricLatencyP95),
-			opt(s.ErrorRate, evidence.MetricErrorRate), opt(s.Utilization, evidence.MetricUtilization), opt(s.WaitP95MS, evidence.MetricWaitP95))
+		bucket := ss[i:min(i+step, len(ss))]
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", ss[i].Time.UTC().Format("15:04:05"),
+			opt(bucketMax(bucket, func(s evidence.Sample) *float64 { return s.LatencyP95MS }), evidence.MetricLatencyP95),
+			opt(bucketMax(bucket, func(s evidence.Sample) *float64 { return s.ErrorRate }), evidence.MetricErrorRate),
+			opt(bucketMax(bucket, func(s evidence.Sample) *float64 { return s.Utilization }), evidence.MetricUtilization),
+			opt(bucketMax(bucket, func(s evidence.Sample) *float64 { return s.WaitP95MS }), evidence.MetricWaitP95))
 	}
 	b.WriteString("\n")
+}
+
+// bucketMax is the highest value in samples, nil when none has data.
+func bucketMax(ss []evidence.Sample, get func(evidence.Sample) *float64) *float64 {
+	var m *float64
+	for _, s := range ss {
+		if v := get(s); v != nil && (m == nil || *v > *m) {
+			m = v
+		}
+	}
+	return m
 }
 
 func opt(v *float64, metric string) string {

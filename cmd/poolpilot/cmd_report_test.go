@@ -17,7 +17,7 @@ func TestReportFormats(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "# Post-change report: phase1_pool_scaling") || !strings.Contains(out, "ROLLED BACK") || stderr != "" {
 		t.Fatalf("md to stdout: exit %d, stderr %q\n%.300s", code, stderr, out)
 	}
-	if !strings.Contains(out, "| Time (UTC) | Latency p95 | Error rate |") {
+	if !strings.Contains(out, "| From (UTC) | Latency p95 | Error rate |") {
 		t.Error("md to stdout has no series table in place of the charts")
 	}
 	outDir := t.TempDir()
