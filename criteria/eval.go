@@ -107,7 +107,7 @@ func (e *Engine) inconclusive(c Criterion, ser []poolpilot.Sample, now time.Time
 
 func (e *Engine) newResult(c Criterion) Result {
 	return Result{
-		Name: c.Name, Role: c.Role, Class: c.Class, Scope: c.Scope, Aggregate: c.Aggregate,
+		Name: c.Name, Description: c.Description, Role: c.Role, Class: c.Class, Scope: c.Scope, Aggregate: c.Aggregate,
 		Expr: c.Parsed.String(), ForS: c.For.D().Seconds(),
 	}
 }

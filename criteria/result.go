@@ -33,16 +33,17 @@ func (s State) rank() int {
 // scope it is the worst instance's (firing > pending > inconclusive > ok;
 // among pending ones the nearest to firing), and Instances lists them all.
 type Result struct {
-	Name      string   `json:"name"`
-	Role      string   `json:"role"`
-	Class     string   `json:"class,omitempty"`
-	Scope     string   `json:"scope"`
-	Aggregate string   `json:"aggregate,omitempty"`
-	Expr      string   `json:"expr"`
-	State     State    `json:"state"`
-	Instance  string   `json:"instance,omitempty"`
-	Value     *float64 `json:"value,omitempty"`
-	Threshold *float64 `json:"threshold,omitempty"`
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitempty"`
+	Role        string   `json:"role"`
+	Class       string   `json:"class,omitempty"`
+	Scope       string   `json:"scope"`
+	Aggregate   string   `json:"aggregate,omitempty"`
+	Expr        string   `json:"expr"`
+	State       State    `json:"state"`
+	Instance    string   `json:"instance,omitempty"`
+	Value       *float64 `json:"value,omitempty"`
+	Threshold   *float64 `json:"threshold,omitempty"`
 	// Since is when the current breach (pending/firing) or the current lack
 	// of data (inconclusive) began.
 	Since  time.Time `json:"since,omitzero"`

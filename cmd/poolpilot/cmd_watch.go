@@ -34,6 +34,7 @@ type watchFlags struct {
 	duration, window, interval, maxInconc   time.Duration
 	baseline                                time.Duration
 	json, keepGoing                         bool
+	intervalSet                             bool
 }
 
 func newWatchCmd(e *env) *cobra.Command {
@@ -65,7 +66,10 @@ Exit status: 0 no rollback trigger fired, 3 one fired, 2 bad input.`,
   poolpilot watch --plan plan.yaml --window 2s --json
   poolpilot watch --health http://127.0.0.1:8080/healthz --criteria criteria.yaml --interval 500ms`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runWatch(cmd.Context(), e, f) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.intervalSet = cmd.Flags().Changed("interval")
+			return runWatch(cmd.Context(), e, f)
+		},
 	}
 	fl := cmd.Flags()
 	fl.StringSliceVar(&f.health, "health", nil, "`URL`s of the instances' /healthz, comma-separated")
@@ -212,7 +216,7 @@ func setupWatch(ctx context.Context, e *env, f watchFlags) (*watchSetup, error) 
 			dsnEnv = p.Database.DSNEnv
 		}
 		w.specs = p.Criteria
-		if f.interval == time.Second && p.Evaluation.Interval > 0 {
+		if !f.intervalSet && p.Evaluation.Interval > 0 {
 			w.interval = p.Evaluation.Interval.D()
 		}
 		if w.maxInc == 0 {
