@@ -126,7 +126,7 @@ func Run(ctx context.Context, cfg Config, target Target) (*Report, error) {
 	stop()
 	<-rotDone
 	rot.flush(end)
-	rep := e.report(rot, end)
+	rep := e.report(rot, end, ctx.Err() != nil)
 	if ctx.Err() != nil {
 		rep.Interrupted = true
 		return rep, ctx.Err()

@@ -34,6 +34,9 @@ func TestRateAccuracy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if rep.Requests != 600 || rep.AchievedRate != 200 {
+		t.Errorf("requests %d achieved %v; want exactly the 600 scheduled in the 3 s window, 200/s", rep.Requests, rep.AchievedRate)
+	}
 	if rep.TargetRate != 200 {
 		t.Errorf("target rate %v, want 200", rep.TargetRate)
 	}
@@ -45,6 +48,13 @@ func TestRateAccuracy(t *testing.T) {
 	}
 	if n := len(rep.Series); n < 3 || n > 5 {
 		t.Errorf("series has %d seconds for a 3.5 s run", n)
+	}
+	// The requests are sent on time, not just counted: every whole second
+	// after the first completes close to 200 requests.
+	for _, sec := range rep.Series[1:3] {
+		if sec.Requests < 190 || sec.Requests > 210 {
+			t.Errorf("second %d completed %d requests, want 200 ± 5%%", sec.T, sec.Requests)
+		}
 	}
 	if !rep.Series[0].Warmup {
 		t.Error("first second not flagged as warm-up")

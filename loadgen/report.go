@@ -106,7 +106,7 @@ func quantiles(h *hdr.Histogram) Quantiles {
 	}
 }
 
-func (e *engine) report(rot *rotator, end time.Time) *Report {
+func (e *engine) report(rot *rotator, end time.Time, interrupted bool) *Report {
 	tot := newWindow()
 	r := &Report{
 		StartedAt:  e.start.UTC().Format(time.RFC3339Nano),
@@ -131,7 +131,7 @@ func (e *engine) report(rot *rotator, end time.Time) *Report {
 		sh.mu.Unlock()
 	}
 	window := e.cfg.Duration
-	if end.Before(e.measTo) { // interrupted: the window is what ran of it
+	if interrupted && end.Before(e.measTo) { // the window is what ran of it
 		window = max(end.Sub(e.measFrom), 0)
 	}
 	if e.cfg.Schedule != nil {
