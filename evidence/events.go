@@ -51,6 +51,16 @@ type StateChange struct {
 	From   string `json:"from"`
 	To     string `json:"to"`
 	Reason string `json:"reason,omitempty"`
+	// State is accepted as a synonym of To (the controller's first form).
+	State string `json:"state,omitempty"`
+}
+
+// Target is the state entered: To, or State when To is empty.
+func (s StateChange) Target() string {
+	if s.To != "" {
+		return s.To
+	}
+	return s.State
 }
 
 // Apply records a configuration change applied to one instance (also used
@@ -64,6 +74,17 @@ type Apply struct {
 	ToMin    int    `json:"to_min"`
 	Rollback bool   `json:"rollback,omitempty"`
 	Error    string `json:"error,omitempty"`
+	// Max and Min are accepted as synonyms of ToMax and ToMin.
+	Max int `json:"max,omitempty"`
+	Min int `json:"min,omitempty"`
+}
+
+// Target returns the max and min applied.
+func (a Apply) Target() (max, min int) {
+	if a.ToMax == 0 && a.ToMin == 0 {
+		return a.Max, a.Min
+	}
+	return a.ToMax, a.ToMin
 }
 
 // VerifyCheck records a check that an instance reports the expected config.
@@ -86,6 +107,18 @@ type CriterionFired struct {
 	Threshold *float64 `json:"threshold,omitempty"`
 	HeldFor   string   `json:"held_for,omitempty"`
 	Instance  string   `json:"instance,omitempty"`
+	Reason    string   `json:"reason,omitempty"`
+	Phase     string   `json:"phase,omitempty"`
+	// Criterion is accepted as a synonym of Name.
+	Criterion string `json:"criterion,omitempty"`
+}
+
+// CriterionName is Name, or Criterion when Name is empty.
+func (c CriterionFired) CriterionName() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.Criterion
 }
 
 // Incident is a P0 or P1 incident observed during the run.
@@ -100,6 +133,10 @@ type Rollback struct {
 	Reason    string `json:"reason"`
 	Trigger   string `json:"trigger,omitempty"`
 	Automatic bool   `json:"automatic"`
+	// Instances is how many instances are restored, to ToMax and ToMin.
+	Instances int `json:"instances,omitempty"`
+	ToMax     int `json:"to_max,omitempty"`
+	ToMin     int `json:"to_min,omitempty"`
 }
 
 // FileWritten records a file written to the folder and its digest.

@@ -33,7 +33,7 @@ func RenderExecutionLog(plan, runID string, lines []Line) []byte {
 			if l.Event == EventStateChange {
 				var sc StateChange
 				_ = json.Unmarshal(l.Data, &sc)
-				title = "State: " + sc.To
+				title = "State: " + sc.Target()
 			}
 			if title != section {
 				fmt.Fprintf(&b, "\n## %s\n\n", mdEscape(title))
@@ -105,7 +105,10 @@ func describeRunClosed(l Line) string {
 func describeStateChange(l Line) string {
 	var d StateChange
 	_ = json.Unmarshal(l.Data, &d)
-	return withReason(fmt.Sprintf("%s → %s", orDash(d.From), d.To), d.Reason)
+	if d.From == "" && d.State != "" {
+		return withReason("→ "+d.Target(), d.Reason)
+	}
+	return withReason(fmt.Sprintf("%s → %s", orDash(d.From), d.Target()), d.Reason)
 }
 
 func describeApply(l Line) string {
@@ -115,7 +118,14 @@ func describeApply(l Line) string {
 	if d.Rollback {
 		verb = "restored"
 	}
-	s := fmt.Sprintf("%s on %s: max %d→%d, min %d→%d", verb, d.Instance, d.FromMax, d.ToMax, d.FromMin, d.ToMin)
+	max, min := d.Target()
+	s := fmt.Sprintf("%s on %s: max %d→%d, min %d→%d", verb, d.Instance, d.FromMax, max, d.FromMin, min)
+	if d.FromMax == 0 && d.FromMin == 0 {
+		s = fmt.Sprintf("%s on %s: max %d, min %d", verb, d.Instance, max, min)
+	}
+	if d.Driver != "" {
+		s += " (" + d.Driver + ")"
+	}
 	if d.Error != "" {
 		s += " FAILED: " + d.Error
 	}
@@ -135,7 +145,10 @@ func describeVerify(l Line) string {
 func describeCriterionFired(l Line) string {
 	var d CriterionFired
 	_ = json.Unmarshal(l.Data, &d)
-	s := fmt.Sprintf("%s %s fired", d.Role, d.Name)
+	s := strings.TrimSpace(fmt.Sprintf("%s %s fired", d.Role, d.CriterionName()))
+	if d.Class != "" {
+		s += " [" + d.Class + "]"
+	}
 	if d.Expr != "" {
 		s += " (" + d.Expr + ")"
 	}
@@ -145,17 +158,23 @@ func describeCriterionFired(l Line) string {
 	if d.HeldFor != "" {
 		s += ", held " + d.HeldFor
 	}
-	return s
+	if d.Phase != "" {
+		s += " during " + d.Phase
+	}
+	return withReason(s, d.Reason)
 }
 
 func describeRollback(l Line) string {
 	var d Rollback
 	_ = json.Unmarshal(l.Data, &d)
-	kind := "manual"
+	s := "rollback: " + d.Reason
 	if d.Automatic {
-		kind = "automatic"
+		s = "automatic " + s
 	}
-	return fmt.Sprintf("%s rollback: %s", kind, d.Reason)
+	if d.Instances > 0 {
+		s += fmt.Sprintf(" (%d instances to max %d, min %d)", d.Instances, d.ToMax, d.ToMin)
+	}
+	return s
 }
 
 func describeIncident(l Line) string {

@@ -79,7 +79,7 @@ func (m *Model) marks() []chart.Mark {
 		case evidence.EventStateChange:
 			var sc evidence.StateChange
 			_ = json.Unmarshal(l.Data, &sc)
-			switch sc.To {
+			switch sc.Target() {
 			case "applying":
 				ms = append(ms, chart.Mark{T: l.Time, Label: "apply", Kind: chart.MarkApply})
 			case "load-test":
@@ -92,7 +92,7 @@ func (m *Model) marks() []chart.Mark {
 		case evidence.EventCriterionFired:
 			var cf evidence.CriterionFired
 			_ = json.Unmarshal(l.Data, &cf)
-			ms = append(ms, chart.Mark{T: l.Time, Label: "fired: " + cf.Name, Kind: chart.MarkFired})
+			ms = append(ms, chart.Mark{T: l.Time, Label: "fired: " + cf.CriterionName(), Kind: chart.MarkFired})
 		}
 	}
 	return ms

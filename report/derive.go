@@ -38,8 +38,8 @@ func (m *Model) deriveStates() {
 		if n := len(m.States); n > 0 {
 			m.States[n-1].Duration = l.Time.Sub(m.States[n-1].Entered)
 		}
-		m.States = append(m.States, StateSpan{State: sc.To, Entered: l.Time, Reason: sc.Reason})
-		m.FinalState = sc.To
+		m.States = append(m.States, StateSpan{State: sc.Target(), Entered: l.Time, Reason: sc.Reason})
+		m.FinalState = sc.Target()
 	}
 	if n := len(m.States); n > 0 {
 		m.States[n-1].Duration = m.End.Sub(m.States[n-1].Entered)
@@ -53,8 +53,7 @@ func (m *Model) deriveTimeline() {
 		}
 		e := TimelineEntry{Time: l.Time, Seq: l.Seq, Actor: l.Actor, Event: l.Event, Text: evidence.Describe(l)}
 		m.Timeline = append(m.Timeline, e)
-		switch l.Event {
-		case evidence.EventIncident, evidence.EventCriterionFired, evidence.EventRollback, evidence.EventRunResumed, evidence.EventFileRecovered:
+		if isIncident(l.Event) {
 			m.Incidents = append(m.Incidents, e)
 		}
 		if l.Event == evidence.EventRollback {
@@ -297,4 +296,16 @@ func maxp(a float64, p *float64) float64 {
 		return a
 	}
 	return math.Max(a, *p)
+}
+
+// isIncident says whether an event belongs in the report's incidents: P0
+// and P1 incidents, fired criteria, rollbacks, crash recoveries, and any
+// event named *_failed (apply_failed, notify_failed, …).
+func isIncident(event string) bool {
+	switch event {
+	case evidence.EventIncident, evidence.EventCriterionFired, evidence.EventRollback, evidence.EventRunResumed,
+		evidence.EventFileRecovered, "resumed":
+		return true
+	}
+	return strings.HasSuffix(event, "_failed")
 }

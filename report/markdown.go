@@ -127,11 +127,11 @@ func mdIncidents(b *strings.Builder, m *Model) {
 		return
 	}
 	if m.Rollback != nil {
-		kind := "Manual"
+		kind := "Rollback"
 		if m.Rollback.Automatic {
-			kind = "Automatic"
+			kind = "Automatic rollback"
 		}
-		fmt.Fprintf(b, "**%s rollback.** Reason: %s\n\n", kind, md(m.Rollback.Reason))
+		fmt.Fprintf(b, "**%s.** Reason: %s\n\n", kind, md(m.Rollback.Reason))
 	}
 	for _, e := range m.Incidents {
 		fmt.Fprintf(b, "- `%s` **%s**: %s\n", fmtTime(e.Time), e.Event, md(e.Text))

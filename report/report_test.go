@@ -165,3 +165,51 @@ func TestChangesKeepInstancesThatDiffer(t *testing.T) {
 		t.Fatalf("no pre-change config: %+v", rows[0])
 	}
 }
+
+// TestControllerEventForms: the change controller records events as maps
+// with its own keys (state, max/min, criterion); the report reads them.
+func TestControllerEventForms(t *testing.T) {
+	clock := evidencetest.NewClock(evidencetest.Start)
+	f, err := evidence.Open(t.TempDir(), evidence.Options{Plan: "p", RunID: "r", Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := func(name string, data map[string]any) {
+		clock.Advance(1e9)
+		if err := f.Event(name, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev("state_change", map[string]any{"state": "applying"})
+	ev("apply", map[string]any{"instance": "ledgerd-1", "max": 200, "min": 20, "driver": "admin"})
+	ev("apply_failed", map[string]any{"instance": "ledgerd-2", "max": 200, "min": 20, "error": "connection refused"})
+	ev("state_change", map[string]any{"state": "soak"})
+	ev("criterion_fired", map[string]any{"criterion": "latency_high", "class": "P1", "reason": "p95 1200 ms held 5s", "phase": "soak"})
+	ev("rollback", map[string]any{"reason": "latency_high fired", "instances": 1, "to_max": 10, "to_min": 2})
+	ev("state_change", map[string]any{"state": "rolled-back", "reason": "restored"})
+	if _, err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(f.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Verdict != VerdictRolledBack || m.FinalState != "rolled-back" || len(m.States) != 3 {
+		t.Fatalf("verdict %q state %q states %+v", m.Verdict, m.FinalState, m.States)
+	}
+	md := string(Markdown(m, MarkdownOptions{}))
+	for _, want := range []string{
+		"applied on ledgerd-1: max 200, min 20 (admin)",
+		"latency_high fired [P1] during soak — p95 1200 ms held 5s",
+		"**apply_failed**", "rollback: latency_high fired (1 instances to max 10, min 2)",
+		"| rolled-back |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q", want)
+		}
+	}
+	execLog, _ := os.ReadFile(filepath.Join(f.Dir(), evidence.FileExecutionLog))
+	if !strings.Contains(string(execLog), "## State: soak") {
+		t.Errorf("EXECUTION_LOG.md has no section for the soak:\n%s", execLog)
+	}
+}
