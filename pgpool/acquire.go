@@ -63,7 +63,9 @@ func (p *Pool) acquire(ctx context.Context) (*pgxpool.Conn, *connMeta, error) {
 			m.fresh = false
 			s.dialedAcquires.Add(1)
 		}
-		m.lastUse = p.baseUnix + start
+		if m.idleSweep != 0 { // read-mostly: written only when the keeper marked it
+			m.idleSweep = 0
+		}
 		return pc, m, nil
 	}
 }
@@ -104,13 +106,12 @@ func (p *Pool) countConnectError(err error) {
 }
 
 // release returns a connection: it is closed instead when the pool holds
-// more connections than its max (after a shrink) or it outlived its lifetime.
+// more connections than its max (after a shrink). Lifetime is enforced when
+// a connection is handed out and by the keeper's sweep.
 func (p *Pool) release(pc *pgxpool.Conn, m *connMeta) {
 	switch {
 	case p.live.Load() > p.gate.limit.Load():
 		p.retire(pc, reasonResize)
-	case p.lifetime > 0 && m.lastUse-m.created > p.lifetime:
-		p.retire(pc, reasonLifetime)
 	default:
 		pc.Release()
 	}

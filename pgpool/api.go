@@ -270,8 +270,11 @@ type connMeta struct {
 	created   int64 // unix nanoseconds
 	fresh     bool  // dialed and not yet handed to a caller
 	stripe    int   // which wait histogram stripe this connection feeds
-	lastUse   int64 // unix nanoseconds of the last acquire
-	idleSweep int64 // keeper sweep that last saw it idle
+	// Owned by the keeper while it holds the connection; an acquire only
+	// resets idleSweep when it is set, so the line stays read-mostly.
+	idleSweep int64 // keeper sweep that last saw it idle, 0: in use since
+	idleSince int64 // unix nanoseconds of the first of those sightings
+	_         [64]byte
 	handle    Conn
 	rows      poolRows
 	row       poolRow

@@ -62,14 +62,16 @@ func (p *Pool) sweep() {
 	idleNs := p.idleNs.Load()
 	for _, c := range p.inner.AcquireAllIdle(context.Background()) {
 		m := metaOf(c.Conn())
-		seenBefore := m.idleSweep == no-1
+		if m.idleSweep == 0 || m.idleSweep != no-1 { // first sighting of this idle spell
+			m.idleSince = nowNs
+		}
 		m.idleSweep = no
 		switch {
 		case p.live.Load() > p.gate.limit.Load():
 			p.retire(c, reasonResize)
 		case p.lifetime > 0 && nowNs-m.created > p.lifetime:
 			p.retire(c, reasonLifetime)
-		case seenBefore && nowNs-m.lastUse > idleNs && p.live.Load() > p.minConns.Load():
+		case nowNs-m.idleSince >= idleNs && p.live.Load() > p.minConns.Load():
 			p.retire(c, reasonIdle)
 		default:
 			c.Release()

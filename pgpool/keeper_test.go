@@ -41,10 +41,10 @@ func TestKeeperIdleLifetimeMin(t *testing.T) {
 		s := p.Stats()
 		return s.ClosedByReason["lifetime"] >= 1 && s.Total == 1
 	}, "the min connection to be replaced after its lifetime")
-	s := p.Stats()
-	if s.Opened != s.Closed+int64(s.Total) {
-		t.Errorf("opened %d != closed %d + total %d", s.Opened, s.Closed, s.Total)
-	}
+	waitFor(t, 3*time.Second, func() bool {
+		s := p.Stats()
+		return s.Constructing == 0 && s.Opened == s.Closed+int64(s.Total)
+	}, "opened = closed + total")
 	if _, err := p.Exec(ctx, "select 1"); err != nil {
 		t.Fatal(err)
 	}
