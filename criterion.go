@@ -8,7 +8,7 @@ const (
 
 // Incident classes (the seed's P0/P1).
 const (
-	ClassP0 = "P0" // immediate rollback, no sustain window
+	ClassP0 = "P0" // immediate rollback once it fires; without a "for" window it fires at once
 	ClassP1 = "P1" // investigate; rollback if it persists for its window
 )
 
