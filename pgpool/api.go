@@ -197,7 +197,7 @@ func (p *Pool) start(ctx context.Context) error {
 		p.countConnectError(err)
 		return fmt.Errorf("open pool %s: first connection: %s", p.dsn, p.scrub(err))
 	}
-	lim, err := readServerLimits(cctx, c.Conn(), true)
+	lim, err := readServerLimits(cctx, c.Conn())
 	c.Release()
 	if err != nil {
 		p.log.Warn("pool: cannot read server limits", "dsn", p.dsn, "err", p.scrub(err))
@@ -267,9 +267,9 @@ func (p *Pool) now() time.Time {
 // connMeta is what the pool knows about one physical connection. It lives
 // in the connection's pgconn CustomData.
 type connMeta struct {
-	created   int64 // unix nanoseconds
-	fresh     bool  // dialed and not yet handed to a caller
-	stripe    int   // which wait histogram stripe this connection feeds
+	created int64 // unix nanoseconds
+	fresh   bool  // dialed and not yet handed to a caller
+	stripe  int   // which wait histogram stripe this connection feeds
 	// Owned by the keeper while it holds the connection; an acquire only
 	// resets idleSweep when it is set, so the line stays read-mostly.
 	idleSweep int64 // keeper sweep that last saw it idle, 0: in use since

@@ -39,12 +39,7 @@ func BenchmarkAcquireRelease(b *testing.B) {
 	inst := openTest(b, testConfig(b, dsn, 8, 0), Options{AppName: "pgpool-bench"})
 	warm(b, bare, inst)
 
-	type impl struct {
-		name    string
-		acquire func() (func(), error)
-		query   func() error
-	}
-	impls := []impl{
+	impls := []benchImpl{
 		{"pgxpool", func() (func(), error) {
 			c, err := bare.Acquire(ctx)
 			if err != nil {
@@ -62,44 +57,52 @@ func BenchmarkAcquireRelease(b *testing.B) {
 	}
 	for _, mode := range []string{"serial", "parallel", "query"} {
 		for _, im := range impls {
-			b.Run("mode="+mode+"/impl="+im.name, func(b *testing.B) {
-				var ops atomic.Int64
-				cpu0 := cpuTime()
-				defer func() { reportCPU(b, cpu0, ops.Load()) }()
-				switch mode {
-				case "serial":
-					for b.Loop() {
-						rel, err := im.acquire()
-						if err != nil {
-							b.Fatal(err)
-						}
-						rel()
-						ops.Add(1)
-					}
-				case "parallel":
-					b.SetParallelism(4)
-					b.RunParallel(func(pb *testing.PB) {
-						n := int64(0)
-						defer func() { ops.Add(n) }()
-						for pb.Next() {
-							rel, err := im.acquire()
-							if err != nil {
-								b.Error(err)
-								return
-							}
-							rel()
-							n++
-						}
-					})
-				case "query":
-					for b.Loop() {
-						if err := im.query(); err != nil {
-							b.Fatal(err)
-						}
-						ops.Add(1)
-					}
+			b.Run("mode="+mode+"/impl="+im.name, func(b *testing.B) { runBench(b, mode, im) })
+		}
+	}
+}
+
+type benchImpl struct {
+	name    string
+	acquire func() (release func(), err error)
+	query   func() error
+}
+
+func runBench(b *testing.B, mode string, im benchImpl) {
+	var ops atomic.Int64
+	cpu0 := cpuTime()
+	defer func() { reportCPU(b, cpu0, ops.Load()) }()
+	switch mode {
+	case "serial":
+		for b.Loop() {
+			rel, err := im.acquire()
+			if err != nil {
+				b.Fatal(err)
+			}
+			rel()
+			ops.Add(1)
+		}
+	case "parallel":
+		b.SetParallelism(4)
+		b.RunParallel(func(pb *testing.PB) {
+			n := int64(0)
+			defer func() { ops.Add(n) }()
+			for pb.Next() {
+				rel, err := im.acquire()
+				if err != nil {
+					b.Error(err)
+					return
 				}
-			})
+				rel()
+				n++
+			}
+		})
+	case "query":
+		for b.Loop() {
+			if err := im.query(); err != nil {
+				b.Fatal(err)
+			}
+			ops.Add(1)
 		}
 	}
 }

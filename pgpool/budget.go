@@ -64,10 +64,10 @@ const limitsSQL = `select current_setting('server_version'),
 // ReadServerLimits reads the server's connection limits over conn; the
 // preflight checks and the sizing advisor use it too.
 func ReadServerLimits(ctx context.Context, conn *pgx.Conn) (ServerLimits, error) {
-	return readServerLimits(ctx, conn, false)
+	return readServerLimits(ctx, conn)
 }
 
-func readServerLimits(ctx context.Context, conn *pgx.Conn, _ bool) (ServerLimits, error) {
+func readServerLimits(ctx context.Context, conn *pgx.Conn) (ServerLimits, error) {
 	var l ServerLimits
 	err := conn.QueryRow(ctx, limitsSQL, pgx.QueryExecModeSimpleProtocol).Scan(&l.Version, &l.MaxConnections,
 		&l.SuperuserReserved, &l.ReservedConnections, &l.OtherConnections)
@@ -85,7 +85,7 @@ func (p *Pool) ServerLimits(ctx context.Context) (ServerLimits, error) {
 		return ServerLimits{}, err
 	}
 	defer c.Release()
-	l, err := readServerLimits(ctx, c.c, false)
+	l, err := readServerLimits(ctx, c.c)
 	if err != nil {
 		return l, fmt.Errorf("%s", p.scrub(err))
 	}

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/poolpilot/poolpilot/internal/pgtest"
 )
 
@@ -48,4 +50,34 @@ func TestKeeperIdleLifetimeMin(t *testing.T) {
 	if _, err := p.Exec(ctx, "select 1"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestCloseLeavesNoGoroutines: Close stops the keeper, the monitor and the
+// background closers.
+func TestCloseLeavesNoGoroutines(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	before := goleak.IgnoreCurrent()
+	ctx := context.Background()
+	p, err := Open(ctx, testConfig(t, dsn, 3, 1), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := p.Acquire(ctx)
+	b, _ := p.Acquire(ctx)
+	c, _ := p.Acquire(ctx)
+	if err := p.Ping(ctx); err != nil { // through the monitor connection
+		t.Fatal(err)
+	}
+	if err := p.Resize(ctx, 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	a.Release()
+	b.Release()
+	c.Release()
+	p.Close()
+	p.Close() // idempotent
+	if _, err := p.Exec(ctx, "select 1"); err == nil {
+		t.Error("Exec on a closed pool succeeded")
+	}
+	goleak.VerifyNone(t, before)
 }

@@ -43,6 +43,71 @@ func (s *serverCount) get(t testing.TB) int {
 	return n
 }
 
+// load runs `select pg_sleep(0.005)` from n goroutines until stopped.
+type load struct {
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+	done     atomic.Int64
+	failed   atomic.Int64
+	firstErr atomic.Value
+}
+
+func startLoad(p *Pool, n int) *load {
+	ctx, stop := context.WithCancel(context.Background())
+	l := &load{stop: stop}
+	for range n {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for ctx.Err() == nil {
+				qctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				_, err := p.Exec(qctx, "select pg_sleep(0.005)")
+				cancel()
+				if err != nil {
+					l.failed.Add(1)
+					l.firstErr.CompareAndSwap(nil, err.Error())
+				} else {
+					l.done.Add(1)
+				}
+			}
+		}()
+	}
+	return l
+}
+
+func (l *load) finish() { l.stop(); l.wg.Wait() }
+
+// sampler polls the server-side count and remembers the first sample above
+// the bound that held at that moment.
+type sampler struct {
+	bound atomic.Int64
+	over  atomic.Value // [2]int64{count, bound}
+	stop  context.CancelFunc
+	ended chan struct{}
+}
+
+func startSampler(t *testing.T, srv *serverCount, bound int) *sampler {
+	ctx, stop := context.WithCancel(context.Background())
+	s := &sampler{stop: stop, ended: make(chan struct{})}
+	s.bound.Store(int64(bound))
+	go func() {
+		defer close(s.ended)
+		for ctx.Err() == nil {
+			b := s.bound.Load()
+			n := int64(srv.get(t))
+			b = max(b, s.bound.Load())
+			if n > b {
+				s.over.CompareAndSwap(nil, [2]int64{n, b})
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	t.Cleanup(s.finish)
+	return s
+}
+
+func (s *sampler) finish() { s.stop(); <-s.ended }
+
 // TestLiveResizeUnderLoad resizes 10→50→5→20 while 32 goroutines run
 // queries, and checks that no query fails and that the server-side count
 // never exceeds max(old, new) during a resize and drops to the new max once
@@ -52,93 +117,45 @@ func TestLiveResizeUnderLoad(t *testing.T) {
 	const app = "pgpool-resize-test"
 	p := openTest(t, testConfig(t, dsn, 10, 2), Options{AppName: app})
 	srv := newServerCount(t, dsn, app)
-
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	var failed, done atomic.Int64
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
-	for range 32 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				qctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				_, err := p.Exec(qctx, "select pg_sleep(0.005)")
-				cancel()
-				if err != nil {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-				} else {
-					done.Add(1)
-				}
-			}
-		}()
-	}
-
-	// The sampler checks the bound that holds at each moment.
-	var bound atomic.Int64
-	bound.Store(10)
-	var over atomic.Value
-	sampleCtx, stopSampling := context.WithCancel(context.Background())
-	sampled := make(chan struct{})
-	defer func() { stopSampling(); <-sampled }()
-	go func() {
-		defer close(sampled)
-		for sampleCtx.Err() == nil {
-			b := bound.Load()
-			n := srv.get(t)
-			if b2 := bound.Load(); b2 > b {
-				b = b2
-			}
-			if int64(n) > b {
-				over.CompareAndSwap(nil, [2]int64{int64(n), b})
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}()
+	l := startLoad(p, 32)
+	defer l.finish()
+	smp := startSampler(t, srv, 10)
 
 	waitFor(t, 5*time.Second, func() bool { return p.Stats().Waiting > 0 }, "a saturated pool at max 10")
-	steps := []struct{ max, min int }{{50, 5}, {5, 1}, {20, 2}}
 	cur := 10
-	for _, st := range steps {
-		bound.Store(int64(max(cur, st.max)))
+	for _, st := range []struct{ max, min int }{{50, 5}, {5, 1}, {20, 2}} {
+		smp.bound.Store(int64(max(cur, st.max)))
 		if err := p.Resize(context.Background(), st.max, st.min); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, 10*time.Second, func() bool { return srv.get(t) <= st.max && p.Stats().Total <= st.max },
 			"server count to reach the new max "+itoa(st.max))
-		bound.Store(int64(st.max))
+		smp.bound.Store(int64(st.max))
 		if st.max > cur { // growing: the 32 workers get more than the old max
 			waitFor(t, 5*time.Second, func() bool { return srv.get(t) > cur }, "pool to grow above the old max")
 		}
 		cur = st.max
-		before := done.Load()
-		waitFor(t, 5*time.Second, func() bool { return done.Load() > before+50 }, "progress at the new size")
+		before := l.done.Load()
+		waitFor(t, 5*time.Second, func() bool { return l.done.Load() > before+150 }, "progress at the new size")
 	}
-	stop()
-	wg.Wait()
-	stopSampling()
-	<-sampled
-	stopSampling = func() {}
-	sampled = make(chan struct{})
-	close(sampled)
+	l.finish()
+	smp.finish()
 
-	if n := failed.Load(); n > 0 {
-		t.Fatalf("%d queries failed during resize, first: %v", n, firstErr.Load())
+	if n := l.failed.Load(); n > 0 {
+		t.Fatalf("%d queries failed during resize, first: %v", n, l.firstErr.Load())
 	}
-	if v := over.Load(); v != nil {
+	if v := smp.over.Load(); v != nil {
 		t.Errorf("server count %d exceeded the bound %d", v.([2]int64)[0], v.([2]int64)[1])
 	}
-	s := p.Stats()
-	cfg := p.Config()
+	s, cfg := p.Stats(), p.Config()
 	if s.Resizes != 3 || cfg.Max != 20 || cfg.Min != 2 || cfg.Source[KeyMax] != poolpilot.FromAdmin || cfg.Source[KeyMin] != poolpilot.FromAdmin {
 		t.Errorf("after resizes: resizes %d config %+v", s.Resizes, cfg)
 	}
-	if s.Acquires < done.Load() || s.ClosedByReason["resize"] == 0 {
-		t.Errorf("statistics lost across resizes: acquires %d (done %d), closed %v", s.Acquires, done.Load(), s.ClosedByReason)
+	if s.Acquires < l.done.Load() || s.ClosedByReason["resize"] == 0 {
+		t.Errorf("statistics lost across resizes: acquires %d (done %d), closed %v", s.Acquires, l.done.Load(), s.ClosedByReason)
 	}
-	t.Logf("queries %d, stats: total %d opened %d closed %v wait p95 %.2fms queue p95 %.2fms", done.Load(), s.Total, s.Opened, s.ClosedByReason, s.WaitP95MS, s.QueueP95MS)
+	t.Logf("queries %d, stats: total %d opened %d closed %v wait p95 %.2fms queue p95 %.2fms",
+		l.done.Load(), s.Total, s.Opened, s.ClosedByReason, s.WaitP95MS, s.QueueP95MS)
 }
 
 func TestResizeValidates(t *testing.T) {
