@@ -23,9 +23,9 @@ need jq "apt-get install jq"
 
 # build compiles poolpilot, ledgerd and the pgup helper into $BENCH_TMP/bin.
 build() {
-	log "building poolpilot, ledgerd, pgup"
+	log "building poolpilot, ledgerd, pgup, poolloop"
 	mkdir -p "$BENCH_TMP/bin"
-	go build -o "$BENCH_TMP/bin/" ./cmd/poolpilot ./cmd/ledgerd ./bench/pgup
+	go build -o "$BENCH_TMP/bin/" ./cmd/poolpilot ./cmd/ledgerd ./bench/pgup ./bench/poolloop
 	POOLPILOT=$BENCH_TMP/bin/poolpilot
 	LEDGERD=$BENCH_TMP/bin/ledgerd
 }
