@@ -338,9 +338,18 @@ func (f *loadFlags) engineConfig(cmd *cobra.Command, pool bool) (loadgen.Config,
 	return cfg, ths, nil
 }
 
-// execute preflights the target, runs the load, writes the reports and
+// execute preflights the target (nothing is written before it passes),
+// runs the load, writes the reports and
 // turns thresholds and violations into the exit status.
 func (f *loadFlags) execute(ctx context.Context, e *env, cfg loadgen.Config, ths []loadgen.Threshold, target loadgen.Target, name, workload string) error {
+	if p, ok := target.(loadgen.Preflighter); ok {
+		pctx, cancel := context.WithTimeout(ctx, min(cfg.Timeout, 10*time.Second))
+		err := p.Preflight(pctx)
+		cancel()
+		if err != nil {
+			return poolpilot.BadInput("preflight: target unreachable or refusing: %s", pgpool.Redact(err.Error()))
+		}
+	}
 	var jsonW io.Writer
 	switch f.jsonOut {
 	case "":
@@ -353,14 +362,6 @@ func (f *loadFlags) execute(ctx context.Context, e *env, cfg loadgen.Config, ths
 		}
 		defer file.Close()
 		jsonW = file
-	}
-	if p, ok := target.(loadgen.Preflighter); ok {
-		pctx, cancel := context.WithTimeout(ctx, min(cfg.Timeout, 10*time.Second))
-		err := p.Preflight(pctx)
-		cancel()
-		if err != nil {
-			return poolpilot.BadInput("preflight: target unreachable or refusing: %s", pgpool.Redact(err.Error()))
-		}
 	}
 	if f.progress || isTerminal(e.stderr) {
 		cfg.OnSecond = func(s loadgen.Second) { fmt.Fprintln(e.stderr, progressLine(s)) }
@@ -381,6 +382,11 @@ func (f *loadFlags) execute(ctx context.Context, e *env, cfg loadgen.Config, ths
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
 			return fmt.Errorf("write the JSON report: %w", err)
+		}
+		if c, ok := jsonW.(io.Closer); ok && jsonW != e.stdout {
+			if err := c.Close(); err != nil {
+				return fmt.Errorf("write the JSON report: %w", err)
+			}
 		}
 	}
 	switch {

@@ -117,6 +117,10 @@ func TestLoadHTTPJSONSchemaAndThresholds(t *testing.T) {
 		t.Errorf("with --json - the human summary goes to stderr: %q", stderr)
 	}
 
+	_, stderr, code = runCLI(t, nil, "load", "http", "--url", url, "--rate", "100", "--duration", "1500ms", "--progress")
+	if code != 0 || !strings.Contains(stderr, "   1s  rate") || !strings.Contains(stderr, "(target 100.0)") {
+		t.Errorf("--progress: exit %d, stderr %q; want a line per second", code, stderr)
+	}
 	_, stderr, code = runCLI(t, nil, "load", "http", "--url", url, "--rate", "50", "--duration", "500ms",
 		"--threshold", "error_rate<0.001", "--threshold", "p50<1ns")
 	if code != poolpilot.ExitFailed || !strings.Contains(stderr, "p50<1e-06ms") || strings.Contains(stderr, "error_rate<0.001 (") {
