@@ -44,6 +44,9 @@ func (p *Pool) acquire(ctx context.Context) (*pgxpool.Conn, *connMeta, error) {
 	}
 	for {
 		pc, err := p.inner.Acquire(ctx)
+		if errors.Is(err, errSweeping) && p.awaitSweep(ctx) {
+			continue
+		}
 		if err != nil {
 			p.gate.release()
 			return nil, nil, p.acquireFailed(ctx, start, err)
@@ -109,13 +112,34 @@ func (p *Pool) countConnectError(err error) {
 // more connections than its max (after a shrink). Lifetime is enforced when
 // a connection is handed out and by the keeper's sweep.
 func (p *Pool) release(pc *pgxpool.Conn, m *connMeta) {
+	c := pc.Conn()
 	switch {
+	case c.IsClosed() || c.PgConn().IsBusy() || c.PgConn().TxStatus() != 'I':
+		// pgxpool would destroy it too, and then run its health check,
+		// which briefly takes every idle connection out of circulation.
+		p.retire(pc, reasonBroken)
 	case p.live.Load() > p.gate.limit.Load():
 		p.retire(pc, reasonResize)
 	default:
 		pc.Release()
 	}
 	p.gate.release()
+}
+
+// errSweeping refuses a dial while the keeper holds the idle connections:
+// the caller retries and gets one of them instead of growing the pool.
+var errSweeping = errors.New("pgpool: keeper sweep in progress")
+
+// awaitSweep waits (microseconds) for the keeper's sweep to end; false when
+// ctx ends first.
+func (p *Pool) awaitSweep(ctx context.Context) bool {
+	for p.sweeping.Load() {
+		if ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(20 * time.Microsecond)
+	}
+	return true
 }
 
 // retire takes a connection out of the pool and closes it in the

@@ -93,6 +93,7 @@ type Pool struct {
 	keeperDone chan struct{}
 	bg         sync.WaitGroup
 	sweepNo    atomic.Int64
+	sweeping   atomic.Bool // the keeper holds the idle connections
 
 	mon monitor
 }
@@ -289,6 +290,9 @@ func metaOf(c *pgx.Conn) *connMeta {
 }
 
 func (p *Pool) beforeConnect(ctx context.Context, cc *pgx.ConnConfig) error {
+	if p.sweeping.Load() {
+		return errSweeping
+	}
 	start := time.Now()
 	prev := cc.AfterConnect
 	cc.AfterConnect = func(ctx context.Context, pc *pgconn.PgConn) error {

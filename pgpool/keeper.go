@@ -44,15 +44,18 @@ func (p *Pool) wakeKeeper() {
 	}
 }
 
-// sweep inspects the idle connections. It first takes every free permit of
-// the gate, so that callers queue (for microseconds) instead of dialing a
-// new connection while the idle ones are out of pgxpool's hands.
+// sweep inspects the idle connections. While it holds them (microseconds)
+// it takes every free gate permit, so new callers queue instead of acquiring,
+// and it refuses dials (errSweeping), so a caller already past the gate
+// waits for the idle connections instead of growing the pool beyond max.
 func (p *Pool) sweep() {
 	held := 0
 	for p.gate.tryAcquire() {
 		held++
 	}
+	p.sweeping.Store(true)
 	defer func() {
+		p.sweeping.Store(false)
 		for range held {
 			p.gate.release()
 		}

@@ -81,3 +81,29 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	}
 	goleak.VerifyNone(t, before)
 }
+
+// TestReleaseInsideTransactionCloses: a connection returned inside a
+// transaction is closed (reason broken), never reused.
+func TestReleaseInsideTransactionCloses(t *testing.T) {
+	p := openTest(t, testConfig(t, pgtest.NewDatabase(t), 2, 0), Options{})
+	ctx := context.Background()
+	c, err := p.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pid, next int
+	if err := c.QueryRow(ctx, "select pg_backend_pid()").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "begin"); err != nil {
+		t.Fatal(err)
+	}
+	c.Release()
+	c.Release() // harmless
+	if err := p.QueryRow(ctx, "select pg_backend_pid()").Scan(&next); err != nil || next == pid {
+		t.Fatalf("next acquire got the connection left inside a transaction (pid %d): %v", pid, err)
+	}
+	if s := p.Stats(); s.ClosedByReason["broken"] != 1 || s.Acquired != 0 {
+		t.Errorf("closed %v acquired %d", s.ClosedByReason, s.Acquired)
+	}
+}

@@ -2,6 +2,7 @@ package pgpool
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -17,6 +18,9 @@ func (p *Pool) Ping(ctx context.Context) error {
 	}
 	if p.gate.tryAcquire() {
 		c, err := p.inner.Acquire(ctx)
+		if errors.Is(err, errSweeping) && p.awaitSweep(ctx) {
+			c, err = p.inner.Acquire(ctx)
+		}
 		if err != nil {
 			p.gate.release()
 			p.countConnectError(err)
