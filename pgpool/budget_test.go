@@ -3,6 +3,8 @@ package pgpool
 import (
 	"context"
 	"log/slog"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +120,44 @@ func TestPingAtFullUtilisation(t *testing.T) {
 	b.Release()
 	if err := p.Ping(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestConnectionTimeoutBoundsDial: a server that accepts TCP but never
+// answers must not hold an acquire longer than DB_POOL_CONNECTION_TIMEOUT.
+func TestConnectionTimeoutBoundsDial(t *testing.T) {
+	srv := pgtest.New(t, pgtest.Options{})
+	cfg := testConfig(t, srv.URL("postgres"), 2, 0)
+	cfg.ConnectTimeout = 300 * time.Millisecond
+	p := openTest(t, cfg, Options{})
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(srv.Port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() { // accept and say nothing
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	ctx := context.Background()
+	_, _ = p.Exec(ctx, "select 1") // the idle connection is dead: closed as broken
+	start := time.Now()
+	_, err = p.Acquire(ctx)
+	if err == nil {
+		t.Fatal("acquire against a silent server succeeded")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("acquire took %s with a 300ms connection timeout", d)
+	}
+	if s := p.Stats(); s.AcquireTimeouts < 1 {
+		t.Errorf("acquire_timeouts = %d after %v", s.AcquireTimeouts, err)
 	}
 }
