@@ -34,11 +34,6 @@ func (p *Pool) Stats() poolpilot.PoolStats {
 	now := p.now()
 	ws := p.win.read(now.UnixNano())
 	nWait, oldest := p.gate.queued()
-	cum, _, _ := p.win.cumulative()
-	var acquires uint64
-	for _, n := range cum {
-		acquires += n
-	}
 	s := poolpilot.PoolStats{
 		Max: cfg.Max, Min: cfg.Min,
 		IdleTimeoutMS: cfg.IdleTimeout.Milliseconds(), ConnectionTimeoutMS: cfg.ConnectTimeout.Milliseconds(),
@@ -52,7 +47,7 @@ func (p *Pool) Stats() poolpilot.PoolStats {
 		QueueP95MS: ws.queue.quantile(0.95, ws.wait.total-min(ws.queue.total, ws.wait.total)),
 		DialP95MS:  ws.dial.quantile(0.95, 0),
 
-		Acquires: int64(acquires), AcquireTimeouts: p.acquireTimeouts.Load(), AcquireCancels: p.acquireCancels.Load(),
+		Acquires: int64(ws.acquiresEver), AcquireTimeouts: p.acquireTimeouts.Load(), AcquireCancels: p.acquireCancels.Load(),
 		ServerRefusals: p.refusals.Load(), Opened: p.opened.Load(),
 		ClosedByReason: map[string]int64{},
 		WindowSeconds:  p.winDur.Seconds(),
