@@ -2,12 +2,12 @@ package change
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
@@ -129,16 +129,39 @@ func (c *Controller) wait(ctx context.Context, d time.Duration) error {
 
 // writePostChangeConfig records what every instance reports after the change.
 func (c *Controller) writePostChangeConfig(ctx context.Context) {
-	out := map[string]any{}
-	for _, in := range c.instances() {
-		if h, err := c.Prober.Health(ctx, in); err == nil {
-			out[in.Name] = h.Pool
-		} else {
-			out[in.Name] = map[string]string{"error": err.Error()}
-		}
+	snap := ConfigSnapshot(ctx, c.Prober, c.instances(), c.Plan.Change.To, c.Clock.Now())
+	b, err := evidence.MarshalFile(snap)
+	if err == nil {
+		c.writeFile(evidence.FilePostChangeConfig, b)
 	}
-	b, _ := json.MarshalIndent(map[string]any{"expected": c.Plan.Change.To, "instances": out}, "", "  ")
-	c.writeFile("post_change_config.json", b)
+}
+
+// ConfigSnapshot reads every instance's /healthz and compares its pool with
+// want (pre_change_config.json, post_change_config.json).
+func ConfigSnapshot(ctx context.Context, pr Prober, insts []plan.Instance, want plan.PoolSize, now time.Time) evidence.ConfigSnapshot {
+	snap := evidence.ConfigSnapshot{Time: now.UTC(), Expected: evidence.PoolSetting{Max: want.Max, Min: want.Min}, Verified: true}
+	for _, in := range insts {
+		ic := evidence.InstanceConfig{Name: in.Name, URL: in.HealthURL}
+		h, err := pr.Health(ctx, in)
+		if err != nil {
+			ic.Error = err.Error()
+		} else {
+			p := h.Pool
+			ic.Pool = evidence.PoolSetting{Max: p.Max, Min: p.Min, IdleTimeoutMS: p.IdleTimeoutMS, ConnectionTimeoutMS: p.ConnectionTimeoutMS}
+			ic.Source = p.Source
+			ic.Matches = p.Max == want.Max && p.Min == want.Min
+		}
+		snap.Verified = snap.Verified && ic.Matches
+		snap.Instances = append(snap.Instances, ic)
+	}
+	return snap
+}
+
+// SeedLogs preloads the driver logs (deployment_log.txt, restart_log.txt)
+// with what an earlier process of the same run wrote, before a resume.
+func (c *Controller) SeedLogs(deploy, restart []byte) {
+	c.deployLog.Write(deploy)
+	c.restartLog.Write(restart)
 }
 
 // rollback restores change.from on every instance the run touched, and
@@ -157,7 +180,8 @@ func (c *Controller) rollback(ctx context.Context, rp Replay) error {
 			touched = append(touched, in)
 		}
 	}
-	c.event("rollback", map[string]any{"reason": rp.Reason, "instances": len(touched), "to_max": from.Max, "to_min": from.Min})
+	c.event("rollback", map[string]any{"reason": rp.Reason, "automatic": !strings.Contains(rp.Reason, "manual rollback"),
+		"instances": len(touched), "to_max": from.Max, "to_min": from.Min})
 	var errs []string
 	for _, in := range touched {
 		if err := c.applyOne(rctx, in, from); err != nil {

@@ -27,6 +27,10 @@ type Verdict struct {
 	Criterion string `json:"criterion,omitempty"`
 	Class     string `json:"class,omitempty"`
 	Reason    string `json:"reason,omitempty"`
+	// Role is the criterion's role (rollback, or success for a success
+	// criterion that failed); Manual marks an operator's rollback.
+	Role   string `json:"role,omitempty"`
+	Manual bool   `json:"manual,omitempty"`
 }
 
 // Phases are the run's pluggable steps. A nil phase is skipped.
@@ -69,6 +73,29 @@ type Outcome struct {
 
 // ErrRefused wraps the reason a run was refused before it changed anything.
 var ErrRefused = errors.New("refused")
+
+// ErrLeaveAsIs, as the cause of the run context's cancellation
+// (context.WithCancelCause), stops the run where it is, without a rollback:
+// the operator chose to leave the instances as they are. The journal keeps
+// the state, so the run can be resumed or rolled back later.
+var ErrLeaveAsIs = errors.New("left as is by the operator")
+
+// leaving returns ErrLeaveAsIs (wrapped) when the operator chose to leave
+// the run as it is.
+func leaving(ctx context.Context) error {
+	if ctx.Err() != nil && errors.Is(context.Cause(ctx), ErrLeaveAsIs) {
+		return fmt.Errorf("run stopped: %w", ErrLeaveAsIs)
+	}
+	return nil
+}
+
+// causeText is why ctx ended: its cause when one was given.
+func causeText(ctx context.Context) string {
+	if c := context.Cause(ctx); c != nil {
+		return c.Error()
+	}
+	return ctx.Err().Error()
+}
 
 // Run executes the plan from the journal's last state (a new journal starts
 // at preflight). It returns the terminal outcome.
@@ -150,17 +177,32 @@ func (c *Controller) step(ctx context.Context, s State, rp Replay) (State, strin
 	case StateBaseline:
 		if c.Phases.Baseline != nil {
 			if err := c.Phases.Baseline(ctx); err != nil {
+				if lerr := leaving(ctx); lerr != nil {
+					return "", "", lerr
+				}
 				return StateRefused, "baseline: " + err.Error(), nil
 			}
 		}
 		return StateApplying, "", nil
 	case StateApplying:
 		if err := c.applyAll(ctx, c.Plan.Change.To); err != nil {
+			if lerr := leaving(ctx); lerr != nil {
+				return "", "", lerr
+			}
+			if ctx.Err() != nil {
+				return StateRollingBack, "apply interrupted: " + causeText(ctx), nil
+			}
 			return StateRollingBack, "apply failed: " + err.Error(), nil
 		}
 		return StateVerifying, "", nil
 	case StateVerifying:
 		if err := c.verifyAll(ctx, c.instances(), c.Plan.Change.To); err != nil {
+			if lerr := leaving(ctx); lerr != nil {
+				return "", "", lerr
+			}
+			if ctx.Err() != nil {
+				return StateRollingBack, "verify interrupted: " + causeText(ctx), nil
+			}
 			return StateRollingBack, "verify failed: " + err.Error(), nil
 		}
 		c.writePostChangeConfig(ctx)
@@ -203,15 +245,21 @@ func (c *Controller) watched(ctx context.Context, phase func(context.Context) (V
 		return next, "", nil
 	}
 	v, err := phase(ctx)
+	if lerr := leaving(ctx); lerr != nil {
+		return "", "", lerr
+	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return StateRollingBack, name + " interrupted: " + ctx.Err().Error(), nil
+			return StateRollingBack, name + " interrupted: " + causeText(ctx), nil
 		}
 		return StateRollingBack, name + " failed: " + err.Error(), nil
 	}
 	if v.Rollback {
-		c.event("criterion_fired", map[string]any{"criterion": v.Criterion, "class": v.Class, "reason": v.Reason, "phase": name})
+		if v.Criterion != "" && !v.Manual {
+			c.event("criterion_fired", map[string]any{"name": v.Criterion, "role": v.Role, "class": v.Class, "reason": v.Reason, "phase": name})
+		}
 		if v.Class != "" {
+			c.event("incident", map[string]any{"class": v.Class, "name": v.Criterion, "detail": v.Reason})
 			c.notify(ctx, "incident", fmt.Sprintf("plan %s: %s incident: %s", c.Plan.Name, v.Class, v.Reason))
 		}
 		return StateRollingBack, fmt.Sprintf("%s: %s", v.Criterion, v.Reason), nil
