@@ -1,0 +1,114 @@
+package advisor
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Rules of the recommendation.
+const (
+	// PeakShare: the recommended max is the smallest measured concurrency
+	// reaching this share of the peak throughput.
+	PeakShare = 0.95
+	// DefaultP95Factor: without an explicit bound, a step's p95 may be at
+	// most this multiple of the p95 at the peak-throughput step.
+	DefaultP95Factor = 2.0
+	// MaxStepErrorRate: a step with more errors than this is never
+	// recommended.
+	MaxStepErrorRate = 0.01
+	// MinShare: min is max divided by this, rounded up.
+	MinShare = 4
+	// FarAbove: Check warns when a plan's max exceeds the recommendation
+	// by more than this factor.
+	FarAbove = 2.0
+)
+
+// Recommendation is the advisor's answer for one instance's pool.
+type Recommendation struct {
+	Max    int    `json:"max"` // 0 when refused
+	Min    int    `json:"min"` // 0 when refused
+	Reason string `json:"reason"`
+	// Refused is set when the data do not support a recommendation; Reason
+	// then says why.
+	Refused        bool    `json:"refused"`
+	PeakThroughput float64 `json:"peak_throughput"`
+	PeakAt         int     `json:"peak_at"` // concurrency of the peak-throughput step
+	Throughput     float64 `json:"throughput"`
+	P95MS          float64 `json:"p95_ms"`
+	P95BoundMS     float64 `json:"p95_bound_ms"`
+}
+
+// ErrRefused marks a refusal to recommend.
+var ErrRefused = errors.New("no recommendation")
+
+// Recommend picks max and min from the measured steps and the fit: max is
+// the smallest measured concurrency whose throughput reaches PeakShare of
+// the peak with p95 within p95Bound (0: DefaultP95Factor × the p95 at the
+// peak step) and at most MaxStepErrorRate errors; min is ceil(max/MinShare).
+// It refuses (Refused set, error wrapping ErrRefused) when fewer than
+// MinSteps steps were measured, when the fit failed or its R² is below
+// MinR2, or when no step meets the rule.
+func Recommend(steps []Step, fit *USL, fitErr error, p95Bound time.Duration) (Recommendation, error) {
+	refuse := func(format string, a ...any) (Recommendation, error) {
+		r := Recommendation{Refused: true, Reason: fmt.Sprintf(format, a...)}
+		return r, fmt.Errorf("%w: %s", ErrRefused, r.Reason)
+	}
+	switch {
+	case len(steps) < MinSteps:
+		return refuse("only %d steps were measured; a recommendation needs at least %d (raise --max or the time budget)", len(steps), MinSteps)
+	case fitErr != nil || fit == nil:
+		return refuse("the scalability fit failed: %v", fitErr)
+	case fit.R2 < MinR2:
+		return refuse("the measurements are too noisy: the fitted curve explains R² = %.2f of the variation, below %.2f (run with longer --duration-per-step on a quieter machine)", fit.R2, MinR2)
+	}
+	peak := steps[0]
+	for _, s := range steps {
+		if s.ErrorRate() <= MaxStepErrorRate && s.Throughput > peak.Throughput {
+			peak = s
+		}
+	}
+	if peak.ErrorRate() > MaxStepErrorRate {
+		return refuse("every step failed more than %.0f%% of its requests", 100*MaxStepErrorRate)
+	}
+	bound := float64(p95Bound) / float64(time.Millisecond)
+	if p95Bound <= 0 {
+		bound = DefaultP95Factor * peak.P95MS
+	}
+	for _, s := range steps {
+		if s.ErrorRate() > MaxStepErrorRate || s.Throughput < PeakShare*peak.Throughput || s.P95MS > bound {
+			continue
+		}
+		r := Recommendation{Max: s.Concurrency, Min: int(math.Ceil(float64(s.Concurrency) / MinShare)),
+			PeakThroughput: peak.Throughput, PeakAt: peak.Concurrency, Throughput: s.Throughput, P95MS: s.P95MS, P95BoundMS: bound}
+		r.Reason = fmt.Sprintf("max %d reaches %.0f/s, %.0f%% of the peak %.0f/s (measured at %d), with p95 %s ms within the bound %s ms; larger pools add no throughput, only queueing in the database",
+			r.Max, s.Throughput, 100*s.Throughput/peak.Throughput, peak.Throughput, peak.Concurrency, ms(s.P95MS), ms(bound))
+		return r, nil
+	}
+	return refuse("no step reached %.0f%% of the peak %.0f/s with p95 within %s ms", 100*PeakShare, peak.Throughput, ms(bound))
+}
+
+// ms formats milliseconds with three significant digits.
+func ms(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	case v >= 1:
+		return fmt.Sprintf("%.2f", v)
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+// Check is preflight's use of a saved recommendation: it returns a warning
+// when planMax is more than FarAbove times the recommended max, "" when it
+// is not or when rec is a refusal (nothing to compare with).
+func Check(planMax int, rec Recommendation) string {
+	if rec.Refused || rec.Max <= 0 || float64(planMax) <= FarAbove*float64(rec.Max) {
+		return ""
+	}
+	return fmt.Sprintf("the plan's max %d is %.1f× the measured recommendation %d (poolpilot size: %s); above it throughput does not grow, latency does",
+		planMax, float64(planMax)/float64(rec.Max), rec.Max, rec.Reason)
+}

@@ -1,0 +1,126 @@
+package advisor
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/loadgen"
+)
+
+// fakePool stands in for the pool's resize and statistics only; the
+// workload below is simulated, so no database is involved.
+type fakePool struct{ sizes []int }
+
+func (p *fakePool) Resize(_ context.Context, max, _ int) error {
+	p.sizes = append(p.sizes, max)
+	return nil
+}
+func (p *fakePool) Stats() poolpilot.PoolStats { return poolpilot.PoolStats{WaitP95MS: 0.5} }
+
+// crowded is a simulated service whose latency grows as N^1.5 with the
+// requests in flight, so its throughput falls as 1/sqrt(N).
+func crowded() loadgen.Target {
+	var inflight atomic.Int64
+	return loadgen.TargetFunc(func(ctx context.Context) (loadgen.Result, error) {
+		n := float64(inflight.Add(1))
+		defer inflight.Add(-1)
+		t := time.NewTimer(time.Duration(float64(2*time.Millisecond) * math.Pow(n, 1.5)))
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return loadgen.Result{}, nil
+		case <-ctx.Done():
+			return loadgen.Result{}, ctx.Err()
+		}
+	})
+}
+
+func TestSweepStopsOnceThroughputHasFallen(t *testing.T) {
+	pool := &fakePool{}
+	res, err := Sweep(context.Background(), pool, crowded(), SweepConfig{Max: 64, StepDuration: 150 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stopped != StopFallen || len(res.Steps) >= len(Ladder(64)) {
+		t.Fatalf("stopped %q after %d steps (%+v); want %q well before the end of the ladder", res.Stopped, len(res.Steps), res.Steps, StopFallen)
+	}
+	for i, s := range res.Steps {
+		if pool.sizes[i] != s.Concurrency || s.Concurrency != Ladder(64)[i] || s.Requests == 0 || s.WaitP95MS != 0.5 {
+			t.Errorf("step %d: %+v (pool resized to %v)", i, s, pool.sizes)
+		}
+	}
+}
+
+func TestSweepCancelledMidwayReturnsCompletedSteps(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := SweepConfig{Max: 8, StepDuration: 100 * time.Millisecond, DropRatio: 0.01,
+		OnStep: func(i, _ int, _ Step) {
+			if i == 1 {
+				cancel() // Ctrl-C during the third step
+			}
+		}}
+	res, err := Sweep(ctx, &fakePool{}, crowded(), cfg)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+	if res == nil || len(res.Steps) != 2 || res.Stopped != StopInterrupted {
+		t.Fatalf("result %+v; want the 2 completed steps and stopped %q", res, StopInterrupted)
+	}
+}
+
+func TestSweepHonoursTheTimeBudget(t *testing.T) {
+	now := time.Unix(0, 0)
+	clock := func() time.Time { now = now.Add(time.Second); return now } // each look costs a second
+	res, err := Sweep(context.Background(), &fakePool{}, crowded(), SweepConfig{
+		Max: 64, StepDuration: 50 * time.Millisecond, MaxTotal: 3500 * time.Millisecond, DropRatio: 0.01, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stopped != StopTimeBudget || len(res.Steps) != 3 {
+		t.Fatalf("stopped %q after %d steps; want %q after 3 (looks at 2, 3, 4 s fit in 3.5 s, 5 s does not)", res.Stopped, len(res.Steps), StopTimeBudget)
+	}
+}
+
+func TestSweepStopsOnErrors(t *testing.T) {
+	failing := loadgen.TargetFunc(func(context.Context) (loadgen.Result, error) { return loadgen.Result{}, errors.New("boom") })
+	res, err := Sweep(context.Background(), &fakePool{}, failing, SweepConfig{Max: 8, StepDuration: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stopped != StopErrors || len(res.Steps) != 1 || res.Steps[0].ErrorSample == "" {
+		t.Fatalf("result %+v; want a stop on errors after one step with a sample", res)
+	}
+}
+
+func TestSweepRejectsBadConfig(t *testing.T) {
+	for _, c := range []SweepConfig{{Max: 0, StepDuration: time.Second}, {Max: 4}, {Max: 4, StepDuration: time.Second, Warmup: -1}} {
+		if _, err := Sweep(context.Background(), &fakePool{}, crowded(), c); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+}
+
+func TestLadder(t *testing.T) {
+	for max, want := range map[int][]int{
+		1: {1}, 2: {1, 2}, 8: {1, 2, 3, 4, 6, 8}, 10: {1, 2, 3, 4, 6, 8, 10},
+		256: {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256},
+	} {
+		got := Ladder(max)
+		if len(got) != len(want) {
+			t.Errorf("Ladder(%d) = %v, want %v", max, got, want)
+			continue
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("Ladder(%d) = %v, want %v", max, got, want)
+				break
+			}
+		}
+	}
+}
