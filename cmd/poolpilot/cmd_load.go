@@ -363,7 +363,7 @@ func (f *loadFlags) execute(ctx context.Context, e *env, cfg loadgen.Config, ths
 		defer file.Close()
 		jsonW = file
 	}
-	if f.progress || isTerminal(e.stderr) {
+	if f.progress || writerIsTerminal(e.stderr) {
 		cfg.OnSecond = func(s loadgen.Second) { fmt.Fprintln(e.stderr, progressLine(s)) }
 	}
 	rep, runErr := loadgen.Run(ctx, cfg, target)
@@ -428,8 +428,8 @@ func progressLine(s loadgen.Second) string {
 	return b.String()
 }
 
-// isTerminal says whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
+// writerIsTerminal says whether w is a character device (a terminal).
+func writerIsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
