@@ -1,0 +1,53 @@
+package kube
+
+import (
+	"fmt"
+	"os"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// NewClient builds a clientset. With a kubeconfig path it loads that file
+// (its current context); with "" it uses the in-cluster service account
+// when running in a pod (KUBERNETES_SERVICE_HOST set), else the default
+// kubeconfig rules ($KUBECONFIG, then ~/.kube/config).
+func NewClient(kubeconfigPath string) (kubernetes.Interface, error) {
+	cfg, err := LoadConfig(kubeconfigPath)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return cs, nil
+}
+
+// LoadConfig is NewClient's configuration step.
+func LoadConfig(kubeconfigPath string) (*rest.Config, error) {
+	if kubeconfigPath != "" {
+		if _, err := os.Stat(kubeconfigPath); err != nil {
+			return nil, fmt.Errorf("kubeconfig %s: %w", kubeconfigPath, err)
+		}
+		cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfigPath)
+		if err != nil {
+			return nil, fmt.Errorf("kubeconfig %s: %w", kubeconfigPath, err)
+		}
+		return cfg, nil
+	}
+	if os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		cfg, err := rest.InClusterConfig()
+		if err != nil {
+			return nil, fmt.Errorf("in-cluster kubernetes config: %w", err)
+		}
+		return cfg, nil
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes config: not in a cluster and no usable kubeconfig ($KUBECONFIG or ~/.kube/config): %w", err)
+	}
+	return cfg, nil
+}
