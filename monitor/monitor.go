@@ -17,6 +17,9 @@ type Options struct {
 	Interval time.Duration   // evaluation and polling interval (default 1s)
 	Clock    poolpilot.Clock // default the system clock
 	OnError  func(error)     // source errors (may be nil)
+	// BeforeEvaluate, if set, runs before each evaluation of Run (to push
+	// samples such as the load generator's violations).
+	BeforeEvaluate func()
 	// MaxSamples caps the evaluations kept (default 48h at one a second);
 	// the oldest are dropped.
 	MaxSamples int
@@ -94,6 +97,9 @@ func (m *Monitor) Latest(metric string) map[string]poolpilot.Sample {
 
 // Evaluate evaluates every criterion now and records the evaluation.
 func (m *Monitor) Evaluate() criteria.Evaluation {
+	if m.opts.BeforeEvaluate != nil {
+		m.opts.BeforeEvaluate()
+	}
 	ev := m.eng.Evaluate()
 	s := evidence.Sample{Time: ev.Time.UTC(), States: map[string]string{}}
 	for _, r := range ev.Results {

@@ -1,0 +1,289 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/driver/admin"
+	"github.com/poolpilot/poolpilot/evidence"
+	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/runner"
+)
+
+func init() { commands = append(commands, newRunCmd) }
+
+type runFlags struct {
+	resume, evidenceDir, signingKey, reason string
+	dryRun, overrideWindow, json, progress  bool
+}
+
+func newRunCmd(e *env) *cobra.Command {
+	var f runFlags
+	c := &cobra.Command{
+		Use:   "run PLAN",
+		Short: "Execute a pool change end to end: preflight, approval, window, baseline, apply, verify, load test, soak, rollback",
+		Long: `run executes the plan through its states: preflight → awaiting-approval →
+approved (change window) → baseline → applying → verifying → load-test →
+soak → succeeded, or, once anything changed, rolling-back → rolled-back
+(rollback-failed pages loudly). Every transition is journalled (fsynced)
+before its side effect and audited in the evidence folder
+<evidence.dir>/<plan name>/<run id>/, which is closed with the report at the
+end; its head hash is printed.
+
+A rollback trigger that fires (a P0 at once) rolls back by itself; so does a
+success criterion that fails during the soak (see docs/run.md). 'poolpilot
+rollback DIR --reason TEXT' rolls back by hand. Ctrl-C on a terminal asks:
+continue, roll back or leave as is; without a terminal it rolls back.
+--resume DIR continues a run after a crash from its journal.
+
+--dry-run runs the preflight, then prints every step and the exact change
+per instance, and changes nothing.
+
+Exit status: 0 succeeded, 3 rolled back, 4 refused (preflight, approval,
+change window), 2 bad input, 1 internal error or rollback failed (with a PAGE
+line on stderr).`,
+		Example: `  POOLPILOT_ADMIN_TOKEN=… DATABASE_URL=… poolpilot run phase1.yaml
+  poolpilot run phase1.yaml --dry-run
+  poolpilot run phase1.yaml --override-window --reason "INC-42: pool exhaustion now"
+  poolpilot run phase1.yaml --resume launch/evidence/phase1_pool_scaling/20260201T020000Z-a1b2c3
+  poolpilot run phase1.yaml --json --progress 2>progress.log | jq .state`,
+		Args: exactArgs(1, "PLAN"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRun(cmd.Context(), e, args[0], f)
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&f.resume, "resume", "", "continue the run in `DIR` (its evidence folder) from its journal")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "preflight, then print every step and change; change nothing")
+	fl.BoolVar(&f.overrideWindow, "override-window", false, "run outside the plan's change window (needs --reason; recorded)")
+	fl.StringVar(&f.reason, "reason", "", "why the change window is overridden")
+	fl.StringVar(&f.signingKey, "signing-key", "", "Ed25519 private key `FILE` (poolpilot evidence keygen) that signs the audit head")
+	fl.StringVar(&f.evidenceDir, "evidence-dir", "", "put the run folder under `DIR` instead of the plan's evidence.dir")
+	fl.BoolVar(&f.json, "json", false, "print the outcome as JSON on stdout")
+	fl.BoolVar(&f.progress, "progress", false, "a progress line per evaluation on stderr (default on a terminal)")
+	return c
+}
+
+// loadRunPlan reads the plan and its bytes, and where its approvals live.
+func loadRunPlan(path, evidenceDir string) (*plan.Plan, []byte, string, error) {
+	p, dir, err := loadPlan(path)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, "", poolpilot.BadInput("%v", err)
+	}
+	base := filepath.Dir(dir)
+	if evidenceDir != "" {
+		base = evidenceDir
+	}
+	return p, raw, base, nil
+}
+
+func runRun(ctx context.Context, e *env, planPath string, f runFlags) error {
+	if f.overrideWindow && strings.TrimSpace(f.reason) == "" {
+		return poolpilot.BadInput("--override-window needs --reason TEXT: say why the change cannot wait for its window")
+	}
+	if !f.overrideWindow && f.reason != "" {
+		return poolpilot.BadInput("--reason is only for --override-window")
+	}
+	p, raw, base, err := loadRunPlan(planPath, f.evidenceDir)
+	if err != nil {
+		return err
+	}
+	planDir := filepath.Join(base, p.Name)
+	if f.dryRun {
+		return dryRun(ctx, e, p, planDir)
+	}
+	o := runner.Options{Plan: p, PlanYAML: raw, PlanDir: planDir, EvidenceDir: base, ResumeDir: f.resume,
+		OverrideWindow: f.overrideWindow, OverrideReason: f.reason, Operator: operator(e), Getenv: e.getenv,
+		Preflight: func(ctx context.Context, p *plan.Plan, dir string) change.PreflightReport { return runPreflight(ctx, e, p, dir) },
+		Log:       e.stderr}
+	if f.signingKey != "" {
+		if o.SigningKey, err = evidence.LoadPrivateKey(f.signingKey); err != nil {
+			return poolpilot.BadInput("--signing-key: %v", err)
+		}
+	}
+	if f.progress || isTerminal(e.stderr) {
+		o.Progress = e.stderr
+	}
+	intr, stop := interrupts(ctx)
+	defer stop()
+	o.Interrupts = intr
+	if isTerminal(e.stdin) && isTerminal(e.stderr) {
+		o.Ask = askOperator(e)
+	}
+	res, err := runner.Run(ctx, o)
+	return reportRun(e, res, err, f.json)
+}
+
+func operator(e *env) string {
+	if u := e.getenv("USER"); u != "" {
+		return u
+	}
+	return "operator"
+}
+
+// reportRun prints the outcome and maps it to the exit status.
+func reportRun(e *env, res runner.Result, err error, asJSON bool) error {
+	if res.RunID == "" && err != nil {
+		return err // nothing started: bad input or no folder
+	}
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(res)
+	} else {
+		fmt.Fprintf(e.stdout, "plan %s: %s", res.Plan, res.State)
+		if res.Reason != "" {
+			fmt.Fprintf(e.stdout, " (%s)", res.Reason)
+		}
+		fmt.Fprintf(e.stdout, "\nevidence: %s\n", res.Dir)
+		if res.Report != "" {
+			fmt.Fprintf(e.stdout, "report:   %s\n", res.Report)
+		}
+		if res.Head != "" {
+			fmt.Fprintf(e.stdout, "audit head: %s\n", res.Head)
+		}
+	}
+	if err != nil {
+		return &poolpilot.ExitError{Code: poolpilot.ExitInternal, Err: fmt.Errorf("%w; continue with: poolpilot run PLAN --resume %s, or roll back with: poolpilot rollback %s --reason TEXT", err, res.Dir, res.Dir)}
+	}
+	switch res.State {
+	case change.StateSucceeded:
+		return nil
+	case change.StateRolledBack:
+		return &poolpilot.ExitError{Code: poolpilot.ExitFailed, Err: fmt.Errorf("rolled back: %s", res.Reason)}
+	case change.StateRefused:
+		return &poolpilot.ExitError{Code: poolpilot.ExitRefused, Err: fmt.Errorf("refused: %s", res.Reason)}
+	case change.StateRollbackFailed:
+		fmt.Fprintf(e.stderr, "PAGE: ROLLBACK FAILED for plan %s: %s; instances may be at an unknown pool size: evidence %s\n", res.Plan, res.Reason, res.Dir)
+		return &poolpilot.ExitError{Code: poolpilot.ExitInternal, Err: fmt.Errorf("rollback failed: %s", res.Reason)}
+	}
+	return &poolpilot.ExitError{Code: poolpilot.ExitInternal, Err: fmt.Errorf("run ended in %s", res.State)}
+}
+
+// interrupts turns the end of ctx (the first Ctrl-C) and later SIGINTs
+// into interrupt events.
+func interrupts(ctx context.Context) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	sig := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-done:
+			return
+		}
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		ch <- struct{}{}
+		for {
+			select {
+			case <-sig:
+				select {
+				case ch <- struct{}{}:
+				default:
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return ch, func() { signal.Stop(sig); close(done) }
+}
+
+func askOperator(e *env) func() string {
+	in := bufio.NewReader(e.stdin)
+	return func() string {
+		fmt.Fprint(e.stderr, "\ninterrupted: [c]ontinue, [r]oll back, or [l]eave as is? ")
+		line, err := in.ReadString('\n')
+		if err != nil && err != io.EOF {
+			return "rollback"
+		}
+		switch strings.ToLower(strings.TrimSpace(line)) {
+		case "c", "continue":
+			return "continue"
+		case "l", "leave", "leave as is":
+			return "leave"
+		}
+		return "rollback"
+	}
+}
+
+// isTerminal reports whether v (a reader or writer) is a terminal.
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// dryRun runs the preflight and prints every step and change.
+func dryRun(ctx context.Context, e *env, p *plan.Plan, planDir string) error {
+	rep := runPreflight(ctx, e, p, planDir)
+	printPreflight(e.stdout, rep)
+	w := e.stdout
+	fmt.Fprintf(w, "\ndry run of plan %s (sha256 %s…): nothing is changed\n", p.Name, p.SHA256()[:12])
+	_, aerr := change.CheckApprovals(planDir, p)
+	step := 0
+	say := func(format string, a ...any) { step++; fmt.Fprintf(w, "%2d. %s\n", step, fmt.Sprintf(format, a...)) }
+	say("preflight: %s", map[bool]string{true: "ready", false: "REFUSED"}[rep.OK])
+	if aerr != nil {
+		say("approval: REFUSED: %v", aerr)
+	} else {
+		say("approval: %d required, present and bound to this plan", p.Approvals.Required)
+	}
+	in, _ := p.Window.Contains(time.Now())
+	say("change window %s: now %s", p.Window, map[bool]string{true: "inside", false: "OUTSIDE (run needs --override-window --reason)"}[in])
+	say("baseline: %s of measurements, pre-change evidence files", p.Baseline.Duration)
+	say("apply with the %s driver, %d instance(s) at a time:", p.Driver, p.Rollout.BatchSize)
+	for _, inst := range p.Instances {
+		for _, line := range changeLines(p, inst, p.Change.To) {
+			fmt.Fprintf(w, "      %s\n", line)
+		}
+	}
+	say("verify: every /healthz shows max %d min %d within %s", p.Change.To.Max, p.Change.To.Min, p.Rollout.VerifyTimeout)
+	say("load test: workload %s at %g/s for %s", p.LoadTest.Workload, p.LoadTest.Rate, p.LoadTest.Duration)
+	say("soak: %s (background load %g/s), %d criteria evaluated every %s", p.Soak.Duration, p.Soak.Rate, len(p.Criteria), p.Evaluation.Interval)
+	say("on a trigger or a failed success criterion, roll back to max %d min %d:", p.Change.From.Max, p.Change.From.Min)
+	for _, inst := range p.Instances {
+		for _, line := range changeLines(p, inst, p.Change.From) {
+			fmt.Fprintf(w, "      %s\n", line)
+		}
+	}
+	if !rep.OK {
+		return &poolpilot.ExitError{Code: poolpilot.ExitRefused, Err: fmt.Errorf("preflight refused plan %s: %d check(s) failed", p.Name, len(rep.Failed()))}
+	}
+	return nil
+}
+
+// changeLines is the exact change a driver makes on one instance.
+func changeLines(p *plan.Plan, inst plan.Instance, size plan.PoolSize) []string {
+	if p.Driver == plan.DriverRestart {
+		return []string{
+			fmt.Sprintf("%s: set in %s: DB_POOL_MAX=%d DB_POOL_MIN=%d", inst.Name, inst.EnvFile, size.Max, size.Min),
+			fmt.Sprintf("%s: run %s; wait for %s to show the new pool", inst.Name, strings.Join(inst.RestartCommand, " "), inst.HealthURL),
+		}
+	}
+	ep, err := admin.AdminEndpoint(inst)
+	if err != nil {
+		return []string{fmt.Sprintf("%s: %v", inst.Name, err)}
+	}
+	return []string{fmt.Sprintf(`%s: PUT %s  Authorization: Bearer $%s  {"max":%d,"min":%d}`, inst.Name, ep, inst.AdminTokenEnv, size.Max, size.Min)}
+}

@@ -1,0 +1,158 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/poolpilot/poolpilot/criteria"
+	"github.com/poolpilot/poolpilot/loadgen"
+	"github.com/poolpilot/poolpilot/loadgen/sqlload"
+	"github.com/poolpilot/poolpilot/pgpool"
+)
+
+// roundRobin spreads the ledger workload over every instance (they share
+// one database, so a balance read on one sees a post made on another).
+type roundRobin struct {
+	apis []loadgen.Ledger
+	n    atomic.Uint64
+}
+
+func (rr *roundRobin) next() loadgen.Ledger { return rr.apis[rr.n.Add(1)%uint64(len(rr.apis))] }
+
+func (rr *roundRobin) PostEntry(ctx context.Context, tenant, d string, lines []loadgen.LedgerLine) error {
+	return rr.next().PostEntry(ctx, tenant, d, lines)
+}
+func (rr *roundRobin) Balance(ctx context.Context, tenant, account string) (loadgen.LedgerBalance, error) {
+	return rr.next().Balance(ctx, tenant, account)
+}
+func (rr *roundRobin) TrialBalance(ctx context.Context, tenant string) (loadgen.LedgerTrialBalance, error) {
+	return rr.next().TrialBalance(ctx, tenant)
+}
+
+// target builds the plan's workload; nil for workload none.
+func (r *runner) target(ctx context.Context, client *http.Client) (loadgen.Target, string, error) {
+	lt := r.p.LoadTest
+	switch lt.Workload {
+	case "ledger":
+		rr := &roundRobin{}
+		for _, in := range r.p.Instances {
+			u, err := url.Parse(in.HealthURL)
+			if err != nil {
+				return nil, "", err
+			}
+			api, err := loadgen.NewLedgerHTTP(u.Scheme+"://"+u.Host, client)
+			if err != nil {
+				return nil, "", err
+			}
+			rr.apis = append(rr.apis, api)
+		}
+		w, err := loadgen.NewLedgerWorkload(rr, loadgen.LedgerOptions{Tenants: 10, Accounts: 4})
+		return w, "ledgerd over HTTP, every instance", err
+	case "http":
+		t, err := loadgen.NewHTTPTarget(loadgen.HTTPRequest{URL: lt.URL}, client)
+		return t, lt.URL, err
+	case "select1":
+		cfg := pgpool.Config{PoolConfig: pgpool.DefaultPoolConfig(), DatabaseURL: r.getenv(r.p.Database.DSNEnv)}
+		cfg.Max, cfg.Min = 4, 0
+		pool, err := pgpool.Open(ctx, cfg, pgpool.Options{AppName: "poolpilot-load"})
+		if err != nil {
+			return nil, "", fmt.Errorf("select1 workload: %s", pgpool.Redact(err.Error()))
+		}
+		r.closers = append(r.closers, pool.Close)
+		return sqlload.NewQueryTarget(pool, "SELECT 1"), "SELECT 1 on " + r.p.Database.DSNEnv, nil
+	}
+	return nil, "", nil
+}
+
+// loadRun is a load generator running in the background.
+type loadRun struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	rep    *loadgen.Report
+	err    error
+	target string
+}
+
+// startLoad runs the plan's workload at rate for d, counting violations
+// for the engine. It returns nil when there is nothing to run.
+func (r *runner) startLoad(ctx context.Context, rate float64, d time.Duration) (*loadRun, error) {
+	if rate <= 0 || d <= 0 || r.p.LoadTest.Workload == "none" {
+		return nil, nil
+	}
+	client := loadgen.NewHTTPClient(256)
+	t, name, err := r.target(ctx, client)
+	if err != nil || t == nil {
+		return nil, err
+	}
+	sched, err := loadgen.Constant(rate)
+	if err != nil {
+		return nil, err
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	lr := &loadRun{cancel: cancel, done: make(chan struct{}), target: name}
+	cfg := loadgen.Config{Schedule: sched, Duration: d, MaxInflight: r.p.LoadTest.MaxInflight, Timeout: 10 * time.Second,
+		OnSecond: func(s loadgen.Second) { r.viol.add(s.Violations) }}
+	go func() {
+		defer close(lr.done)
+		defer client.CloseIdleConnections()
+		lr.rep, lr.err = loadgen.Run(lctx, cfg, t)
+	}()
+	return lr, nil
+}
+
+// stop ends the load and waits for it.
+func (lr *loadRun) stop() {
+	if lr != nil {
+		lr.cancel()
+		<-lr.done
+	}
+}
+
+// background keeps load at rate during a phase; stop ends it.
+func (r *runner) background(ctx context.Context, rate float64, d time.Duration, phase string) (stop func()) {
+	lr, err := r.startLoad(ctx, rate, d+2*time.Second)
+	if err != nil {
+		r.logf("%s: background load not started: %v", phase, err)
+	}
+	return lr.stop
+}
+
+// progressFn prints a line per evaluation when progress is on.
+func (r *runner) progressFn(phase string, total time.Duration) func(criteria.Evaluation) bool {
+	start := time.Now()
+	return func(ev criteria.Evaluation) bool {
+		r.progressLine(phase, time.Since(start), total, ev)
+		return false
+	}
+}
+
+func (r *runner) progressLine(phase string, elapsed, total time.Duration, ev criteria.Evaluation) {
+	if r.o.Progress == nil {
+		return
+	}
+	counts := map[criteria.State]int{}
+	var notes []string
+	for _, res := range ev.Results {
+		counts[res.State]++
+		switch res.State {
+		case criteria.StatePending:
+			notes = append(notes, fmt.Sprintf("%s pending (%.0fs left)", res.Name, res.LeftS))
+		case criteria.StateFiring:
+			notes = append(notes, res.Name+" FIRING")
+		case criteria.StateInconclusive:
+			notes = append(notes, res.Name+" inconclusive")
+		}
+	}
+	rem := max(total-elapsed, 0)
+	line := fmt.Sprintf("%s  [%s %s elapsed, %s left] ok %d, pending %d, firing %d, inconclusive %d",
+		time.Now().UTC().Format("15:04:05"), phase, elapsed.Round(time.Second), rem.Round(time.Second),
+		counts[criteria.StateOK], counts[criteria.StatePending], counts[criteria.StateFiring], counts[criteria.StateInconclusive])
+	if len(notes) > 0 {
+		line += ": " + short(fmt.Sprint(notes), 200)
+	}
+	fmt.Fprintln(r.o.Progress, line)
+}

@@ -1,0 +1,165 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/evidence"
+)
+
+func (r *runner) preflight(ctx context.Context) (change.PreflightReport, error) {
+	if r.o.Preflight == nil {
+		return change.PreflightReport{}, errors.New("no preflight configured")
+	}
+	r.notifyNow(ctx, "start", fmt.Sprintf("poolpilot: plan %s starting (run %s): pool %d:%d → %d:%d on %d instance(s)",
+		r.p.Name, r.folder.RunID(), r.p.Change.From.Max, r.p.Change.From.Min, r.p.Change.To.Max, r.p.Change.To.Min, len(r.p.Instances)))
+	rep := r.o.Preflight(ctx, r.p, r.o.PlanDir)
+	r.writeChecklist(rep)
+	for _, c := range rep.Checks {
+		r.logf("preflight %-4s %s: %s", c.Status, c.ID, short(c.Detail, 160))
+	}
+	return rep, nil
+}
+
+// writeChecklist writes checklist.json: the automated checks and the
+// manual items with who ticked them.
+func (r *runner) writeChecklist(rep change.PreflightReport) {
+	status := map[string]string{change.CheckPass: "pass", change.CheckFail: "fail", change.CheckSkip: "skipped", change.CheckWarn: "pass"}
+	cl := evidence.Checklist{Passed: rep.OK}
+	for _, c := range rep.Checks {
+		if c.ID == "manual_checklist" {
+			continue
+		}
+		cl.Items = append(cl.Items, evidence.ChecklistItem{ID: c.ID, Title: c.Title, Kind: "auto", Status: status[c.Status], Time: rep.Time, Detail: c.Detail})
+	}
+	ticked, _, err := change.CheckTicks(r.o.PlanDir, r.p)
+	for _, it := range r.p.Checklist {
+		ci := evidence.ChecklistItem{ID: it.ID, Title: it.Description, Kind: "manual", Status: "pending"}
+		if t, ok := ticked[it.ID]; ok && err == nil {
+			ci.Status, ci.By, ci.Time = "pass", t.By, t.Time
+			_ = r.folder.AppendAs(t.By, evidence.EventChecklistItem, map[string]any{"id": it.ID, "title": it.Description, "kind": "manual", "status": "pass", "by": t.By, "time": t.Time})
+		}
+		cl.Items = append(cl.Items, ci)
+	}
+	r.writeJSON(evidence.FileChecklist, cl)
+}
+
+func (r *runner) approvals(ctx context.Context) error {
+	st, err := change.CheckApprovals(r.o.PlanDir, r.p)
+	rec := evidence.ApprovalRecord{Plan: r.p.Name, PlanSHA256: r.p.SHA256(), Approvals: []evidence.Approval{}}
+	if r.p.Approvals.Required > 0 {
+		rec.Required = []string{fmt.Sprintf("%d approval(s) stating %q", r.p.Approvals.Required, r.p.Approvals.Statement)}
+	}
+	var names []string
+	for _, a := range st.Valid {
+		ea := evidence.Approval{By: a.By, Statement: a.Statement, Time: a.Time, PlanSHA256: a.PlanSHA256}
+		rec.Approvals = append(rec.Approvals, ea)
+		names = append(names, a.By)
+		_ = r.folder.AppendAs(a.By, evidence.EventApprovalRecorded, ea)
+	}
+	for _, p := range st.Problems {
+		r.event(evidence.EventNote, map[string]any{"text": "approval not counted: " + p})
+	}
+	r.writeJSON(evidence.FileApproval, rec)
+	if err != nil {
+		return err
+	}
+	if len(names) > 0 {
+		r.notifyNow(ctx, "approval", fmt.Sprintf("poolpilot: plan %s approved by %v (sha256 %s…)", r.p.Name, names, r.p.SHA256()[:12]))
+	}
+	return nil
+}
+
+func (r *runner) window(now time.Time) error {
+	w := r.p.Window
+	in, err := w.Contains(now)
+	if err != nil {
+		return err
+	}
+	if in {
+		return nil
+	}
+	nowText := now.UTC().Format("2006-01-02 15:04 MST")
+	if loc, lerr := time.LoadLocation(w.Timezone); lerr == nil && w.Timezone != "" {
+		nowText = now.In(loc).Format("2006-01-02 15:04 MST")
+	}
+	if !r.o.OverrideWindow {
+		return fmt.Errorf("outside the change window %s (now %s): run inside it, or give --override-window --reason TEXT", w, nowText)
+	}
+	who := r.o.Operator
+	if who == "" {
+		who = "operator"
+	}
+	_ = r.folder.AppendAs(who, "window_override", map[string]any{"window": w.String(), "now": nowText, "reason": r.o.OverrideReason})
+	r.logf("outside the change window %s (now %s): overridden by %s: %s", w, nowText, who, r.o.OverrideReason)
+	return nil
+}
+
+// baselineData is what the baseline phase measured; it is journalled so
+// that a resumed run has it.
+type baselineData struct {
+	Baselines map[string]float64     `json:"baselines"`
+	Fleet     evidence.Aggregate     `json:"fleet"`
+	Latency   evidence.LatencyStats  `json:"latency"`
+	Time      time.Time              `json:"time"`
+	Window    float64                `json:"window_seconds"`
+}
+
+func (r *runner) baseline(ctx context.Context) error {
+	m, err := r.ensureMonitor(ctx)
+	if err != nil {
+		return err
+	}
+	d := r.p.Baseline.Duration.D()
+	r.logf("baseline: measuring for %s", d)
+	stopLoad := r.background(ctx, r.p.Soak.Rate, d, "baseline")
+	err = m.Run(ctx, d, r.progressFn("baseline", d))
+	stopLoad()
+	if err != nil {
+		return err
+	}
+	bl, err := m.Engine().CaptureBaseline(d)
+	if err != nil {
+		return fmt.Errorf("%v: the service had no traffic to measure; give the plan a soak.rate (background load during baseline and soak) or run it during traffic", err)
+	}
+	snap := r.snapshot(ctx)
+	b := &baselineData{Baselines: bl, Fleet: snap.fleet(), Latency: snap.latency(), Time: r.clock.Now().UTC(), Window: d.Seconds()}
+	raw, _ := json.Marshal(b)
+	if _, err := r.journal.Append(change.Record{Kind: "note", Reason: "baseline", Data: raw}, r.clock.Now()); err != nil {
+		return err
+	}
+	r.base = b
+	r.writeBaselineFiles(ctx, snap, b)
+	r.event(evidence.EventNote, map[string]any{"text": fmt.Sprintf("baseline over %s: %s", d, fmtBaselines(bl))})
+	return nil
+}
+
+// restoreBaseline reads the journalled baseline on resume.
+func (r *runner) restoreBaseline() {
+	for _, rec := range r.journal.Records() {
+		if rec.Kind == "note" && rec.Reason == "baseline" {
+			var b baselineData
+			if json.Unmarshal(rec.Data, &b) == nil {
+				r.base = &b
+			}
+		}
+	}
+}
+
+func fmtBaselines(bl map[string]float64) string {
+	if len(bl) == 0 {
+		return "no baseline-relative criterion"
+	}
+	s := ""
+	for k, v := range bl {
+		if s != "" {
+			s += ", "
+		}
+		s += fmt.Sprintf("%s %.4g", k, v)
+	}
+	return s
+}

@@ -1,0 +1,393 @@
+package runner
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/driver/admin"
+	"github.com/poolpilot/poolpilot/driver/restart"
+	"github.com/poolpilot/poolpilot/evidence"
+	"github.com/poolpilot/poolpilot/monitor"
+	"github.com/poolpilot/poolpilot/notify"
+	"github.com/poolpilot/poolpilot/plan"
+)
+
+// Options configure a run.
+type Options struct {
+	Plan     *plan.Plan
+	PlanYAML []byte // the plan file as read, for plan.yaml in the evidence
+	// PlanDir is <evidence.dir>/<plan name>, where approvals and ticks live.
+	PlanDir string
+	// EvidenceDir is the folder under which the run folder is created
+	// (<EvidenceDir>/<plan name>/<run id>/).
+	EvidenceDir string
+	// ResumeDir is the run folder of a run to resume ("" starts a new one).
+	ResumeDir string
+	// OverrideWindow with OverrideReason runs outside the change window.
+	OverrideWindow bool
+	OverrideReason string
+	// Operator names who runs poolpilot (the actor of operator events).
+	Operator   string
+	SigningKey ed25519.PrivateKey
+	Getenv     func(string) string
+	// Preflight runs the plan's preflight (cmd's runPreflight).
+	Preflight func(ctx context.Context, p *plan.Plan, planDir string) change.PreflightReport
+	// Driver overrides the plan's driver (tests).
+	Driver change.Driver
+	// Log receives state changes and notable events (stderr).
+	Log io.Writer
+	// Progress, when set, receives a line per evaluation.
+	Progress io.Writer
+	Clock    poolpilot.Clock
+	// Interrupts delivers Ctrl-C; Ask (nil: not a terminal) asks the
+	// operator what to do and returns "continue", "rollback" or "leave".
+	Interrupts <-chan struct{}
+	Ask        func() string
+	// RollbackOnly makes the run roll back at once (poolpilot rollback on a
+	// run no live process holds), with RollbackBy and RollbackReason.
+	RollbackOnly   bool
+	RollbackBy     string
+	RollbackReason string
+}
+
+// Result is how a run ended.
+type Result struct {
+	Plan     string       `json:"plan"`
+	RunID    string       `json:"run_id,omitempty"`
+	Dir      string       `json:"dir,omitempty"`
+	State    change.State `json:"state"`
+	Reason   string       `json:"reason,omitempty"`
+	Head     string       `json:"audit_head,omitempty"`
+	Report   string       `json:"report,omitempty"`
+	Started  time.Time    `json:"started"`
+	Ended    time.Time    `json:"ended"`
+	ExitCode int          `json:"exit_code"`
+}
+
+// runner is one run in progress.
+type runner struct {
+	o       Options
+	p       *plan.Plan
+	folder  *evidence.Folder
+	journal *change.Journal
+	ctl     *change.Controller
+	clock   poolpilot.Clock
+	dir     string
+
+	mu       sync.Mutex
+	mon      *monitor.Monitor
+	closers  []func()
+	notifier *notify.Webhook
+	base     *baselineData
+	after    *snapshot
+	soak     soakOutcome
+	viol     violationCounter
+}
+
+// Run executes (or resumes) the plan and returns its result. The error is
+// non-nil for bad input (poolpilot.ExitError) or an internal failure.
+func Run(ctx context.Context, o Options) (Result, error) {
+	if o.Clock == nil {
+		o.Clock = poolpilot.SystemClock{}
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	r := &runner{o: o, p: o.Plan, clock: o.Clock}
+	res := Result{Plan: o.Plan.Name, Started: o.Clock.Now().UTC()}
+	lock, err := r.open()
+	if err != nil {
+		return res, err
+	}
+	defer lock.Release()
+	defer r.closeAll()
+	res.RunID, res.Dir = r.folder.RunID(), r.dir
+	fmt.Fprintf(o.Log, "poolpilot run: plan %s, run %s\n  evidence: %s\n", r.p.Name, r.folder.RunID(), r.dir)
+	rctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancel(nil)
+	stopWatch := r.watchControl(rctx, cancel)
+	out, runErr := r.ctl.Run(rctx)
+	stopWatch()
+	res.State, res.Reason = out.State, out.Reason
+	if runErr != nil && !errors.Is(runErr, change.ErrLeaveAsIs) {
+		r.event(evidence.EventNote, map[string]any{"text": "run failed: " + runErr.Error()})
+	}
+	if errors.Is(runErr, change.ErrLeaveAsIs) || !out.State.Terminal() {
+		// Left as is (or an internal error mid-run): the folder stays open
+		// for --resume or poolpilot rollback.
+		res.Ended = o.Clock.Now().UTC()
+		res.ExitCode = poolpilot.ExitInternal
+		if runErr == nil {
+			runErr = fmt.Errorf("run stopped in %s", out.State)
+		}
+		return res, runErr
+	}
+	res.Head, res.Report = r.finish(ctx, out)
+	res.Ended = o.Clock.Now().UTC()
+	res.ExitCode = exitFor(out.State)
+	return res, nil
+}
+
+func exitFor(s change.State) int {
+	switch s {
+	case change.StateSucceeded:
+		return poolpilot.ExitOK
+	case change.StateRolledBack:
+		return poolpilot.ExitFailed
+	case change.StateRefused:
+		return poolpilot.ExitRefused
+	}
+	return poolpilot.ExitInternal
+}
+
+// open creates or resumes the evidence folder and the journal, takes the
+// run lock and builds the controller.
+func (r *runner) open() (*Lock, error) {
+	var secrets []string
+	for _, in := range r.p.Instances {
+		if v := r.getenv(in.AdminTokenEnv); v != "" && in.AdminTokenEnv != "" {
+			secrets = append(secrets, v)
+		}
+	}
+	if dsn := r.getenv(r.p.Database.DSNEnv); dsn != "" {
+		secrets = append(secrets, dsn)
+	}
+	if r.p.Notify.WebhookEnv != "" {
+		if u := r.getenv(r.p.Notify.WebhookEnv); u != "" {
+			secrets = append(secrets, u)
+			r.notifier = &notify.Webhook{URL: u, Name: r.p.Notify.WebhookEnv}
+		}
+	}
+	opts := evidence.Options{Plan: r.p.Name, Secrets: secrets, SigningKey: r.o.SigningKey, Clock: r.clock}
+	var lock *Lock
+	var err error
+	if r.o.ResumeDir != "" {
+		r.dir = filepath.Clean(r.o.ResumeDir)
+		if lock, err = TryLock(r.dir); err != nil {
+			return nil, lockErr(r.dir, err)
+		}
+		if r.folder, err = evidence.Resume(r.dir, opts); err != nil {
+			lock.Release()
+			return nil, &poolpilot.ExitError{Code: poolpilot.ExitBadInput, Err: err}
+		}
+	} else {
+		if r.folder, err = evidence.Open(r.o.EvidenceDir, opts); err != nil {
+			return nil, err
+		}
+		r.dir = r.folder.Dir()
+		if lock, err = TryLock(r.dir); err != nil {
+			return nil, lockErr(r.dir, err)
+		}
+		r.writeFile(evidence.FilePlan, r.o.PlanYAML)
+		r.event(evidence.EventPlanLoaded, map[string]any{"name": r.p.Name, "sha256": r.p.SHA256()})
+	}
+	if r.journal, err = change.OpenJournal(ControlDir(r.dir)); err != nil {
+		lock.Release()
+		return nil, err
+	}
+	r.closers = append(r.closers, func() { r.journal.Close() })
+	return lock, r.buildController()
+}
+
+func lockErr(dir string, err error) error {
+	if errors.Is(err, ErrLocked) {
+		return &poolpilot.ExitError{Code: poolpilot.ExitBadInput, Err: fmt.Errorf("%s: %w; wait for it, or ask it to roll back with: poolpilot rollback %s --reason TEXT", dir, err, dir)}
+	}
+	return err
+}
+
+func (r *runner) getenv(k string) string {
+	if k == "" || r.o.Getenv == nil {
+		return ""
+	}
+	return r.o.Getenv(k)
+}
+
+func (r *runner) driver() change.Driver {
+	if r.o.Driver != nil {
+		return r.o.Driver
+	}
+	if r.p.Driver == plan.DriverRestart {
+		return &restart.Driver{}
+	}
+	return &admin.Driver{Getenv: r.getenv}
+}
+
+func (r *runner) buildController() error {
+	c := &change.Controller{
+		Plan: r.p, Journal: r.journal, Driver: r.driver(), Prober: change.HTTPProber{},
+		Recorder: r.folder, Clock: r.clock, Progress: r.o.Log, Notify: r.notify,
+	}
+	c.Phases = change.Phases{
+		Preflight: r.preflight,
+		Approvals: r.approvals,
+		Window:    r.window,
+		Baseline:  r.baseline,
+		LoadTest:  r.loadTest,
+		Soak:      r.soakPhase,
+	}
+	if r.o.ResumeDir != "" {
+		deploy, _ := os.ReadFile(filepath.Join(r.dir, evidence.FileDeploymentLog))
+		rl, _ := os.ReadFile(filepath.Join(r.dir, evidence.FileRestartLog))
+		c.SeedLogs(deploy, rl)
+		r.restoreBaseline()
+	}
+	r.ctl = c
+	if r.o.RollbackOnly {
+		return r.forceRollback()
+	}
+	return nil
+}
+
+// forceRollback journals the move to rolling-back (or, before anything
+// changed, to refused) for a rollback without a live run.
+func (r *runner) forceRollback() error {
+	rp := change.ReplayRecords(r.journal.Records())
+	why := ManualRollback{By: r.o.RollbackBy, Reason: r.o.RollbackReason}.Error()
+	_ = r.folder.AppendAs(r.o.RollbackBy, "rollback_requested", map[string]any{"by": r.o.RollbackBy, "reason": r.o.RollbackReason, "live_run": false})
+	to := change.StateRollingBack
+	if !rp.State.Changed() && rp.State != change.StateRollingBack {
+		to = change.StateRefused
+	}
+	if rp.State == change.StateRollingBack {
+		return nil // the rollback was under way: Run finishes it
+	}
+	if err := change.CanMove(rp.State, to); err != nil {
+		return &poolpilot.ExitError{Code: poolpilot.ExitBadInput, Err: fmt.Errorf("cannot roll back: %w", err)}
+	}
+	if _, err := r.journal.Append(change.Record{Kind: "state", State: to, Reason: why}, r.clock.Now()); err != nil {
+		return err
+	}
+	r.event(evidence.EventStateChange, map[string]any{"from": string(rp.State), "to": string(to), "reason": why})
+	return nil
+}
+
+func (r *runner) event(name string, data map[string]any) {
+	if err := r.folder.Event(name, data); err != nil {
+		fmt.Fprintf(r.o.Log, "warning: audit event %s not recorded: %v\n", name, err)
+	}
+}
+
+func (r *runner) writeFile(name string, data []byte) {
+	if err := r.folder.Write(name, data); err != nil {
+		fmt.Fprintf(r.o.Log, "warning: evidence file %s not written: %v\n", name, err)
+	}
+}
+
+func (r *runner) writeJSON(name string, v any) {
+	if err := r.folder.WriteJSON(name, v); err != nil {
+		fmt.Fprintf(r.o.Log, "warning: evidence file %s not written: %v\n", name, err)
+	}
+}
+
+func (r *runner) logf(format string, args ...any) {
+	fmt.Fprintf(r.o.Log, "%s  %s\n", r.clock.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// notify sends a webhook message; the controller records failures.
+func (r *runner) notify(ctx context.Context, event, text string) error {
+	if r.notifier == nil {
+		return nil
+	}
+	return r.notifier.Send(ctx, text)
+}
+
+// notifyNow sends and records, for the runner's own notifications.
+func (r *runner) notifyNow(ctx context.Context, event, text string) {
+	if r.notifier == nil {
+		return
+	}
+	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := r.notifier.Send(nctx, text); err != nil {
+		r.event("notify_failed", map[string]any{"event": event, "error": err.Error()})
+		r.logf("warning: notification %s failed (recorded): %v", event, err)
+		return
+	}
+	r.event("notified", map[string]any{"event": event})
+}
+
+func (r *runner) closeAll() {
+	r.mu.Lock()
+	m := r.mon
+	r.mon = nil
+	r.mu.Unlock()
+	if m != nil {
+		m.Stop()
+	}
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		r.closers[i]()
+	}
+}
+
+// watchControl polls for manual rollback requests and handles Ctrl-C
+// until stop is called.
+func (r *runner) watchControl(ctx context.Context, cancel context.CancelCauseFunc) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(requestInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-r.o.Interrupts:
+				r.interrupted(cancel)
+			case <-t.C:
+				req, err := takeRequest(r.dir)
+				if err != nil || req == nil {
+					continue
+				}
+				_ = r.folder.AppendAs(req.By, "rollback_requested", map[string]any{"by": req.By, "reason": req.Reason, "live_run": true})
+				r.logf("manual rollback requested by %s: %s", req.By, req.Reason)
+				cancel(ManualRollback{By: req.By, Reason: req.Reason})
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// interrupted asks the operator (or, without a terminal, rolls back).
+func (r *runner) interrupted(cancel context.CancelCauseFunc) {
+	choice := "rollback"
+	if r.o.Ask != nil {
+		choice = r.o.Ask()
+	}
+	who := r.o.Operator
+	if who == "" {
+		who = "operator"
+	}
+	_ = r.folder.AppendAs(who, "interrupted", map[string]any{"choice": choice, "interactive": r.o.Ask != nil})
+	r.logf("interrupted: %s", choice)
+	switch choice {
+	case "continue":
+	case "leave":
+		cancel(change.ErrLeaveAsIs)
+	default:
+		cancel(ManualRollback{By: who, Reason: "interrupted (Ctrl-C)"})
+	}
+}
+
+// short trims a reason for a progress line.
+func short(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}

@@ -1,0 +1,259 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/criteria"
+	"github.com/poolpilot/poolpilot/evidence"
+	"github.com/poolpilot/poolpilot/monitor"
+	"github.com/poolpilot/poolpilot/pgpool"
+	"github.com/poolpilot/poolpilot/source"
+	"github.com/poolpilot/poolpilot/source/health"
+	"github.com/poolpilot/poolpilot/source/hostcpu"
+	"github.com/poolpilot/poolpilot/source/integrity"
+	"github.com/poolpilot/poolpilot/source/pgstat"
+)
+
+// MetricViolations is pushed by the runner: correctness violations the load
+// generator saw since the previous evaluation (0 while no load runs: no
+// request, no violation seen).
+const MetricViolations = "violations"
+
+// violationCounter accumulates the load generator's violations between
+// evaluations.
+type violationCounter struct {
+	mu sync.Mutex
+	n  int64
+}
+
+func (v *violationCounter) add(n int64) { v.mu.Lock(); v.n += n; v.mu.Unlock() }
+func (v *violationCounter) take() int64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	n := v.n
+	v.n = 0
+	return n
+}
+
+// ensureMonitor starts the sources and the criteria engine once per process.
+func (r *runner) ensureMonitor(ctx context.Context) (*monitor.Monitor, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.mon != nil {
+		return r.mon, nil
+	}
+	interval := r.p.Evaluation.Interval.D()
+	sources, notes := r.sources(ctx, interval)
+	have := source.Provided(sources)
+	have[MetricViolations] = true
+	compiled, err := criteria.Compile(r.p.Criteria)
+	if err != nil {
+		return nil, err
+	}
+	var kept []poolpilot.CriterionSpec
+	for i, c := range compiled {
+		if have[c.Key()] {
+			kept = append(kept, r.p.Criteria[i])
+			continue
+		}
+		why := notes[c.Key()]
+		if why == "" {
+			why = "no source provides it"
+		}
+		r.event("criterion_skipped", map[string]any{"name": c.Name, "metric": c.Key(), "reason": why})
+		r.logf("criterion %s skipped: metric %s: %s", c.Name, c.Key(), why)
+	}
+	eng, err := criteria.New(kept, criteria.Options{Interval: interval, MaxInconclusive: r.p.Evaluation.MaxInconclusive.D(),
+		SuccessWindow: max(r.p.Soak.Duration.D(), interval)})
+	if err != nil {
+		return nil, err
+	}
+	if r.base != nil {
+		for k, v := range r.base.Baselines {
+			eng.SetBaseline(k, v)
+		}
+	}
+	var once sync.Map
+	var m *monitor.Monitor
+	m = monitor.Start(ctx, eng, sources, monitor.Options{Interval: interval, OnError: func(err error) {
+		if _, seen := once.LoadOrStore(err.Error(), true); !seen {
+			r.logf("source: %s", short(err.Error(), 200))
+		}
+	}, BeforeEvaluate: func() {
+		m.Observe(poolpilot.Sample{Metric: MetricViolations, Instance: "loadgen", Time: time.Now(), Value: float64(r.viol.take()), Source: "loadgen"})
+	}})
+	r.mon = m
+	return m, nil
+}
+
+// sources builds the plan's sources: /healthz of every instance, ledgerd's
+// integrity probe for the ledger workload, PostgreSQL statistics and the
+// database host's CPU when it is local.
+func (r *runner) sources(ctx context.Context, interval time.Duration) ([]source.Source, map[string]string) {
+	notes := map[string]string{}
+	timeout := max(interval*8/10, 200*time.Millisecond)
+	var urls []string
+	for _, in := range r.p.Instances {
+		urls = append(urls, in.HealthURL)
+	}
+	var out []source.Source
+	if hs, err := health.New(urls, health.Options{Timeout: timeout}); err == nil {
+		out = append(out, hs)
+	}
+	if r.p.LoadTest.Workload == "ledger" && len(urls) > 0 {
+		if u, err := url.Parse(urls[0]); err == nil {
+			if is, err := integrity.New([]string{u.Scheme + "://" + u.Host + "/v1/integrity"}, integrity.Options{Timeout: max(timeout, 2*time.Second)}); err == nil {
+				out = append(out, is)
+			}
+		}
+	} else {
+		notes["integrity_ok"] = "only the ledger workload has an integrity probe (ledgerd's /v1/integrity)"
+	}
+	dsn := r.getenv(r.p.Database.DSNEnv)
+	if dsn == "" {
+		notes["db.cpu"] = r.p.Database.DSNEnv + " is not set"
+		return out, notes
+	}
+	cfg := pgpool.Config{PoolConfig: pgpool.DefaultPoolConfig(), DatabaseURL: dsn}
+	cfg.Max, cfg.Min = 2, 0
+	octx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	pool, err := pgpool.Open(octx, cfg, pgpool.Options{AppName: "poolpilot-run"})
+	if err != nil {
+		notes["db.cpu"] = "database: " + pgpool.Redact(err.Error())
+		return out, notes
+	}
+	r.closers = append(r.closers, pool.Close)
+	out = append(out, pgstat.New(pool, pgstat.Options{Timeout: timeout}))
+	pid, err := hostcpu.FindPostmaster(octx, pool, "")
+	if err == nil {
+		var cs *hostcpu.Source
+		if cs, err = hostcpu.New(pid, hostcpu.Options{}); err == nil {
+			out = append(out, cs)
+		}
+	}
+	if err != nil {
+		notes["db.cpu"] = err.Error()
+	}
+	return out, notes
+}
+
+// snapshot is every instance's /healthz at a moment, and the database's
+// newest statistics.
+type snapshot struct {
+	time      time.Time
+	instances []evidence.InstanceHealth
+	db        *evidence.DatabaseStats
+}
+
+func (r *runner) snapshot(ctx context.Context) *snapshot {
+	s := &snapshot{time: r.clock.Now().UTC()}
+	pr := r.ctl.Prober
+	for _, in := range r.p.Instances {
+		ih := evidence.InstanceHealth{Name: in.Name, URL: in.HealthURL}
+		h, err := pr.Health(ctx, in)
+		ih.Health = h
+		if err != nil {
+			ih.Error = err.Error()
+		}
+		s.instances = append(s.instances, ih)
+	}
+	if r.mon != nil {
+		s.db = r.dbStats()
+	}
+	return s
+}
+
+func (r *runner) dbStats() *evidence.DatabaseStats {
+	one := func(metric string) (float64, bool) {
+		for _, smp := range r.mon.Latest(metric) {
+			if !smp.Gap {
+				return smp.Value, true
+			}
+		}
+		return 0, false
+	}
+	total, ok := one("db.connections")
+	if !ok {
+		return nil
+	}
+	d := &evidence.DatabaseStats{Connections: int(total), ByState: map[string]int{}, ByApplication: map[string]int{}}
+	if v, ok := one("db.max_connections"); ok {
+		d.MaxConnections = int(v)
+	}
+	if v, ok := one("db.reserved_connections"); ok {
+		d.SuperuserReserved = int(v)
+	}
+	for _, st := range []string{"active", "idle", "idle_in_transaction"} {
+		if v, ok := one("db.connections." + st); ok {
+			d.ByState[st] = int(v)
+		}
+	}
+	for app, smp := range r.mon.Latest("db.connections_by_app") {
+		if !smp.Gap {
+			d.ByApplication[app] = int(smp.Value)
+		}
+	}
+	if v, ok := one("db.cpu"); ok {
+		pct := v * 100
+		d.CPUPercent = &pct
+	}
+	return d
+}
+
+// fleet aggregates the instances' request stats (sums, highest
+// percentiles) and pool figures.
+func (s *snapshot) fleet() evidence.Aggregate {
+	var a evidence.Aggregate
+	for _, ih := range s.instances {
+		if ih.Error != "" {
+			continue
+		}
+		if rq := ih.Health.Requests; rq != nil {
+			a.Requests += rq.Total
+			a.Errors += rq.Errors
+			a.LatencyP50MS = max(a.LatencyP50MS, rq.LatencyP50MS)
+			a.LatencyP95MS = max(a.LatencyP95MS, rq.LatencyP95MS)
+			a.LatencyP99MS = max(a.LatencyP99MS, rq.LatencyP99MS)
+		}
+		p := ih.Health.Pool
+		if p.Max > 0 {
+			a.Utilization = max(a.Utilization, float64(p.Acquired)/float64(p.Max))
+		}
+		a.WaitP95MS = max(a.WaitP95MS, p.WaitP95MS)
+	}
+	if a.Requests > 0 {
+		a.ErrorRate = float64(a.Errors) / float64(a.Requests)
+	}
+	return a
+}
+
+func (s *snapshot) latency() evidence.LatencyStats {
+	a := s.fleet()
+	return evidence.LatencyStats{Requests: a.Requests, P50MS: a.LatencyP50MS, P95MS: a.LatencyP95MS, P99MS: a.LatencyP99MS}
+}
+
+func (s *snapshot) window() float64 {
+	w := 0.0
+	for _, ih := range s.instances {
+		if rq := ih.Health.Requests; rq != nil {
+			w = max(w, rq.WindowSeconds)
+		}
+	}
+	return w
+}
+
+func hostOf(u string) string {
+	if p, err := url.Parse(u); err == nil && p.Host != "" {
+		return p.Host
+	}
+	return strings.TrimSpace(u)
+}
+
+var _ = fmt.Sprintf

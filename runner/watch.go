@@ -1,0 +1,211 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/criteria"
+	"github.com/poolpilot/poolpilot/evidence"
+	"github.com/poolpilot/poolpilot/loadgen"
+)
+
+// soakOutcome is what the soak concluded, for sustained_monitoring.json.
+type soakOutcome struct {
+	started, ended time.Time
+	verdict        string
+	reason         string
+}
+
+// decisionVerdict turns the engine's rollback decision into a verdict.
+func decisionVerdict(d *criteria.Decision) change.Verdict {
+	return change.Verdict{Rollback: true, Criterion: d.Criterion, Class: d.Class, Role: poolpilot.RoleRollback, Reason: d.Reason}
+}
+
+func (r *runner) loadTest(ctx context.Context) (change.Verdict, error) {
+	m, err := r.ensureMonitor(ctx)
+	if err != nil {
+		return change.Verdict{}, err
+	}
+	lt := r.p.LoadTest
+	if lt.Workload == "none" {
+		r.logf("load test: workload none, skipped")
+		return change.Verdict{}, nil
+	}
+	started := r.clock.Now().UTC()
+	lr, err := r.startLoad(ctx, lt.Rate, lt.Duration.D())
+	if err != nil {
+		return change.Verdict{}, fmt.Errorf("load test: %w", err)
+	}
+	r.logf("load test: %s at %g/s for %s", lr.target, lt.Rate, lt.Duration)
+	var v change.Verdict
+	prog := r.progressFn("load-test", lt.Duration.D())
+	err = m.Run(ctx, 0, func(ev criteria.Evaluation) bool {
+		prog(ev)
+		if ev.Decision != nil {
+			v = decisionVerdict(ev.Decision)
+			return true
+		}
+		select {
+		case <-lr.done:
+			return true
+		default:
+			return false
+		}
+	})
+	lr.stop()
+	r.after = r.snapshot(ctx)
+	r.writeLoadResults(lr, started, v)
+	if err != nil {
+		return change.Verdict{}, err
+	}
+	if v.Rollback {
+		return v, nil
+	}
+	if lr.err != nil {
+		return change.Verdict{}, fmt.Errorf("load generator: %w", lr.err)
+	}
+	return v, nil
+}
+
+func (r *runner) writeLoadResults(lr *loadRun, started time.Time, v change.Verdict) {
+	rep := lr.rep
+	if rep == nil {
+		rep = &loadgen.Report{}
+	}
+	res := evidence.LoadTestResults{
+		Started: started, Ended: r.clock.Now().UTC(), Target: lr.target, Workload: r.p.LoadTest.Workload,
+		DurationSeconds: rep.DurationS, TargetRate: rep.TargetRate, AchievedRate: rep.AchievedRate,
+		Requests: rep.Requests, Errors: rep.Errors, ErrorRate: rep.ErrorRate, Late: rep.Late,
+		LatencyMS: evidence.LoadLatency{P50: rep.LatencyMS.P50, P95: rep.LatencyMS.P95, P99: rep.LatencyMS.P99, Max: rep.LatencyMS.Max},
+		LagMS:     &evidence.LoadLatency{P95: rep.LagMS.P95, Max: rep.LagMS.Max},
+		Passed:    !v.Rollback && lr.err == nil && rep.Violations == 0,
+	}
+	if rep.Pool != nil {
+		res.Pool = &evidence.LoadPool{WaitP95MS: rep.Pool.WaitP95MS, UtilizationMax: rep.Pool.UtilizationMax}
+	}
+	for _, s := range rep.Series {
+		if !s.Warmup {
+			res.Series = append(res.Series, evidence.LoadSecond{Second: s.T, Requests: s.Requests, Errors: s.Errors, P50MS: s.P50MS, P95MS: s.P95MS, P99MS: s.P99MS})
+		}
+	}
+	if v.Rollback {
+		res.Failures = append(res.Failures, fmt.Sprintf("rollback trigger %s fired during the load test: %s", v.Criterion, v.Reason))
+	}
+	if lr.err != nil {
+		res.Failures = append(res.Failures, "load generator: "+lr.err.Error())
+	}
+	if rep.Violations > 0 {
+		res.Failures = append(res.Failures, fmt.Sprintf("%d correctness violations: %v", rep.Violations, rep.ViolationSamples))
+	}
+	r.writeJSON(evidence.FileSyntheticLoadTest, res)
+}
+
+// soakStart is when the journal entered soak (now, if never).
+func (r *runner) soakStart() time.Time {
+	for _, rec := range r.journal.Records() {
+		if rec.Kind == "state" && rec.State == change.StateSoak {
+			return rec.Time
+		}
+	}
+	return r.clock.Now()
+}
+
+// soakPhase watches for soak.duration (what is left of it after a
+// resume). It rolls back when a rollback trigger fires, or when a success
+// criterion fails: violated at every evaluation, within the soak, for
+// max(its for, 3 evaluation intervals); or inconclusive longer than
+// max_inconclusive. At the end, a success criterion never ok during the
+// soak fails it too.
+func (r *runner) soakPhase(ctx context.Context) (change.Verdict, error) {
+	m, err := r.ensureMonitor(ctx)
+	if err != nil {
+		return change.Verdict{}, err
+	}
+	start := r.soakStart()
+	total := r.p.Soak.Duration.D()
+	left := max(total-r.clock.Now().Sub(start), time.Second)
+	r.soak.started = start.UTC()
+	r.logf("soak: %s (%s left), background load %g/s", total, left.Round(time.Second), r.p.Soak.Rate)
+	stopLoad := r.background(ctx, r.p.Soak.Rate, left, "soak")
+	grace := 3 * m.Interval()
+	everOK := map[string]bool{}
+	var v change.Verdict
+	t0 := time.Now()
+	err = m.Run(ctx, left, func(ev criteria.Evaluation) bool {
+		r.progressLine("soak", time.Since(t0)+(total-left), total, ev)
+		if ev.Decision != nil {
+			v = decisionVerdict(ev.Decision)
+			return true
+		}
+		for _, res := range ev.Results {
+			if res.Role != poolpilot.RoleSuccess {
+				continue
+			}
+			if res.State == criteria.StateOK {
+				everOK[res.Name] = true
+			}
+			if failed, why := successFailed(res, start, ev.Time, grace); failed {
+				v = change.Verdict{Rollback: true, Criterion: res.Name, Role: poolpilot.RoleSuccess, Reason: why}
+				return true
+			}
+		}
+		return false
+	})
+	stopLoad()
+	r.after = r.snapshot(ctx)
+	r.soak.ended = r.clock.Now().UTC()
+	if err != nil {
+		r.soak.verdict, r.soak.reason = evidence.VerdictFail, "interrupted: "+causeOf(ctx)
+		return change.Verdict{}, err
+	}
+	if !v.Rollback {
+		if last := m.Last(); last != nil {
+			for _, res := range last.Results {
+				if res.Role == poolpilot.RoleSuccess && !everOK[res.Name] {
+					v = change.Verdict{Rollback: true, Criterion: res.Name, Role: poolpilot.RoleSuccess,
+						Reason: fmt.Sprintf("success criterion %s never held during the soak (last: %s, %s)", res.Name, res.State, res.Reason)}
+					break
+				}
+			}
+		}
+	}
+	if v.Rollback {
+		r.soak.verdict, r.soak.reason = evidence.VerdictFail, v.Criterion+": "+v.Reason
+	} else {
+		r.soak.verdict = evidence.VerdictPass
+	}
+	return v, nil
+}
+
+// successFailed applies the soak's rule to one success criterion.
+func successFailed(res criteria.Result, soakStart, now time.Time, grace time.Duration) (bool, string) {
+	if res.State != criteria.StateFiring && res.State != criteria.StatePending {
+		return false, ""
+	}
+	need := max(time.Duration(res.ForS*float64(time.Second)), grace)
+	since := res.Since
+	if since.Before(soakStart) {
+		since = soakStart
+	}
+	held := now.Sub(since)
+	if res.State == criteria.StateFiring && res.Reason != "" && len(res.Reason) > 12 && res.Reason[:12] == "inconclusive" {
+		return true, "success criterion failed: " + res.Reason
+	}
+	if held >= need {
+		return true, fmt.Sprintf("success criterion %s failed: %s (violated for %s within the soak)", res.Expr, res.Reason, held.Round(time.Second))
+	}
+	return false, ""
+}
+
+func causeOf(ctx context.Context) string {
+	if c := context.Cause(ctx); c != nil {
+		return c.Error()
+	}
+	if ctx.Err() != nil {
+		return ctx.Err().Error()
+	}
+	return ""
+}
