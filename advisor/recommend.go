@@ -43,13 +43,16 @@ type Recommendation struct {
 // ErrRefused marks a refusal to recommend.
 var ErrRefused = errors.New("no recommendation")
 
-// Recommend picks max and min from the measured steps and the fit: max is
-// the smallest measured concurrency whose throughput reaches PeakShare of
-// the peak with p95 within p95Bound (0: DefaultP95Factor × the p95 at the
-// peak step) and at most MaxStepErrorRate errors; min is ceil(max/MinShare).
-// It refuses (Refused set, error wrapping ErrRefused) when fewer than
-// MinSteps steps were measured, when the fit failed or its R² is below
-// MinR2, or when no step meets the rule.
+// Recommend picks max and min from the measured steps and the fit. The
+// fitted curve stands for throughput, so that one noisy step neither makes
+// nor breaks a size: the peak is the highest fitted throughput over the
+// measured concurrencies, and max is the smallest measured concurrency whose
+// fitted throughput reaches PeakShare of it, with a measured p95 within
+// p95Bound (0: DefaultP95Factor × the p95 measured at the peak) and at most
+// MaxStepErrorRate errors. min is ceil(max/MinShare). It refuses (Refused
+// set, error wrapping ErrRefused) when fewer than MinSteps steps were
+// measured, when the fit failed or is not Good, or when no step meets the
+// rule.
 func Recommend(steps []Step, fit *USL, fitErr error, p95Bound time.Duration) (Recommendation, error) {
 	refuse := func(format string, a ...any) (Recommendation, error) {
 		r := Recommendation{Refused: true, Reason: fmt.Sprintf(format, a...)}
@@ -60,33 +63,36 @@ func Recommend(steps []Step, fit *USL, fitErr error, p95Bound time.Duration) (Re
 		return refuse("only %d steps were measured; a recommendation needs at least %d (raise --max or the time budget)", len(steps), MinSteps)
 	case fitErr != nil || fit == nil:
 		return refuse("the scalability fit failed: %v", fitErr)
-	case fit.R2 < MinR2:
-		return refuse("the measurements are too noisy: the fitted curve explains R² = %.2f of the variation, below %.2f (run with longer --duration-per-step on a quieter machine)", fit.R2, MinR2)
+	case !fit.Good():
+		return refuse("the measurements are too noisy: the fitted curve explains R² = %.3f of the variation (want ≥ %.2f) and the steps deviate from it by %.1f%% (want ≤ %.0f%%); run with a longer --duration-per-step on a quieter machine",
+			fit.R2, MinR2, 100*fit.RelRMSE, 100*MaxRelRMSE)
 	}
-	peak := steps[0]
-	for _, s := range steps {
-		if s.ErrorRate() <= MaxStepErrorRate && s.Throughput > peak.Throughput {
-			peak = s
+	var peak *Step
+	for i, s := range steps {
+		if s.ErrorRate() <= MaxStepErrorRate && (peak == nil || fit.X(float64(s.Concurrency)) > fit.X(float64(peak.Concurrency))) {
+			peak = &steps[i]
 		}
 	}
-	if peak.ErrorRate() > MaxStepErrorRate {
+	if peak == nil {
 		return refuse("every step failed more than %.0f%% of its requests", 100*MaxStepErrorRate)
 	}
+	peakX := fit.X(float64(peak.Concurrency))
 	bound := float64(p95Bound) / float64(time.Millisecond)
 	if p95Bound <= 0 {
 		bound = DefaultP95Factor * peak.P95MS
 	}
 	for _, s := range steps {
-		if s.ErrorRate() > MaxStepErrorRate || s.Throughput < PeakShare*peak.Throughput || s.P95MS > bound {
+		fx := fit.X(float64(s.Concurrency))
+		if s.ErrorRate() > MaxStepErrorRate || fx < PeakShare*peakX || s.P95MS > bound {
 			continue
 		}
 		r := Recommendation{Max: s.Concurrency, Min: int(math.Ceil(float64(s.Concurrency) / MinShare)),
-			PeakThroughput: peak.Throughput, PeakAt: peak.Concurrency, Throughput: s.Throughput, P95MS: s.P95MS, P95BoundMS: bound}
-		r.Reason = fmt.Sprintf("max %d reaches %.0f/s, %.0f%% of the peak %.0f/s (measured at %d), with p95 %s ms within the bound %s ms; larger pools add no throughput, only queueing in the database",
-			r.Max, s.Throughput, 100*s.Throughput/peak.Throughput, peak.Throughput, peak.Concurrency, ms(s.P95MS), ms(bound))
+			PeakThroughput: peakX, PeakAt: peak.Concurrency, Throughput: s.Throughput, P95MS: s.P95MS, P95BoundMS: bound}
+		r.Reason = fmt.Sprintf("max %d reaches %.0f%% of the peak throughput (fitted %.0f/s of %.0f/s at %d; measured %.0f/s) with p95 %s ms within the bound %s ms; larger pools add no throughput, only queueing in the database",
+			r.Max, 100*fx/peakX, fx, peakX, peak.Concurrency, s.Throughput, ms(s.P95MS), ms(bound))
 		return r, nil
 	}
-	return refuse("no step reached %.0f%% of the peak %.0f/s with p95 within %s ms", 100*PeakShare, peak.Throughput, ms(bound))
+	return refuse("no step reached %.0f%% of the fitted peak %.0f/s with p95 within %s ms", 100*PeakShare, peakX, ms(bound))
 }
 
 // ms formats milliseconds with three significant digits.

@@ -40,7 +40,7 @@ func TestRecommend(t *testing.T) {
 	if rec.Max != 6 || rec.Min != 2 || rec.PeakAt != 8 || rec.Refused {
 		t.Errorf("recommendation %+v; want max 6, min 2, peak at 8", rec)
 	}
-	for _, want := range []string{"max 6", "97% of the peak", "measured at 8", "p95"} {
+	for _, want := range []string{"max 6", "97% of the peak", "at 8", "p95"} {
 		if !strings.Contains(rec.Reason, want) {
 			t.Errorf("reason %q lacks %q", rec.Reason, want)
 		}
@@ -106,5 +106,35 @@ func TestFleetBudget(t *testing.T) {
 	}
 	if nb := FleetBudget(l, false, Fleet{Instances: 1}, 0, nil); nb.Judged {
 		t.Errorf("no recommendation judged: %+v", nb)
+	}
+}
+
+func TestRecommendFlatButTightIsAccepted(t *testing.T) {
+	// Throughput flat from 2 on (σ ≈ 1): R² is low because there is little
+	// variation to explain, but every step is within a few % of the curve.
+	ss := stepsOf(USL{Sigma: 0.9, Kappa: 0.0005, Lambda: 30000}, 32)
+	for i := range ss {
+		ss[i].Throughput *= 1 + 0.03*float64(i%3-1)
+	}
+	fit, err := fitOf(t, ss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := Recommend(ss, fit, nil, 0)
+	if err != nil || rec.Max > 3 {
+		t.Errorf("flat, tight data (R² %.2f, RMS %.3f): %+v, %v; want a small max", fit.R2, fit.RelRMSE, rec, err)
+	}
+}
+
+func TestRecommendIgnoresOneNoisyStep(t *testing.T) {
+	ss := stepsOf(USL{Sigma: 0.2, Kappa: 0.01, Lambda: 1000}, 64)
+	ss[6].Throughput *= 1.25 // a lucky step at 12
+	fit, err := fitOf(t, ss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := Recommend(ss, fit, nil, 0)
+	if err != nil || rec.Max != 6 {
+		t.Errorf("one +25%% step at 12: %+v, %v; want max 6 still", rec, err)
 	}
 }

@@ -40,6 +40,7 @@ type USLReport struct {
 	Kappa           float64  `json:"kappa"`
 	Lambda          float64  `json:"lambda"`
 	R2              float64  `json:"r2"`
+	RelRMSE         float64  `json:"rel_rmse"`
 	PeakConcurrency *float64 `json:"peak_concurrency"`
 	PeakNote        string   `json:"peak_note,omitempty"`
 }
@@ -56,7 +57,7 @@ func (r *Report) Fit() *USL {
 	if r.USL == nil {
 		return nil
 	}
-	return &USL{Sigma: r.USL.Sigma, Kappa: r.USL.Kappa, Lambda: r.USL.Lambda, R2: r.USL.R2}
+	return &USL{Sigma: r.USL.Sigma, Kappa: r.USL.Kappa, Lambda: r.USL.Lambda, R2: r.USL.R2, RelRMSE: r.USL.RelRMSE}
 }
 
 // Analyse fits the law to the steps (those with at most MaxStepErrorRate
@@ -74,7 +75,7 @@ func (r *Report) Analyse(p95Bound time.Duration) error {
 	var fp *USL
 	if fitErr == nil {
 		fp = &fit
-		u := &USLReport{Sigma: fit.Sigma, Kappa: fit.Kappa, Lambda: fit.Lambda, R2: fit.R2}
+		u := &USLReport{Sigma: fit.Sigma, Kappa: fit.Kappa, Lambda: fit.Lambda, R2: fit.R2, RelRMSE: fit.RelRMSE}
 		if p := fit.Peak(); math.IsInf(p, 1) {
 			u.PeakNote = "κ = 0: no finite peak; throughput levels off instead of falling"
 			if fit.Sigma == 0 {

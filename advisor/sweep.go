@@ -12,8 +12,8 @@ import (
 
 // Defaults of SweepConfig.
 const (
-	DefaultDropRatio   = 0.8 // a step below this share of the best throughput has fallen…
-	DefaultDropSteps   = 2   // …and this many such steps in a row stop the sweep
+	DefaultDropRatio    = 0.8 // a step below this share of the best throughput has fallen…
+	DefaultDropSteps    = 2   // …and this many such steps in a row stop the sweep
 	DefaultMaxErrorRate = 0.5 // a step with more errors than this stops the sweep
 )
 
@@ -49,9 +49,9 @@ type SweepConfig struct {
 	// MaxTotal bounds the whole sweep: a step that would end after it is
 	// not started. 0: no bound.
 	MaxTotal     time.Duration
-	DropRatio    float64 // 0: DefaultDropRatio
-	DropSteps    int     // 0: DefaultDropSteps
-	MaxErrorRate float64 // 0: DefaultMaxErrorRate
+	DropRatio    float64       // 0: DefaultDropRatio
+	DropSteps    int           // 0: DefaultDropSteps
+	MaxErrorRate float64       // 0: DefaultMaxErrorRate
 	Timeout      time.Duration // per request; 0: loadgen's default
 	CPU          CPUMeter      // nil: no database CPU
 	// OnStep, if set, receives each step as it completes (progress line).

@@ -75,7 +75,7 @@ func (r *Report) writeFit(b *strings.Builder) {
 		return
 	}
 	u := r.USL
-	fmt.Fprintf(b, "Universal Scalability Law X(N) = λN / (1 + σ(N−1) + κN(N−1)):\n  σ = %.4g, κ = %.4g, λ = %.1f/s, R² = %.3f; ", u.Sigma, u.Kappa, u.Lambda, u.R2)
+	fmt.Fprintf(b, "Universal Scalability Law X(N) = λN / (1 + σ(N−1) + κN(N−1)):\n  σ = %.4g, κ = %.4g, λ = %.1f/s, R² = %.3f, steps within %.1f%% of the curve (RMS);\n  ", u.Sigma, u.Kappa, u.Lambda, u.R2, 100*u.RelRMSE)
 	if u.PeakConcurrency != nil {
 		fmt.Fprintf(b, "peak concurrency N* = sqrt((1−σ)/κ) = %.1f\n", *u.PeakConcurrency)
 	} else {

@@ -11,11 +11,17 @@ import (
 // numbers fit.
 const MinSteps = 4
 
-// MinR2 is the fit quality below which the advisor refuses to recommend.
-// R² is the share of the variation of throughput across the steps that the
-// fitted curve explains; below 0.8 a fifth or more is noise, and σ, κ and
-// N* then swing with a single re-run (see docs/sizing.md).
-const MinR2 = 0.8
+// The fit is good enough to recommend from when R² ≥ MinR2 or RelRMSE ≤
+// MaxRelRMSE. R² is the share of the variation of throughput across the
+// steps that the curve explains: below 0.8 a fifth or more is noise, and σ,
+// κ and N* swing with a single re-run. But R² says nothing when there is
+// little variation to explain (throughput flat from the first steps on), so
+// a fit whose steps lie within 10% of the curve (root mean square of the
+// relative deviations) is accepted too. See docs/sizing.md.
+const (
+	MinR2      = 0.8
+	MaxRelRMSE = 0.10
+)
 
 // Point is one measurement: throughput X at concurrency N.
 type Point struct {
@@ -30,7 +36,12 @@ type USL struct {
 	Kappa  float64 // coherency (crosstalk) cost
 	Lambda float64 // throughput of one client, per second
 	R2     float64 // coefficient of determination on X
+	// RelRMSE is the root mean square of (measured − fitted)/fitted.
+	RelRMSE float64
 }
+
+// Good says whether the fit is good enough to recommend from.
+func (u USL) Good() bool { return u.R2 >= MinR2 || u.RelRMSE <= MaxRelRMSE }
 
 // ErrTooFewPoints is returned when fewer than MinSteps points are given.
 var ErrTooFewPoints = errors.New("too few measurements")
@@ -72,6 +83,11 @@ func FitUSL(points []Point) (USL, error) {
 	}
 	u = refine(points, u)
 	u.R2 = rSquared(points, u)
+	for _, p := range points {
+		d := (p.X - u.X(p.N)) / u.X(p.N)
+		u.RelRMSE += d * d
+	}
+	u.RelRMSE = math.Sqrt(u.RelRMSE / float64(len(points)))
 	return u, nil
 }
 
