@@ -194,13 +194,8 @@ func (e *engine) dispatch(ctx context.Context, work chan<- time.Time, grow func(
 			return
 		}
 		intended := e.start.Add(off)
-		if d := time.Until(intended); d > 0 {
-			timer.Reset(d)
-			select {
-			case <-timer.C:
-			case <-ctx.Done():
-				return
-			}
+		if !e.waitUntil(ctx, timer, intended) {
+			return
 		}
 		e.inflight.Add(1)
 		select {
@@ -227,6 +222,26 @@ func (e *engine) dispatch(ctx context.Context, work chan<- time.Time, grow func(
 			return
 		}
 	}
+}
+
+// fineSlack is the part of a wait left to fineSleep: the runtime's timer
+// sleeps the coarse part (cancellable), nanosleep the last stretch.
+const fineSlack = 2 * time.Millisecond
+
+// waitUntil sleeps until t; false when ctx was cancelled first.
+func (e *engine) waitUntil(ctx context.Context, timer *time.Timer, t time.Time) bool {
+	if d := time.Until(t) - fineSlack; d > 0 {
+		timer.Reset(d)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	if d := time.Until(t); d > 0 {
+		fineSleep(d)
+	}
+	return ctx.Err() == nil
 }
 
 // closed runs the closed model: Concurrency workers, each sending its next
