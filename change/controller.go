@@ -58,6 +58,8 @@ type Controller struct {
 	Notify func(ctx context.Context, event, text string) error
 	// Progress receives human-readable progress lines.
 	Progress io.Writer
+	// OnState, if set, is called after each state is journalled.
+	OnState func(State)
 	// RollbackTimeout bounds a rollback, which runs even when ctx is cancelled.
 	RollbackTimeout time.Duration
 
@@ -147,6 +149,9 @@ func (c *Controller) enter(s State, reason string) error {
 		data["reason"] = reason
 	}
 	c.event("state_change", data)
+	if c.OnState != nil {
+		c.OnState(s)
+	}
 	if reason != "" {
 		c.progress("→ %s (%s)", s, reason)
 	} else {

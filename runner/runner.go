@@ -53,6 +53,9 @@ type Options struct {
 	// operator what to do and returns "continue", "rollback" or "leave".
 	Interrupts <-chan struct{}
 	Ask        func() string
+	// OnState is called after each state is journalled (the demo injects
+	// its fault when the soak starts).
+	OnState func(change.State)
 	// RollbackOnly makes the run roll back at once (poolpilot rollback on a
 	// run no live process holds), with RollbackBy and RollbackReason.
 	RollbackOnly   bool
@@ -226,7 +229,7 @@ func (r *runner) driver() change.Driver {
 func (r *runner) buildController() error {
 	c := &change.Controller{
 		Plan: r.p, Journal: r.journal, Driver: r.driver(), Prober: change.HTTPProber{},
-		Recorder: r.folder, Clock: r.clock, Progress: r.o.Log, Notify: r.notify,
+		Recorder: r.folder, Clock: r.clock, Progress: r.o.Log, Notify: r.notify, OnState: r.o.OnState,
 	}
 	c.Phases = change.Phases{
 		Preflight: r.preflight,

@@ -1,162 +1,88 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/driver/admin"
+	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
 	"github.com/poolpilot/poolpilot/ledger"
 	"github.com/poolpilot/poolpilot/ledger/service"
-	"github.com/poolpilot/poolpilot/loadgen"
+	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/runner"
 )
 
 func init() { commands = append(commands, newDemoCmd) }
 
 // demoFlags are the knobs of `poolpilot demo`.
 type demoFlags struct {
-	rate           float64
-	duration       time.Duration
-	tenants        int
-	accounts       int
-	poolMax        int
-	poolMin        int
-	maxConnections int
-	seed           uint64
-	keep           bool
-	json           bool
-	logLevel       string
-}
-
-// demoReport is what `poolpilot demo --json` prints.
-type demoReport struct {
-	OK          bool                   `json:"ok"`
-	Summary     string                 `json:"summary"`
-	LedgerdURL  string                 `json:"ledgerd_url"`
-	DatabaseURL string                 `json:"database_url"`
-	Health      json.RawMessage        `json:"healthz"`
-	Integrity   ledger.IntegrityReport `json:"integrity"`
-	Load        *loadgen.Report        `json:"load"`
+	scenario, evidenceDir          string
+	keep                           bool
+	baseline, loadDur, soak, trig  time.Duration
+	rate, soakRate                 float64
 }
 
 func newDemoCmd(e *env) *cobra.Command {
 	f := &demoFlags{}
 	cmd := &cobra.Command{
-		Use:   "demo",
-		Short: "Start PostgreSQL and ledgerd locally, send a burst of ledger traffic, show /healthz",
-		Long: `demo runs poolpilot's reference service on this machine with no setup: it starts
-an ephemeral PostgreSQL from the local server binaries, starts ledgerd in-process
-on a free loopback port with DB_POOL_MAX=10 and DB_POOL_MIN=2 (the seed's
-starting point, the pg driver's default), sends a short open-model burst of
-checking ledger traffic across several tenants (posts, balances, trial balances,
-cross-tenant reads), prints ledgerd's /healthz and a one-line summary, checks
-GET /v1/integrity, and stops everything (--keep leaves it running until Ctrl-C).
+		Use:   "demo [--scenario success|rollback|both] [--evidence-dir DIR] [--keep]",
+		Short: "Run the seed's Phase 1 end to end on this machine: a change that succeeds, then one that rolls back by itself",
+		Long: `demo needs no setup: it starts an ephemeral PostgreSQL from the local server
+binaries (max_connections 500), two ledgerd instances in-process at the seed's
+starting point (DB_POOL_MAX=10, DB_POOL_MIN=2), writes the seed's Phase 1 plan
+(10:2 → 200:20) with time compressed (baseline 3s, load test 10s at 50/s,
+soak 30s, trigger windows 5s), approves it, ticks its checklist and runs it
+to success. Then, as a second act, a fresh run from 10:2 again where a fault
+is injected when the soak starts (ledgerd's /admin/faults, error rate 5%): the
+"error_rate_high" trigger holds for its window and poolpilot rolls back by
+itself. It prints where each evidence folder and report are and verifies
+the evidence. The change window is overridden (recorded with its reason).
 
-Progress goes to stderr, the report to stdout. Exit status: 0 when every request
-succeeded and the ledger is intact, 3 when a request failed, the workload saw a
-correctness violation or the integrity check failed, 2 on bad flags, 1 when
-PostgreSQL or ledgerd could not start.`,
+Exit status: 0 when every act ended as intended (success, rolled back) with
+evidence that verifies, 3 otherwise, 1 when PostgreSQL or ledgerd could not
+start, 2 on bad flags. --keep leaves everything running until Ctrl-C.`,
 		Example: `  poolpilot demo
-  poolpilot demo --rate 200 --duration 5s --tenants 10
-  poolpilot demo --keep          # then: curl -s http://127.0.0.1:PORT/healthz
-  poolpilot demo --json | jq .healthz.pool`,
+  poolpilot demo --scenario rollback --evidence-dir /tmp/demo
+  poolpilot demo --keep          # then: poolpilot report DIR --out /tmp/r.html`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.validate(); err != nil {
-				return err
+			switch f.scenario {
+			case "success", "rollback", "both":
+			default:
+				return poolpilot.BadInput("--scenario %q: use success, rollback or both", f.scenario)
+			}
+			if f.baseline <= 0 || f.loadDur <= 0 || f.soak <= 0 || f.trig <= 0 || f.rate <= 0 || f.soakRate <= 0 {
+				return poolpilot.BadInput("--baseline, --load-duration, --soak, --window, --rate and --soak-rate must be positive")
 			}
 			return runDemo(cmd.Context(), e, f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.Float64Var(&f.rate, "rate", 100, "requests per second of the burst (open model)")
-	fl.DurationVar(&f.duration, "duration", 3*time.Second, "length of the burst")
-	fl.IntVar(&f.tenants, "tenants", 5, "tenants the traffic is spread across")
-	fl.IntVar(&f.accounts, "accounts", 4, "checked accounts per tenant")
-	fl.IntVar(&f.poolMax, "pool-max", 10, "ledgerd's DB_POOL_MAX")
-	fl.IntVar(&f.poolMin, "pool-min", 2, "ledgerd's DB_POOL_MIN")
-	fl.IntVar(&f.maxConnections, "max-connections", 100, "max_connections of the ephemeral PostgreSQL (PostgreSQL's default)")
-	fl.Uint64Var(&f.seed, "seed", 0, "random seed of the traffic (0: random)")
+	fl.StringVar(&f.scenario, "scenario", "both", "success, rollback or both")
+	fl.StringVar(&f.evidenceDir, "evidence-dir", "", "where the evidence folders go (default: a new temporary folder)")
 	fl.BoolVar(&f.keep, "keep", false, "leave PostgreSQL and ledgerd running until Ctrl-C")
-	fl.BoolVar(&f.json, "json", false, "print the report as JSON (healthz, load report, integrity)")
-	fl.StringVar(&f.logLevel, "log-level", "warn", "ledgerd's log level on stderr: debug, info, warn or error")
+	fl.DurationVar(&f.baseline, "baseline", 3*time.Second, "baseline duration")
+	fl.DurationVar(&f.loadDur, "load-duration", 10*time.Second, "load test duration")
+	fl.DurationVar(&f.soak, "soak", 30*time.Second, "soak duration")
+	fl.DurationVar(&f.trig, "window", 5*time.Second, "rollback triggers' sustain window")
+	fl.Float64Var(&f.rate, "rate", 50, "load test rate (requests/s)")
+	fl.Float64Var(&f.soakRate, "soak-rate", 20, "background load during baseline and soak (requests/s)")
 	return cmd
-}
-
-func (f *demoFlags) validate() error {
-	var lvl slog.Level
-	switch {
-	case f.rate <= 0 || f.rate > 5000:
-		return poolpilot.BadInput("--rate %v: use 1 to 5000 requests per second", f.rate)
-	case f.duration < 100*time.Millisecond || f.duration > 10*time.Minute:
-		return poolpilot.BadInput("--duration %v: use 100ms to 10m", f.duration)
-	case f.tenants < 2 || f.tenants > 1000:
-		return poolpilot.BadInput("--tenants %d: use 2 to 1000", f.tenants)
-	case f.accounts < 1 || f.accounts > 100:
-		return poolpilot.BadInput("--accounts %d: use 1 to 100", f.accounts)
-	case f.maxConnections < 10 || f.maxConnections > 10000:
-		return poolpilot.BadInput("--max-connections %d: use 10 to 10000", f.maxConnections)
-	case lvl.UnmarshalText([]byte(f.logLevel)) != nil:
-		return poolpilot.BadInput("--log-level %q: use debug, info, warn or error", f.logLevel)
-	}
-	return nil // --pool-max/--pool-min are checked by ledgerd's own validation
-}
-
-// runDemo starts PostgreSQL and ledgerd, runs the burst, reports, and stops
-// both (after Ctrl-C with --keep).
-func runDemo(ctx context.Context, e *env, f *demoFlags) error {
-	progress(e, "starting an ephemeral PostgreSQL (max_connections=%d)", f.maxConnections)
-	db, err := pgtest.Start(ctx, pgtest.Options{Settings: map[string]string{"max_connections": strconv.Itoa(f.maxConnections)}})
-	if err != nil {
-		return fmt.Errorf("start PostgreSQL: %w", err)
-	}
-	defer db.Close()
-	token := randomToken()
-	ld, err := startDemoLedgerd(ctx, e, f, db.URL("postgres"), token)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		ld.Shutdown(sctx) //nolint:errcheck // best effort at exit
-	}()
-	progress(e, "ledgerd on %s (DB_POOL_MAX=%d, DB_POOL_MIN=%d)", ld.URL(), f.poolMax, f.poolMin)
-	progress(e, "sending %v of ledger traffic at %v requests/s across %d tenants", f.duration, f.rate, f.tenants)
-	rep, err := runDemoLoad(ctx, f, ld.URL())
-	if err != nil {
-		return err
-	}
-	out, err := collectDemoReport(ctx, ld.URL(), rep)
-	if err != nil {
-		return err
-	}
-	out.DatabaseURL = db.URL("postgres")
-	if err := printDemoReport(e, f, out); err != nil {
-		return err
-	}
-	if f.keep {
-		progress(e, "--keep: ledgerd stays on %s (admin token %s), PostgreSQL on %s; Ctrl-C stops both", ld.URL(), token, out.DatabaseURL)
-		<-ctx.Done()
-		progress(e, "stopping")
-		return nil
-	}
-	if !out.OK {
-		return &poolpilot.ExitError{Code: poolpilot.ExitFailed, Err: errors.New("demo failed: " + out.Summary)}
-	}
-	return nil
 }
 
 func progress(e *env, format string, args ...any) {
@@ -169,106 +95,221 @@ func randomToken() string {
 	return hex.EncodeToString(b)
 }
 
-// startDemoLedgerd configures ledgerd exactly as its environment would.
-func startDemoLedgerd(ctx context.Context, e *env, f *demoFlags, dbURL, token string) (*service.Server, error) {
-	vars := map[string]string{
-		"DATABASE_URL": dbURL, "DB_POOL_MAX": strconv.Itoa(f.poolMax), "DB_POOL_MIN": strconv.Itoa(f.poolMin),
-		service.EnvAddr: "127.0.0.1:0", service.EnvAdminToken: token, service.EnvLogLevel: f.logLevel,
-	}
-	cfg, err := service.LoadConfig(func(k string) string { return vars[k] })
-	if err != nil {
-		return nil, poolpilot.BadInput("--pool-max/--pool-min: %v", err)
-	}
-	logger := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	ld, err := service.Start(ctx, cfg, service.Options{Logger: logger})
-	if err != nil {
-		return nil, fmt.Errorf("start ledgerd: %w", err)
-	}
-	return ld, nil
+// demoWorld is what the demo started.
+type demoWorld struct {
+	db    *pgtest.Server
+	lds   []*service.Server
+	token string
+	dir   string
 }
 
-func runDemoLoad(ctx context.Context, f *demoFlags, url string) (*loadgen.Report, error) {
-	client := loadgen.NewHTTPClient(64)
-	defer client.CloseIdleConnections()
-	api, err := loadgen.NewLedgerHTTP(url, client)
-	if err != nil {
-		return nil, err
+func (w *demoWorld) close(ctx context.Context) {
+	for _, ld := range w.lds {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		ld.Shutdown(sctx) //nolint:errcheck // best effort at exit
+		cancel()
 	}
-	w, err := loadgen.NewLedgerWorkload(api, loadgen.LedgerOptions{Tenants: f.tenants, Accounts: f.accounts, Seed: f.seed})
-	if err != nil {
-		return nil, poolpilot.BadInput("%v", err)
+	if w.db != nil {
+		w.db.Close()
 	}
-	sched, err := loadgen.Constant(f.rate)
-	if err != nil {
-		return nil, poolpilot.BadInput("--rate: %v", err)
-	}
-	rep, err := loadgen.Run(ctx, loadgen.Config{Schedule: sched, Duration: f.duration, MaxInflight: 64, Timeout: 5 * time.Second}, w)
-	if err != nil {
-		return nil, fmt.Errorf("traffic: %w", err)
-	}
-	rep.Workload = "ledger"
-	return rep, nil
 }
 
-// collectDemoReport reads /healthz and /v1/integrity and writes the summary.
-func collectDemoReport(ctx context.Context, url string, rep *loadgen.Report) (*demoReport, error) {
-	out := &demoReport{LedgerdURL: url, Load: rep}
-	raw, _, err := demoGet(ctx, url+"/healthz")
+func runDemo(ctx context.Context, e *env, f *demoFlags) error {
+	start := time.Now()
+	w, err := startDemoWorld(ctx, e, f)
+	if w != nil {
+		defer w.close(ctx)
+	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var pretty bytes.Buffer
-	if err := json.Indent(&pretty, raw, "", "  "); err != nil {
-		return nil, fmt.Errorf("/healthz is not JSON: %w", err)
+	acts := []string{"success", "rollback"}
+	if f.scenario != "both" {
+		acts = []string{f.scenario}
 	}
-	out.Health = bytes.TrimSpace(pretty.Bytes())
-	var h poolpilot.Health
-	if err := json.Unmarshal(raw, &h); err != nil {
-		return nil, fmt.Errorf("/healthz: %w", err)
+	var failed []string
+	for _, act := range acts {
+		ok, err := demoAct(ctx, e, f, w, act)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			failed = append(failed, act)
+		}
 	}
-	iraw, status, err := demoGet(ctx, url+"/v1/integrity")
-	if err != nil {
-		return nil, err
+	progress(e, "demo done in %s; evidence under %s", time.Since(start).Round(time.Second), w.dir)
+	if f.keep {
+		progress(e, "--keep: ledgerd on %s and %s (admin token %s), PostgreSQL on %s; Ctrl-C stops them",
+			w.lds[0].URL(), w.lds[1].URL(), w.token, w.db.URL("postgres"))
+		<-ctx.Done()
 	}
-	if err := json.Unmarshal(iraw, &out.Integrity); err != nil {
-		return nil, fmt.Errorf("/v1/integrity (%d): %w", status, err)
+	if len(failed) > 0 {
+		return &poolpilot.ExitError{Code: poolpilot.ExitFailed, Err: fmt.Errorf("demo act(s) did not end as intended: %s", strings.Join(failed, ", "))}
 	}
-	integrity := fmt.Sprintf("integrity ok (%d entries, %d tenants checked)", out.Integrity.CheckedEntries, out.Integrity.CheckedTenants)
-	if !out.Integrity.OK {
-		integrity = fmt.Sprintf("INTEGRITY FAILED (%d unbalanced entries, %d tenant imbalances, %d cross-tenant lines)",
-			len(out.Integrity.UnbalancedEntries), len(out.Integrity.TenantImbalances), len(out.Integrity.CrossTenantLines))
-	}
-	out.OK = out.Integrity.OK && rep.Errors == 0 && rep.Violations == 0
-	out.Summary = fmt.Sprintf("%d requests in %.1fs (%.0f/s), %d errors, %d violations, p95 %.1f ms; "+
-		"pool max %d min %d, %d open, wait p95 %.2f ms; %s",
-		rep.Requests, rep.DurationS, rep.AchievedRate, rep.Errors, rep.Violations, rep.LatencyMS.P95,
-		h.Pool.Max, h.Pool.Min, h.Pool.Total, h.Pool.WaitP95MS, integrity)
-	return out, nil
-}
-
-func demoGet(ctx context.Context, url string) ([]byte, int, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, 0, fmt.Errorf("GET %s: %w", url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	return b, resp.StatusCode, err
-}
-
-func printDemoReport(e *env, f *demoFlags, out *demoReport) error {
-	if f.json {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
-	}
-	fmt.Fprintf(e.stdout, "GET %s/healthz\n%s\n\n", out.LedgerdURL, out.Health)
-	fmt.Fprintf(e.stdout, "demo: %s\n", out.Summary)
 	return nil
 }
+
+func startDemoWorld(ctx context.Context, e *env, f *demoFlags) (*demoWorld, error) {
+	w := &demoWorld{token: randomToken(), dir: f.evidenceDir}
+	if w.dir == "" {
+		d, err := os.MkdirTemp("", "poolpilot-demo-")
+		if err != nil {
+			return nil, err
+		}
+		w.dir = d
+	} else if err := os.MkdirAll(w.dir, 0o755); err != nil {
+		return nil, poolpilot.BadInput("--evidence-dir: %v", err)
+	}
+	progress(e, "starting an ephemeral PostgreSQL (max_connections=500: 2 instances × 200 + margin)")
+	db, err := pgtest.Start(ctx, pgtest.Options{Settings: map[string]string{"max_connections": "500"}})
+	if err != nil {
+		return w, fmt.Errorf("start PostgreSQL: %w", err)
+	}
+	w.db = db
+	for i := 0; i < 2; i++ {
+		vars := map[string]string{"DATABASE_URL": db.URL("postgres"), "DB_POOL_MAX": "10", "DB_POOL_MIN": "2",
+			service.EnvAddr: "127.0.0.1:0", service.EnvAdminToken: w.token, service.EnvLogLevel: "error"}
+		cfg, err := service.LoadConfig(func(k string) string { return vars[k] })
+		if err != nil {
+			return w, err
+		}
+		logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+		ld, err := service.Start(ctx, cfg, service.Options{Logger: logger, Window: max(f.trig, 3*time.Second)})
+		if err != nil {
+			return w, fmt.Errorf("start ledgerd: %w", err)
+		}
+		w.lds = append(w.lds, ld)
+		progress(e, "ledgerd instance-%d on %s (DB_POOL_MAX=10, DB_POOL_MIN=2)", i+1, ld.URL())
+	}
+	return w, nil
+}
+
+// demoPlan writes the seed's plan with time compressed.
+func demoPlan(f *demoFlags, w *demoWorld, name string) ([]byte, error) {
+	o := plan.SeedInitOptions()
+	o.Name = name
+	o.HealthURLs = []string{w.lds[0].URL() + "/healthz", w.lds[1].URL() + "/healthz"}
+	o.LoadRate, o.LoadDuration, o.Soak, o.TriggerFor, o.Baseline = f.rate, f.loadDur, f.soak, f.trig, f.baseline
+	o.EvidenceDir = w.dir
+	b, err := plan.Init(o)
+	if err != nil {
+		return nil, err
+	}
+	s := string(b)
+	s = strings.Replace(s, "  check: pg_stat_archiver", "  skip_reason: the demo's database is ephemeral, nothing to back up\n  check: skip", 1)
+	s = strings.Replace(s, "soak:\n  duration:", fmt.Sprintf("soak:\n  rate: %g\n  duration:", f.soakRate), 1)
+	// Success criteria hold for twice the trigger window, so that a
+	// trigger, not a noisy sample, is what rolls back.
+	s = strings.ReplaceAll(s, "role: success, expr:", fmt.Sprintf("role: success, for: %s, expr:", 2*f.trig))
+	s = strings.Replace(s, "verify_timeout: 60s", "verify_timeout: 15s", 1)
+	if _, err := plan.Parse([]byte(s)); err != nil {
+		return nil, fmt.Errorf("demo plan: %w", err)
+	}
+	return []byte(s), nil
+}
+
+// demoAct runs one act and reports whether it ended as intended.
+func demoAct(ctx context.Context, e *env, f *demoFlags, w *demoWorld, act string) (bool, error) {
+	progress(e, "act %q: resetting both instances to 10:2, no faults", act)
+	drv := &admin.Driver{Getenv: func(string) string { return w.token }}
+	for i, ld := range w.lds {
+		inst := plan.Instance{Name: fmt.Sprintf("instance-%d", i+1), HealthURL: ld.URL() + "/healthz", AdminTokenEnv: "T"}
+		if err := drv.Apply(ctx, inst, plan.PoolSize{Max: 10, Min: 2}, io.Discard); err != nil {
+			return false, err
+		}
+		ld.Faults().Set(ledger.FaultSettings{})
+	}
+	name := "phase1_demo_" + act
+	raw, err := demoPlan(f, w, name)
+	if err != nil {
+		return false, err
+	}
+	file := filepath.Join(w.dir, name+".yaml")
+	if err := os.WriteFile(file, raw, 0o644); err != nil {
+		return false, err
+	}
+	p, err := plan.Parse(raw)
+	if err != nil {
+		return false, err
+	}
+	planDir := filepath.Join(w.dir, p.Name)
+	if _, err := change.Approve(planDir, p, "Demo Operator (Executive Operator)", p.Approvals.Statement, time.Now()); err != nil {
+		return false, err
+	}
+	for _, it := range p.Checklist {
+		if _, err := change.TickItem(planDir, p, it.ID, "Demo Operator", time.Now()); err != nil {
+			return false, err
+		}
+	}
+	progress(e, "plan %s written, approved and its checklist ticked: %s", p.Name, file)
+	env := map[string]string{p.Database.DSNEnv: w.db.URL("postgres"), "POOLPILOT_ADMIN_TOKEN": w.token}
+	de := &env2{env: e, vars: env}
+	o := runner.Options{Plan: p, PlanYAML: raw, PlanDir: planDir, EvidenceDir: w.dir, OverrideWindow: true,
+		OverrideReason: "poolpilot demo: runs whenever it is tried", Operator: "Demo Operator", Getenv: de.getenv,
+		Preflight: func(ctx context.Context, p *plan.Plan, dir string) change.PreflightReport { return runPreflight(ctx, de.asEnv(), p, dir) },
+		Log:       e.stderr}
+	if isTerminal(e.stderr) {
+		o.Progress = e.stderr
+	}
+	want := change.StateSucceeded
+	if act == "rollback" {
+		want = change.StateRolledBack
+		o.OnState = func(s change.State) {
+			if s == change.StateSoak {
+				progress(e, "injecting a fault: both instances now fail 5%% of requests (error_rate_high > 1%% must hold %s)", f.trig)
+				for _, ld := range w.lds {
+					ld.Faults().Set(ledger.FaultSettings{ErrorRate: 0.05})
+				}
+			}
+		}
+	}
+	res, err := runner.Run(ctx, o)
+	if err != nil {
+		return false, err
+	}
+	return demoSummary(e, res, want), nil
+}
+
+func demoSummary(e *env, res runner.Result, want change.State) bool {
+	vr, verr := evidence.Verify(res.Dir, nil)
+	verified := verr == nil && vr.OK
+	fmt.Fprintf(e.stdout, "\n%s: %s", res.Plan, res.State)
+	if res.Reason != "" {
+		fmt.Fprintf(e.stdout, " (%s)", res.Reason)
+	}
+	fmt.Fprintf(e.stdout, "\n  evidence: %s\n  report:   %s\n  audit head: %s\n", res.Dir, res.Report, res.Head)
+	if verified {
+		fmt.Fprintf(e.stdout, "  evidence verify: OK (%d files)\n", len(vr.Files))
+	} else {
+		msg := "unknown"
+		if verr != nil {
+			msg = verr.Error()
+		} else if p := vr.First(); p != nil {
+			msg = p.Message
+		}
+		fmt.Fprintf(e.stdout, "  evidence verify: FAILED: %s\n", msg)
+	}
+	return verified && res.State == want
+}
+
+// env2 is the demo's environment: the process's plus the demo's secrets.
+type env2 struct {
+	env  *env
+	vars map[string]string
+}
+
+func (d *env2) getenv(k string) string {
+	if v, ok := d.vars[k]; ok {
+		return v
+	}
+	return d.env.getenv(k)
+}
+
+func (d *env2) asEnv() *env {
+	c := *d.env
+	c.getenv = d.getenv
+	return &c
+}
+
+var _ = errors.New
+var _ = strconv.Itoa
