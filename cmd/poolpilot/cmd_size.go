@@ -52,7 +52,7 @@ Exit status: 0 with a recommendation (and, with --plan, a plan that fits the
 budget); 2 on bad input (flags, unset DSN variable, unreachable database, a
 query or script statement that fails); 3 when the data do not support a
 recommendation (too few steps, too noisy); 4 when --plan's numbers break the
-budget; 1 when interrupted (the completed steps are still printed). See
+budget (before 3); 1 when interrupted (the completed steps are still printed). See
 docs/sizing.md.`,
 		Example: `  # select 1, default ladder up to 256, 5 s per step
   poolpilot size --dsn-env DATABASE_URL --workload select1
@@ -174,10 +174,10 @@ func sizeExit(rep *advisor.Report, interrupted bool, recErr error) error {
 	switch {
 	case interrupted:
 		return &poolpilot.ExitError{Code: poolpilot.ExitInternal, Err: fmt.Errorf("interrupted after %d steps: the output covers the steps that completed", len(rep.Steps))}
-	case errors.Is(recErr, advisor.ErrRefused):
-		return &poolpilot.ExitError{Code: poolpilot.ExitFailed, Err: fmt.Errorf("no recommendation: %s", rep.Recommended.Reason)}
 	case rep.Budget != nil && rep.Budget.Plan != nil && !rep.Budget.Plan.Fits:
 		return &poolpilot.ExitError{Code: poolpilot.ExitRefused, Err: errors.New(rep.Budget.Plan.Message)}
+	case errors.Is(recErr, advisor.ErrRefused):
+		return &poolpilot.ExitError{Code: poolpilot.ExitFailed, Err: fmt.Errorf("no recommendation: %s", rep.Recommended.Reason)}
 	}
 	return nil
 }
