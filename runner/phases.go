@@ -102,11 +102,11 @@ func (r *runner) window(now time.Time) error {
 // baselineData is what the baseline phase measured; it is journalled so
 // that a resumed run has it.
 type baselineData struct {
-	Baselines map[string]float64     `json:"baselines"`
-	Fleet     evidence.Aggregate     `json:"fleet"`
-	Latency   evidence.LatencyStats  `json:"latency"`
-	Time      time.Time              `json:"time"`
-	Window    float64                `json:"window_seconds"`
+	Baselines map[string]float64    `json:"baselines"`
+	Fleet     evidence.Aggregate    `json:"fleet"`
+	Latency   evidence.LatencyStats `json:"latency"`
+	Time      time.Time             `json:"time"`
+	Window    float64               `json:"window_seconds"`
 }
 
 func (r *runner) baseline(ctx context.Context) error {

@@ -31,10 +31,10 @@ func init() { commands = append(commands, newDemoCmd) }
 
 // demoFlags are the knobs of `poolpilot demo`.
 type demoFlags struct {
-	scenario, evidenceDir          string
-	keep                           bool
-	baseline, loadDur, soak, trig  time.Duration
-	rate, soakRate                 float64
+	scenario, evidenceDir         string
+	keep                          bool
+	baseline, loadDur, soak, trig time.Duration
+	rate, soakRate                float64
 }
 
 func newDemoCmd(e *env) *cobra.Command {
@@ -246,8 +246,10 @@ func demoAct(ctx context.Context, e *env, f *demoFlags, w *demoWorld, act string
 	de := &env2{env: e, vars: env}
 	o := runner.Options{Plan: p, PlanYAML: raw, PlanDir: planDir, EvidenceDir: w.dir, OverrideWindow: true,
 		OverrideReason: "poolpilot demo: runs whenever it is tried", Operator: "Demo Operator", Getenv: de.getenv,
-		Preflight: func(ctx context.Context, p *plan.Plan, dir string) change.PreflightReport { return runPreflight(ctx, de.asEnv(), p, dir) },
-		Log:       e.stderr}
+		Preflight: func(ctx context.Context, p *plan.Plan, dir string) change.PreflightReport {
+			return runPreflight(ctx, de.asEnv(), p, dir)
+		},
+		Log: e.stderr}
 	if isTerminal(e.stderr) {
 		o.Progress = e.stderr
 	}

@@ -111,8 +111,10 @@ func runRun(ctx context.Context, e *env, planPath string, f runFlags) error {
 	}
 	o := runner.Options{Plan: p, PlanYAML: raw, PlanDir: planDir, EvidenceDir: base, ResumeDir: f.resume,
 		OverrideWindow: f.overrideWindow, OverrideReason: f.reason, Operator: operator(e), Getenv: e.getenv,
-		Preflight: func(ctx context.Context, p *plan.Plan, dir string) change.PreflightReport { return runPreflight(ctx, e, p, dir) },
-		Log:       e.stderr}
+		Preflight: func(ctx context.Context, p *plan.Plan, dir string) change.PreflightReport {
+			return runPreflight(ctx, e, p, dir)
+		},
+		Log: e.stderr}
 	if f.signingKey != "" {
 		if o.SigningKey, err = evidence.LoadPrivateKey(f.signingKey); err != nil {
 			return poolpilot.BadInput("--signing-key: %v", err)
