@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Sizing advisor proof: for the ledger and select1 workloads, run
+# `poolpilot size` against an ephemeral PostgreSQL, then drive the same
+# offered load — CLIENTS closed-model client goroutines (default 256) — through
+# a pool of the recommended max and through a pool of 200, side by side in
+# one run, alternating A B B A A B … so that drift on a shared machine hits
+# both alike. Prints a Markdown table (medians over ROUNDS pairs) for
+# docs/benchmarks.md, and the individual runs.
+#
+#   bench/size.sh                                   # from the repo root; ~4 minutes
+#   WORKLOADS=select1 ROUNDS=2 STEP=2s bench/size.sh
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+
+WORKLOADS=${WORKLOADS:-"ledger select1"}
+CLIENTS=${CLIENTS:-256}
+BIG=${BIG:-200}
+ROUNDS=${ROUNDS:-3}
+STEP=${STEP:-3s}
+DURATION=${DURATION:-5s}
+WARMUP=${WARMUP:-2s}
+
+build
+start_pg 300
+export DATABASE_URL=$PG_URL
+machine
+echo
+
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# load_run WORKLOAD POOLMAX: one closed-model run; prints "rate p95 wait errors".
+load_run() {
+	local out=$BENCH_TMP/load.$1.$2.json
+	timeout 120 "$POOLPILOT" load sql --workload "$1" --concurrency "$CLIENTS" --pool-max "$2" --pool-min 1 \
+		--warmup "$WARMUP" --duration "$DURATION" --json "$out" >/dev/null 2>"$BENCH_TMP/load.err" || true
+	jq -r '"\(.achieved_rate) \(.latency_ms.p95) \(.pool.wait_p95_ms // 0) \(.errors)"' "$out"
+}
+
+ROWS=()
+for w in $WORKLOADS; do
+	log "poolpilot size --workload $w --duration-per-step $STEP"
+	sj=$BENCH_TMP/size.$w.json
+	timeout 900 "$POOLPILOT" size --workload "$w" --max 256 --duration-per-step "$STEP" --warmup 1s --json --save "$sj" \
+		--chart "$BENCH_TMP/size.$w.svg" >/dev/null 2>"$BENCH_TMP/size.$w.err" || true
+	[ -s "$sj" ] || die "poolpilot size failed: $(cat "$BENCH_TMP/size.$w.err")"
+	echo "### $w: poolpilot size"
+	jq -r '"steps (concurrency:throughput/s:p95 ms): " + ([.steps[] | "\(.concurrency):\(.throughput | floor):\(.p95_ms)"] | join(" "))' "$sj"
+	jq -r '"USL: sigma \(.usl.sigma) kappa \(.usl.kappa) lambda \(.usl.lambda) R2 \(.usl.r2) rel_rmse \(.usl.rel_rmse) N* \(.usl.peak_concurrency)"' "$sj"
+	jq -r '"recommended: max \(.recommended.max) min \(.recommended.min) refused \(.recommended.refused): \(.recommended.reason)"' "$sj"
+	rec=$(jq -r '.recommended.max' "$sj")
+	note=""
+	if [ "$rec" = 0 ]; then
+		rec=$(jq -r '[.steps[]] | max_by(.throughput) | .concurrency' "$sj")
+		note=" (no recommendation; compared at the measured peak)"
+	fi
+	echo "comparing pool max $rec$note with pool max $BIG, $CLIENTS clients each"
+	declare -A rate=() p95=() wait=() errs=()
+	order=()
+	for r in $(seq 1 "$ROUNDS"); do
+		if [ $((r % 2)) = 1 ]; then order+=("$rec" "$BIG"); else order+=("$BIG" "$rec"); fi
+	done
+	for m in "${order[@]}"; do
+		read -r a p q e < <(load_run "$w" "$m")
+		printf '  pool max %-4s %10.1f req/s  p95 %8.3f ms  pool wait p95 %8.3f ms  errors %s\n' "$m" "$a" "$p" "$q" "$e"
+		rate[$m]+="$a "
+		p95[$m]+="$p "
+		wait[$m]+="$q "
+		errs[$m]+="$e "
+	done
+	med() { tr ' ' '\n' <<<"$1" | grep . | median; }
+	rr=$(med "${rate[$rec]}") rb=$(med "${rate[$BIG]}")
+	ROWS+=("| $w | $rec$note | $(printf %.0f "$rr") | $(med "${p95[$rec]}") | $(printf %.0f "$rb") | $(med "${p95[$BIG]}") | $(ratio "$rr" "$rb")× |")
+	unset rate p95 wait errs
+	echo
+done
+
+echo "| workload | recommended max | req/s at rec. max | p95 ms at rec. max | req/s at max $BIG | p95 ms at max $BIG | ratio |"
+echo "|---|---|---|---|---|---|---|"
+printf '%s\n' "${ROWS[@]}"
+echo
+echo "Closed model, $CLIENTS client goroutines sharing one pool, warm-up $WARMUP, $DURATION measured per run, medians of $ROUNDS runs per size, interleaved."
