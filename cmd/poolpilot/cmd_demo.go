@@ -184,28 +184,49 @@ func startDemoWorld(ctx context.Context, e *env, f *demoFlags) (*demoWorld, erro
 	return w, nil
 }
 
-// demoPlan writes the seed's plan with time compressed.
+// demoPlan writes the seed's plan with time compressed. (The durations
+// are set on the parsed plan, which is then written normalised.)
 func demoPlan(f *demoFlags, w *demoWorld, name string) ([]byte, error) {
 	o := plan.SeedInitOptions()
 	o.Name = name
 	o.HealthURLs = []string{w.lds[0].URL() + "/healthz", w.lds[1].URL() + "/healthz"}
-	o.LoadRate, o.LoadDuration, o.Soak, o.TriggerFor, o.Baseline = f.rate, f.loadDur, f.soak, f.trig, f.baseline
+	o.LoadRate = f.rate
 	o.EvidenceDir = w.dir
 	b, err := plan.Init(o)
 	if err != nil {
 		return nil, err
 	}
-	s := string(b)
-	s = strings.Replace(s, "  check: pg_stat_archiver", "  skip_reason: the demo's database is ephemeral, nothing to back up\n  check: skip", 1)
-	s = strings.Replace(s, "soak:\n  duration:", fmt.Sprintf("soak:\n  rate: %g\n  duration:", f.soakRate), 1)
-	// Success criteria hold for twice the trigger window, so that a
-	// trigger, not a noisy sample, is what rolls back.
-	s = strings.ReplaceAll(s, "role: success, expr:", fmt.Sprintf("role: success, for: %s, expr:", 2*f.trig))
-	s = strings.Replace(s, "verify_timeout: 60s", "verify_timeout: 15s", 1)
-	if _, err := plan.Parse([]byte(s)); err != nil {
+	p, err := plan.Parse(b)
+	if err != nil {
+		return nil, err
+	}
+	compress(p, f.baseline, f.loadDur, f.soak, f.trig)
+	p.Backup = plan.Backup{Check: "skip", SkipReason: "the demo's database is ephemeral, nothing to back up", MaxAge: p.Backup.MaxAge}
+	p.Soak.Rate = f.soakRate
+	p.Rollout.VerifyTimeout = poolpilot.Duration(15 * time.Second)
+	out := p.YAML()
+	if _, err := plan.Parse(out); err != nil {
 		return nil, fmt.Errorf("demo plan: %w", err)
 	}
-	return []byte(s), nil
+	return out, nil
+}
+
+// compress sets a plan's durations: every rollback trigger's window to
+// trig, and success criteria to hold for 2 × trig, so that a trigger, not a
+// noisy sample, is what rolls back.
+func compress(p *plan.Plan, baseline, load, soak, trig time.Duration) {
+	p.Baseline.Duration = poolpilot.Duration(baseline)
+	p.LoadTest.Duration = poolpilot.Duration(load)
+	p.Soak.Duration = poolpilot.Duration(soak)
+	for i := range p.Criteria {
+		c := &p.Criteria[i]
+		switch {
+		case c.Role == poolpilot.RoleSuccess:
+			c.For = poolpilot.Duration(2 * trig)
+		case c.For > 0:
+			c.For = poolpilot.Duration(trig)
+		}
+	}
 }
 
 // demoAct runs one act and reports whether it ended as intended.

@@ -1,0 +1,410 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/evidence"
+	"github.com/poolpilot/poolpilot/internal/ledgerdtest"
+	"github.com/poolpilot/poolpilot/internal/pgtest"
+	"github.com/poolpilot/poolpilot/ledger"
+	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/runner"
+)
+
+// runFixture is a plan against real ledgerd instances and PostgreSQL.
+type runFixture struct {
+	t        *testing.T
+	dir      string
+	planFile string
+	p        *plan.Plan
+	env      map[string]string
+	health   []string
+	faults   []func(ledger.FaultSettings)
+}
+
+// testPlan is the seed's plan with time compressed for tests: baseline 1s,
+// load test 2s, soak as given, trigger windows 2s, success criteria held
+// for 3s, evaluations every 500ms, no change window. The latency
+// regression criterion (p95 within 20% of a 1 s baseline) is left out: on
+// a shared 2-core machine it is noise.
+func testPlan(t *testing.T, name string, health []string, dir string, soak time.Duration, to plan.PoolSize) *plan.Plan {
+	t.Helper()
+	o := plan.SeedInitOptions()
+	o.To = to
+	o.Name, o.HealthURLs, o.EvidenceDir = name, health, filepath.Join(dir, "evidence")
+	o.LoadRate = 30
+	b, err := plan.Init(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compress(p, time.Second, 2*time.Second, soak, 2*time.Second)
+	p.Window = plan.Window{}
+	p.Database.OtherClients = 20 // the shared test cluster serves other tests too
+	p.Backup = plan.Backup{Check: "skip", SkipReason: "ephemeral test database", MaxAge: p.Backup.MaxAge}
+	p.Soak.Rate = 20
+	p.Evaluation.Interval = poolpilot.Duration(500 * time.Millisecond)
+	p.Rollout.VerifyTimeout = poolpilot.Duration(20 * time.Second)
+	// Thresholds loosened for a shared 2-core machine, where one 5xx in
+	// 45 requests is 2.2% and a dial under load can take 15 ms; the fault
+	// tests inject a 50% error rate.
+	loose := map[string]string{
+		"error_rate_high": "error_rate > 0.1", "error_rate": "error_rate < 0.1",
+		"error_rate_no_regression": "error_rate <= baseline + 0.1", "pool_wait_p95": "pool.wait_p95_ms < 500",
+	}
+	var kept []poolpilot.CriterionSpec
+	for _, c := range p.Criteria {
+		if c.Name == "latency_p95_no_regression" {
+			continue
+		}
+		if e, ok := loose[c.Name]; ok {
+			c.Expr = e
+		}
+		kept = append(kept, c)
+	}
+	p.Criteria = kept
+	return p
+}
+
+// newAdminFixture starts two ledgerd processes at 10:2 on db and writes,
+// approves and ticks a test plan for the admin driver.
+func newAdminFixture(t *testing.T, db string, soak time.Duration, process bool) *runFixture {
+	return newAdminFixtureTo(t, db, soak, process, plan.PoolSize{Max: 100, Min: 10})
+}
+
+func newAdminFixtureTo(t *testing.T, db string, soak time.Duration, process bool, to plan.PoolSize) *runFixture {
+	t.Helper()
+	if db == "" {
+		db = pgtest.NewDatabase(t)
+	}
+	f := &runFixture{t: t, dir: t.TempDir(), env: map[string]string{"DATABASE_URL": db, "POOLPILOT_ADMIN_TOKEN": "test-admin-token", "USER": "tester"}}
+	for range 2 {
+		inst := ledgerdtest.Start(t, ledgerdtest.Options{DatabaseURL: db, AdminToken: "test-admin-token", Process: process,
+			Env: map[string]string{"DB_POOL_MAX": "10", "DB_POOL_MIN": "2"}})
+		f.health = append(f.health, inst.URL+"/healthz")
+		f.faults = append(f.faults, func(s ledger.FaultSettings) { inst.SetFaults(t, s) })
+	}
+	f.p = testPlan(t, "run_test", f.health, f.dir, soak, to)
+	f.write()
+	f.approve()
+	return f
+}
+
+func (f *runFixture) getenv(k string) string { return f.env[k] }
+
+// write writes the plan file (normalised YAML).
+func (f *runFixture) write() {
+	f.t.Helper()
+	f.planFile = filepath.Join(f.dir, "plan.yaml")
+	if err := os.WriteFile(f.planFile, f.p.YAML(), 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+	p, err := plan.Load(f.planFile)
+	if err != nil {
+		f.t.Fatalf("test plan does not load: %v\n%s", err, f.p.YAML())
+	}
+	f.p = p
+}
+
+func (f *runFixture) approve() {
+	f.t.Helper()
+	if _, stderr, code := runCLI(f.t, f.getenv, "approve", f.planFile, "--by", "Jane Doe", "--statement", f.p.Approvals.Statement); code != 0 {
+		f.t.Fatalf("approve: %s", stderr)
+	}
+	f.tick()
+}
+
+// tick ticks every checklist item of the plan as it is now.
+func (f *runFixture) tick() {
+	f.t.Helper()
+	for _, it := range f.p.Checklist {
+		if _, stderr, code := runCLI(f.t, f.getenv, "checklist", "tick", it.ID, "--plan", f.planFile, "--by", "Jane Doe"); code != 0 {
+			f.t.Fatalf("tick: %s", stderr)
+		}
+	}
+}
+
+func (f *runFixture) planDir() string { return filepath.Join(f.dir, "evidence", f.p.Name) }
+
+// sizes returns each instance's pool max:min from /healthz.
+func (f *runFixture) sizes() []plan.PoolSize {
+	f.t.Helper()
+	var out []plan.PoolSize
+	for _, u := range f.health {
+		resp, err := http.Get(u)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		var h poolpilot.Health
+		err = json.NewDecoder(resp.Body).Decode(&h)
+		resp.Body.Close()
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		out = append(out, plan.PoolSize{Max: h.Pool.Max, Min: h.Pool.Min})
+	}
+	return out
+}
+
+func (f *runFixture) allAt(want plan.PoolSize) {
+	f.t.Helper()
+	for i, s := range f.sizes() {
+		if s != want {
+			f.t.Errorf("instance %d is at %d:%d, want %d:%d", i+1, s.Max, s.Min, want.Max, want.Min)
+		}
+	}
+}
+
+// runDirs lists the plan's run folders.
+func (f *runFixture) runDirs() []string {
+	m, _ := filepath.Glob(filepath.Join(f.planDir(), "2*"))
+	var out []string
+	for _, d := range m {
+		if !strings.HasSuffix(d, runner.ControlSuffix) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// waitState waits until a run's journal reaches state and returns its folder.
+func (f *runFixture) waitState(state change.State, timeout time.Duration) string {
+	f.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		for _, d := range f.runDirs() {
+			b, _ := os.ReadFile(filepath.Join(runner.ControlDir(d), change.JournalFile))
+			if bytes.Contains(b, []byte(`"state":"`+string(state)+`"`)) {
+				return d
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	f.t.Fatalf("no run reached %s within %s", state, timeout)
+	return ""
+}
+
+type cliResult struct {
+	out, stderr string
+	code        int
+}
+
+// runAsync runs the CLI in a goroutine.
+func (f *runFixture) runAsync(args ...string) <-chan cliResult {
+	ch := make(chan cliResult, 1)
+	go func() {
+		var out, errb syncBuf
+		err := run(context.Background(), args, f.getenv, strings.NewReader(""), &out, &errb)
+		ch <- cliResult{out.String(), errb.String(), poolpilot.ExitCode(err)}
+	}()
+	return ch
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// mustVerify checks the run folder with evidence.Verify and the CLI.
+func mustVerify(t *testing.T, dir string) {
+	t.Helper()
+	res, err := evidence.Verify(dir, nil)
+	if err != nil || !res.OK {
+		t.Fatalf("evidence verify %s: %v %+v", dir, err, res.First())
+	}
+	if out, stderr, code := runCLI(t, nil, "evidence", "verify", dir); code != 0 {
+		t.Fatalf("poolpilot evidence verify: exit %d\n%s\n%s", code, out, stderr)
+	}
+}
+
+func runDirOf(t *testing.T, out string) string {
+	t.Helper()
+	i := strings.Index(out, "evidence: ")
+	if i < 0 {
+		t.Fatalf("no evidence line in:\n%s", out)
+	}
+	return strings.TrimSpace(strings.SplitN(out[i+len("evidence: "):], "\n", 2)[0])
+}
+
+func auditHas(t *testing.T, dir, event string) bool {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, evidence.FileAudit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Contains(b, []byte(`"event":"`+event+`"`))
+}
+
+func TestRunAdminDriverSucceeds(t *testing.T) {
+	f := newAdminFixture(t, "", 3*time.Second, true)
+	out, stderr, code := runCLI(t, f.getenv, "run", f.planFile)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	f.allAt(f.p.Change.To)
+	dir := runDirOf(t, out)
+	mustVerify(t, dir)
+	for _, want := range []string{"succeeded", "audit head: ", "report.html"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	for _, name := range []string{"pre_change_metrics.json", "pre_change_latency.json", "synthetic_load_test_results.json", "sustained_monitoring.json", "latency_comparison.json", "report.md"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	var sm evidence.SustainedMonitoring
+	b, _ := os.ReadFile(filepath.Join(dir, evidence.FileSustainedMonitoring))
+	if err := json.Unmarshal(b, &sm); err != nil || sm.Verdict != "pass" || len(sm.Samples) < 5 {
+		t.Errorf("sustained_monitoring: verdict %q, %d samples, %v", sm.Verdict, len(sm.Samples), err)
+	}
+	if strings.Contains(string(b)+out+stderr, "test-admin-token") {
+		t.Error("the admin token leaked")
+	}
+}
+
+func TestRunAdminDriverRollsBackOnFault(t *testing.T) {
+	f := newAdminFixture(t, "", 20*time.Second, true)
+	done := f.runAsync("run", f.planFile, "--json")
+	f.waitState(change.StateSoak, 30*time.Second)
+	for _, set := range f.faults {
+		set(ledger.FaultSettings{ErrorRate: 0.5})
+	}
+	r := <-done
+	if r.code != poolpilot.ExitFailed {
+		t.Fatalf("exit %d, want 3\n%s\n%s", r.code, r.out, r.stderr)
+	}
+	var res runner.Result
+	if err := json.Unmarshal([]byte(r.out), &res); err != nil {
+		t.Fatalf("--json: %v\n%s", err, r.out)
+	}
+	if res.State != change.StateRolledBack || !strings.Contains(res.Reason, "error_rate") {
+		t.Errorf("outcome %s: %s", res.State, res.Reason)
+	}
+	f.allAt(f.p.Change.From)
+	mustVerify(t, res.Dir)
+	if !auditHas(t, res.Dir, "criterion_fired") || !auditHas(t, res.Dir, "rollback") {
+		t.Error("the audit log lacks criterion_fired or rollback")
+	}
+}
+
+func TestRunManualRollbackOfALiveRun(t *testing.T) {
+	f := newAdminFixture(t, "", 60*time.Second, false)
+	done := f.runAsync("run", f.planFile)
+	dir := f.waitState(change.StateSoak, 30*time.Second)
+	out, stderr, code := runCLI(t, f.getenv, "rollback", dir, "--reason", "p99 alarms from payments", "--by", "Jane Doe")
+	if code != 0 || !strings.Contains(out, "rolled back") {
+		t.Fatalf("rollback: exit %d\n%s\n%s", code, out, stderr)
+	}
+	r := <-done
+	if r.code != poolpilot.ExitFailed || !strings.Contains(r.stderr, "manual rollback by Jane Doe: p99 alarms from payments") {
+		t.Fatalf("run: exit %d\n%s\n%s", r.code, r.out, r.stderr)
+	}
+	f.allAt(f.p.Change.From)
+	mustVerify(t, dir)
+	if !auditHas(t, dir, "rollback_requested") {
+		t.Error("no rollback_requested in the audit log")
+	}
+	// A finished run cannot be rolled back again.
+	if _, stderr, code := runCLI(t, f.getenv, "rollback", dir, "--reason", "again"); code != poolpilot.ExitBadInput {
+		t.Errorf("rollback of a closed run: exit %d: %s", code, stderr)
+	}
+}
+
+func TestRunRefusedByTheConnectionBudget(t *testing.T) {
+	srv := pgtest.New(t, pgtest.Options{Settings: map[string]string{"max_connections": "100"}})
+	f := newAdminFixtureTo(t, srv.URL("postgres"), 3*time.Second, false, plan.PoolSize{Max: 200, Min: 20})
+	out, stderr, code := runCLI(t, f.getenv, "run", f.planFile)
+	if code != poolpilot.ExitRefused {
+		t.Fatalf("exit %d, want 4\n%s\n%s", code, out, stderr)
+	}
+	if !strings.Contains(out, "refused") || !strings.Contains(out, "connection_budget") || !strings.Contains(out, "max_connections 100") {
+		t.Errorf("the refusal does not name the budget:\n%s", out)
+	}
+	f.allAt(f.p.Change.From)
+	mustVerify(t, runDirOf(t, out))
+}
+
+func TestRunRefusedWhenThePlanChangedAfterApproval(t *testing.T) {
+	f := newAdminFixture(t, "", 3*time.Second, false)
+	f.p.Soak.Duration = poolpilot.Duration(4 * time.Second)
+	f.write()
+	f.tick() // the checklist is ticked again, the approval is not
+	out, stderr, code := runCLI(t, f.getenv, "run", f.planFile)
+	if code != poolpilot.ExitRefused || !strings.Contains(out, "changed after approval") {
+		t.Fatalf("exit %d, want 4 naming the edit\n%s\n%s", code, out, stderr)
+	}
+	f.allAt(f.p.Change.From)
+	mustVerify(t, runDirOf(t, out))
+}
+
+func TestRunRefusedOutsideTheChangeWindow(t *testing.T) {
+	f := newAdminFixture(t, "", 3*time.Second, false)
+	now := time.Now().UTC()
+	f.p.Window = plan.Window{Start: now.Add(2 * time.Hour).Format("15:04"), End: now.Add(3 * time.Hour).Format("15:04"), Timezone: "UTC"}
+	f.write()
+	f.approve()
+	out, stderr, code := runCLI(t, f.getenv, "run", f.planFile)
+	if code != poolpilot.ExitRefused || !strings.Contains(out, "outside the change window "+f.p.Window.String()) || !strings.Contains(out, "now ") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	mustVerify(t, runDirOf(t, out))
+	if _, stderr, code := runCLI(t, f.getenv, "run", f.planFile, "--override-window"); code != poolpilot.ExitBadInput || !strings.Contains(stderr, "--reason") {
+		t.Errorf("--override-window without --reason: exit %d: %s", code, stderr)
+	}
+	out, stderr, code = runCLI(t, f.getenv, "run", f.planFile, "--override-window", "--reason", "INC-42 pool exhaustion")
+	if code != 0 {
+		t.Fatalf("override: exit %d\n%s\n%s", code, out, stderr)
+	}
+	dir := runDirOf(t, out)
+	mustVerify(t, dir)
+	if !auditHas(t, dir, "window_override") {
+		t.Error("the override is not in the audit log")
+	}
+}
+
+func TestRunDryRunChangesNothing(t *testing.T) {
+	f := newAdminFixture(t, "", 3*time.Second, false)
+	out, stderr, code := runCLI(t, f.getenv, "run", f.planFile, "--dry-run")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	for _, want := range []string{"verdict: ready", "nothing is changed", `{"max":100,"min":10}`, `{"max":10,"min":2}`, "Bearer $POOLPILOT_ADMIN_TOKEN", "/admin/pool"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry run lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "test-admin-token") {
+		t.Error("token printed")
+	}
+	f.allAt(f.p.Change.From)
+	if d := f.runDirs(); len(d) != 0 {
+		t.Errorf("dry run created run folders %v", d)
+	}
+}
+
+func TestRunBadInput(t *testing.T) {
+	for _, args := range [][]string{{"run"}, {"run", "/no/such/plan.yaml"}, {"rollback", t.TempDir(), "--reason", "x"}, {"rollback", t.TempDir()}} {
+		if _, stderr, code := runCLI(t, nil, args...); code != poolpilot.ExitBadInput {
+			t.Errorf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+}
