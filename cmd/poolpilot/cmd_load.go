@@ -389,6 +389,12 @@ func (f *loadFlags) execute(ctx context.Context, e *env, cfg loadgen.Config, ths
 			}
 		}
 	}
+	return loadVerdict(ctx, rep, runErr, failed)
+}
+
+// loadVerdict turns the run's outcome into the exit status: interrupted 1,
+// violations or failed thresholds 3.
+func loadVerdict(ctx context.Context, rep *loadgen.Report, runErr error, failed []loadgen.ThresholdResult) error {
 	switch {
 	case runErr != nil && errors.Is(runErr, ctx.Err()):
 		return &poolpilot.ExitError{Code: poolpilot.ExitInternal, Err: fmt.Errorf("interrupted after %d requests: the report covers the part that ran", rep.Requests)}
