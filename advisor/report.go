@@ -21,6 +21,7 @@ type Report struct {
 	StartedAt     string         `json:"started_at"`
 	WarmupS       float64        `json:"warmup_s"`
 	StepDurationS float64        `json:"step_duration_s"`
+	Rounds        int            `json:"rounds"` // measurements per step (medians)
 	Steps         []Step         `json:"steps"`
 	Stopped       string         `json:"stopped"`
 	StoppedDetail string         `json:"stopped_detail,omitempty"`

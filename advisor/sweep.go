@@ -15,6 +15,10 @@ const (
 	DefaultDropRatio    = 0.8 // a step below this share of the best throughput has fallen…
 	DefaultDropSteps    = 2   // …and this many such steps in a row stop the sweep
 	DefaultMaxErrorRate = 0.5 // a step with more errors than this stops the sweep
+	// MinFallenSteps: the sweep never stops for a fall before this many
+	// steps, so that the fit has its MinSteps points and two more, and one
+	// noisy early step on a shared machine cannot end it at 1, 2, 3.
+	MinFallenSteps = MinSteps + 2
 )
 
 // Stop reasons of a sweep.
@@ -54,8 +58,16 @@ type SweepConfig struct {
 	MaxErrorRate float64       // 0: DefaultMaxErrorRate
 	Timeout      time.Duration // per request; 0: loadgen's default
 	CPU          CPUMeter      // nil: no database CPU
-	// OnStep, if set, receives each step as it completes (progress line).
-	OnStep func(i, of int, s Step)
+	// Rounds is how many times each concurrency is measured (0: once). The
+	// first round walks the ladder up and decides where it stops; the
+	// others walk the same concurrencies down, then up, …, and each step
+	// reports the medians of its rounds, so that a burst of outside load on
+	// a shared machine spoils one measurement, not the step.
+	Rounds int
+	// OnStep, if set, receives each measurement as it completes (progress
+	// line): the round (from 1), the index in the round and the round's
+	// length (in the first round, the ladder's).
+	OnStep func(round, i, of int, s Step)
 	// Now is the clock of the time budget; nil: time.Now.
 	Now func() time.Time
 }
@@ -72,6 +84,9 @@ type Step struct {
 	WaitP95MS   float64  `json:"wait_p95_ms"`
 	DBCPU       *float64 `json:"db_cpu"` // share of the database host's cores, 0..1; null when not measured
 	ErrorSample string   `json:"error_sample,omitempty"`
+	// Rounds is how many measurements the figures are the medians of
+	// (requests and errors are their sums); 0 or 1: one.
+	Rounds int `json:"rounds,omitempty"`
 }
 
 // ErrorRate is errors over requests.
@@ -120,7 +135,7 @@ func (c SweepConfig) withDefaults() (SweepConfig, error) {
 // Sweep runs the closed model at each concurrency of the ladder, with the
 // pool's max resized to that concurrency, and returns the steps. It stops
 // early when throughput has clearly fallen (DropSteps steps in a row below
-// DropRatio of the best so far), when a step's error rate exceeds
+// DropRatio of the best so far, after at least MinFallenSteps steps), when a step's error rate exceeds
 // MaxErrorRate, or when the next step would overrun MaxTotal. When ctx is
 // cancelled it returns the completed steps (the step in progress is
 // discarded), Stopped "interrupted" and ctx's error.
@@ -129,8 +144,17 @@ func Sweep(ctx context.Context, pool Pool, target loadgen.Target, cfg SweepConfi
 	if err != nil {
 		return nil, err
 	}
-	res := &SweepResult{Steps: []Step{}, Stopped: StopLadder}
 	start := c.Now()
+	res, err := firstRound(ctx, pool, target, c, start)
+	if err != nil || c.Rounds <= 1 || res.Stopped == StopErrors || res.Stopped == StopTimeBudget {
+		return res, err
+	}
+	return moreRounds(ctx, pool, target, c, start, res)
+}
+
+// firstRound walks the ladder up, stopping early as Sweep says.
+func firstRound(ctx context.Context, pool Pool, target loadgen.Target, c SweepConfig, start time.Time) (*SweepResult, error) {
+	res := &SweepResult{Steps: []Step{}, Stopped: StopLadder}
 	best, below := 0.0, 0
 	for i, n := range c.Steps {
 		if c.MaxTotal > 0 && c.Now().Add(c.Warmup+c.StepDuration).Sub(start) > c.MaxTotal {
@@ -140,15 +164,11 @@ func Sweep(ctx context.Context, pool Pool, target loadgen.Target, cfg SweepConfi
 		}
 		st, err := runStep(ctx, pool, target, c, n)
 		if err != nil {
-			if ctx.Err() != nil {
-				res.Stopped, res.Detail = StopInterrupted, fmt.Sprintf("interrupted during the step at concurrency %d", n)
-				return res, ctx.Err()
-			}
-			return res, fmt.Errorf("step at concurrency %d: %w", n, err)
+			return res, stepFailed(ctx, res, n, err)
 		}
 		res.Steps = append(res.Steps, st)
 		if c.OnStep != nil {
-			c.OnStep(i, len(c.Steps), st)
+			c.OnStep(1, i, len(c.Steps), st)
 		}
 		if st.ErrorRate() > c.MaxErrorRate {
 			res.Stopped = StopErrors
@@ -162,13 +182,21 @@ func Sweep(ctx context.Context, pool Pool, target loadgen.Target, cfg SweepConfi
 		} else {
 			below = 0
 		}
-		if below >= c.DropSteps {
+		if below >= c.DropSteps && len(res.Steps) >= MinFallenSteps {
 			res.Stopped = StopFallen
 			res.Detail = fmt.Sprintf("throughput stayed below %.0f%% of the best (%.0f/s) for %d steps in a row", 100*c.DropRatio, best, below)
 			return res, nil
 		}
 	}
 	return res, nil
+}
+
+func stepFailed(ctx context.Context, res *SweepResult, n int, err error) error {
+	if ctx.Err() != nil {
+		res.Stopped, res.Detail = StopInterrupted, fmt.Sprintf("interrupted during the step at concurrency %d", n)
+		return ctx.Err()
+	}
+	return fmt.Errorf("step at concurrency %d: %w", n, err)
 }
 
 // runStep measures one concurrency.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -60,7 +61,7 @@ func TestSweepCancelledMidwayReturnsCompletedSteps(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cfg := SweepConfig{Max: 8, StepDuration: 100 * time.Millisecond, DropRatio: 0.01,
-		OnStep: func(i, _ int, _ Step) {
+		OnStep: func(_, i, _ int, _ Step) {
 			if i == 1 {
 				cancel() // Ctrl-C during the third step
 			}
@@ -122,5 +123,27 @@ func TestLadder(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+func TestSweepRoundsTakeMedians(t *testing.T) {
+	var seen []int
+	cfg := SweepConfig{Max: 4, StepDuration: 50 * time.Millisecond, Rounds: 3, DropRatio: 0.01,
+		OnStep: func(r, _, _ int, s Step) { seen = append(seen, r*100+s.Concurrency) }}
+	res, err := Sweep(context.Background(), &fakePool{}, crowded(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []int{101, 102, 103, 104, 204, 203, 202, 201, 301, 302, 303, 304}
+	if !slices.Equal(seen, want) {
+		t.Errorf("measurement order %v, want %v", seen, want)
+	}
+	if len(res.Steps) != 4 || res.Steps[2].Concurrency != 3 || res.Steps[2].Rounds != 3 {
+		t.Errorf("steps %+v", res.Steps)
+	}
+	x := 7.0
+	m := medianStep([]Step{{Concurrency: 2, Throughput: 10, Requests: 5, DBCPU: &x}, {Concurrency: 2, Throughput: 100, Requests: 5, Errors: 1}, {Concurrency: 2, Throughput: 20, Requests: 5}})
+	if m.Throughput != 20 || m.Requests != 15 || m.Errors != 1 || m.Rounds != 3 || m.DBCPU == nil || *m.DBCPU != 7 {
+		t.Errorf("median step %+v", m)
 	}
 }

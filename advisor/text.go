@@ -20,9 +20,13 @@ func StepLine(s Step) string {
 }
 
 // ProgressLine is the live line printed on stderr after each step.
-func ProgressLine(i, of int, s Step) string {
-	return fmt.Sprintf("step %d/%d: concurrency %d: %.0f/s, p95 %s ms, %d errors, pool wait p95 %s ms",
-		i+1, of, s.Concurrency, s.Throughput, ms(s.P95MS), s.Errors, ms(s.WaitP95MS))
+func ProgressLine(round, i, of int, s Step) string {
+	r := ""
+	if round > 1 {
+		r = fmt.Sprintf("round %d, ", round)
+	}
+	return fmt.Sprintf("%sstep %d/%d: concurrency %d: %.0f/s, p95 %s ms, %d errors, pool wait p95 %s ms",
+		r, i+1, of, s.Concurrency, s.Throughput, ms(s.P95MS), s.Errors, ms(s.WaitP95MS))
 }
 
 // WriteText writes the human form of the report: the step table, the fit
@@ -34,7 +38,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.ServerVersion != "" {
 		fmt.Fprintf(&b, " (PostgreSQL %s)", r.ServerVersion)
 	}
-	fmt.Fprintf(&b, "; closed model, %gs warm-up + %gs measured per step, pool max = concurrency\n\n", r.WarmupS, r.StepDurationS)
+	fmt.Fprintf(&b, "; closed model, %gs warm-up + %gs measured per step, pool max = concurrency", r.WarmupS, r.StepDurationS)
+	if r.Rounds > 1 {
+		fmt.Fprintf(&b, "; each step the median of %d rounds", r.Rounds)
+	}
+	b.WriteString("\n\n")
 	b.WriteString(StepHeader + "\n")
 	for _, s := range r.Steps {
 		b.WriteString(StepLine(s) + "\n")

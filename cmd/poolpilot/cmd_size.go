@@ -23,7 +23,7 @@ func init() { commands = append(commands, newSizeCmd) }
 
 type sizeFlags struct {
 	dsnEnv, workload, query, script  string
-	max                              int
+	max, rounds                      int
 	step, warmup, maxTotal, p95Bound time.Duration
 	instances, maxInstances, surge   int
 	planFile, save, chart            string
@@ -69,6 +69,7 @@ docs/sizing.md.`,
 	fl.StringVar(&f.query, "query", "", "SQL statement run per request instead of a workload")
 	fl.StringVar(&f.script, "script", "", "file of SQL statements run in order per request, on one connection")
 	fl.IntVar(&f.max, "max", 256, "highest concurrency (and pool max) of the sweep")
+	fl.IntVar(&f.rounds, "rounds", 1, "measure each concurrency this many times (down and up the ladder) and keep the medians: steadier on a shared machine")
 	fl.DurationVar(&f.step, "duration-per-step", 5*time.Second, "measured duration of each step")
 	fl.DurationVar(&f.warmup, "warmup", time.Second, "warm-up of each step, not measured")
 	fl.DurationVar(&f.maxTotal, "max-total", 10*time.Minute, "bound on the whole sweep: a step that would end later is not run")
@@ -100,6 +101,8 @@ func (f *sizeFlags) validate(cmd *cobra.Command) error {
 		return poolpilot.BadInput("--query is empty: give the SQL statement to run")
 	case f.max < 1 || f.max > pgpool.MaxPoolMax:
 		return poolpilot.BadInput("--max %d must be between 1 and %d", f.max, pgpool.MaxPoolMax)
+	case f.rounds < 1 || f.rounds > 20:
+		return poolpilot.BadInput("--rounds %d must be between 1 and 20", f.rounds)
 	case f.step <= 0:
 		return poolpilot.BadInput("--duration-per-step %v must be positive", f.step)
 	case f.warmup < 0 || f.p95Bound < 0:
@@ -149,13 +152,14 @@ func runSize(cmd *cobra.Command, e *env, f *sizeFlags) error {
 		d.notes = append(d.notes, fmt.Sprintf("the sweep stops at %d, the connections the server has available (--max %d)", sweepMax, f.max))
 	}
 	rep := &advisor.Report{Schema: advisor.Schema, Workload: d.name, Target: d.dsn,
-		StartedAt: time.Now().UTC().Format(time.RFC3339), WarmupS: f.warmup.Seconds(), StepDurationS: f.step.Seconds(), Notes: d.notes}
+		StartedAt: time.Now().UTC().Format(time.RFC3339), WarmupS: f.warmup.Seconds(), StepDurationS: f.step.Seconds(), Rounds: f.rounds, Notes: d.notes}
 	if d.limits != nil {
 		rep.ServerVersion = d.limits.Version
 	}
 	res, sweepErr := advisor.Sweep(ctx, d.pool, d.target, advisor.SweepConfig{
 		Max: sweepMax, Warmup: f.warmup, StepDuration: f.step, MaxTotal: f.maxTotal, CPU: d.cpu,
-		OnStep: func(i, of int, s advisor.Step) { fmt.Fprintln(e.stderr, advisor.ProgressLine(i, of, s)) },
+		Rounds: f.rounds,
+		OnStep: func(r, i, of int, s advisor.Step) { fmt.Fprintln(e.stderr, advisor.ProgressLine(r, i, of, s)) },
 	})
 	interrupted := sweepErr != nil && ctx.Err() != nil
 	if sweepErr != nil && !interrupted {

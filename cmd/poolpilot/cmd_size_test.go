@@ -31,6 +31,7 @@ func TestSizeBadInput(t *testing.T) {
 	}{
 		{[]string{"size", "--dsn-env", "UNSET_URL"}, "UNSET_URL is empty"},
 		{[]string{"size", "--max", "0"}, "--max 0 must be between 1"},
+		{[]string{"size", "--rounds", "0"}, "--rounds 0 must be between 1"},
 		{[]string{"size", "--workload", "tpcc"}, `--workload "tpcc"`},
 		{[]string{"size", "--workload", "ledger", "--query", "select 1"}, "at most one of"},
 		{[]string{"size", "--duration-per-step", "0s"}, "--duration-per-step"},
@@ -107,8 +108,8 @@ func TestSizeAgainstPostgreSQL(t *testing.T) {
 		t.Errorf("saved report: %v %+v", err, back)
 	}
 	// The text form has the table, the fit and the verdicts.
-	text, _, _ := runCLI(t, getenv, "size", "--max", "4", "--duration-per-step", "200ms", "--warmup", "50ms", "--max-instances", "2", "--surge", "1")
-	for _, want := range []string{advisor.StepHeader, "Universal Scalability Law", "Budget: (2 instances + 1 surge) × max"} {
+	text, _, _ := runCLI(t, getenv, "size", "--max", "4", "--duration-per-step", "150ms", "--warmup", "50ms", "--rounds", "2", "--max-instances", "2", "--surge", "1")
+	for _, want := range []string{advisor.StepHeader, "median of 2 rounds", "Universal Scalability Law", "Budget: (2 instances + 1 surge) × max"} {
 		if !strings.Contains(text, want) && !(want[:7] == "Budget:" && strings.Contains(text, "No recommendation")) {
 			t.Errorf("text lacks %q:\n%s", want, text)
 		}
