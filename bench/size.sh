@@ -7,8 +7,8 @@
 # both alike. Prints a Markdown table (medians over ROUNDS pairs) for
 # docs/benchmarks.md, and the individual runs.
 #
-#   bench/size.sh                                   # from the repo root; ~4 minutes
-#   WORKLOADS=select1 ROUNDS=2 STEP=2s bench/size.sh
+#   bench/size.sh                                   # from the repo root; ~8 minutes
+#   WORKLOADS=select1 ROUNDS=2 STEP=2s SIZE_ROUNDS=1 bench/size.sh
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 
@@ -17,6 +17,7 @@ CLIENTS=${CLIENTS:-256}
 BIG=${BIG:-200}
 ROUNDS=${ROUNDS:-3}
 STEP=${STEP:-3s}
+SIZE_ROUNDS=${SIZE_ROUNDS:-3}
 DURATION=${DURATION:-5s}
 WARMUP=${WARMUP:-2s}
 
@@ -38,12 +39,12 @@ load_run() {
 
 ROWS=()
 for w in $WORKLOADS; do
-	log "poolpilot size --workload $w --duration-per-step $STEP"
+	log "poolpilot size --workload $w --max 256 --duration-per-step $STEP --warmup 1s --rounds $SIZE_ROUNDS"
 	sj=$BENCH_TMP/size.$w.json
-	timeout 900 "$POOLPILOT" size --workload "$w" --max 256 --duration-per-step "$STEP" --warmup 1s --json --save "$sj" \
+	timeout 900 "$POOLPILOT" size --workload "$w" --max 256 --duration-per-step "$STEP" --warmup 1s --rounds "$SIZE_ROUNDS" --json --save "$sj" \
 		--chart "$BENCH_TMP/size.$w.svg" >/dev/null 2>"$BENCH_TMP/size.$w.err" || true
 	[ -s "$sj" ] || die "poolpilot size failed: $(cat "$BENCH_TMP/size.$w.err")"
-	echo "### $w: poolpilot size"
+	echo "### $w: poolpilot size (each step the median of $SIZE_ROUNDS rounds)"
 	jq -r '"steps (concurrency:throughput/s:p95 ms): " + ([.steps[] | "\(.concurrency):\(.throughput | floor):\(.p95_ms)"] | join(" "))' "$sj"
 	jq -r '"USL: sigma \(.usl.sigma) kappa \(.usl.kappa) lambda \(.usl.lambda) R2 \(.usl.r2) rel_rmse \(.usl.rel_rmse) N* \(.usl.peak_concurrency)"' "$sj"
 	jq -r '"recommended: max \(.recommended.max) min \(.recommended.min) refused \(.recommended.refused): \(.recommended.reason)"' "$sj"
