@@ -1,0 +1,308 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/internal/pgtest"
+	"github.com/poolpilot/poolpilot/ledger"
+	"github.com/poolpilot/poolpilot/plan"
+)
+
+var (
+	binOnce sync.Once
+	binDir  string
+	binErr  error
+)
+
+// buildBinaries builds poolpilot and ledgerd once per test binary.
+func buildBinaries(t *testing.T) (poolpilotBin, ledgerdBin string) {
+	t.Helper()
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "poolpilot-run-test-")
+		if binErr != nil {
+			return
+		}
+		for name, pkg := range map[string]string{"poolpilot": "github.com/poolpilot/poolpilot/cmd/poolpilot", "ledgerd": "github.com/poolpilot/poolpilot/cmd/ledgerd"} {
+			if out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, name), pkg).CombinedOutput(); err != nil {
+				binErr = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+				return
+			}
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return filepath.Join(binDir, "poolpilot"), filepath.Join(binDir, "ledgerd")
+}
+
+// startPoolpilot runs the poolpilot binary with the fixture's environment.
+func (f *runFixture) startPoolpilot(t *testing.T, args ...string) (*exec.Cmd, *syncBuf) {
+	t.Helper()
+	bin, _ := buildBinaries(t)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for k, v := range f.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var out syncBuf
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd, &out
+}
+
+func (f *runFixture) kill9(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+}
+
+func TestRunResumeAfterKill9DuringTheSoak(t *testing.T) {
+	f := newAdminFixture(t, "", 6*time.Second, true)
+	cmd, out := f.startPoolpilot(t, "run", f.planFile)
+	dir := f.waitState(change.StateSoak, 40*time.Second)
+	f.kill9(t, cmd)
+	f.allAt(f.p.Change.To) // left changed by the dead run
+	stdout, stderr, code := runCLI(t, f.getenv, "run", f.planFile, "--resume", dir)
+	if code != 0 {
+		t.Fatalf("resume: exit %d\n%s\n%s\nfirst run:\n%s", code, stdout, stderr, out.String())
+	}
+	if !strings.Contains(stderr, "resuming run from soak") {
+		t.Errorf("resume does not say where it resumed:\n%s", stderr)
+	}
+	f.allAt(f.p.Change.To)
+	mustVerify(t, dir)
+	if !auditHas(t, dir, "run_resumed") {
+		t.Error("no run_resumed in the audit log")
+	}
+}
+
+// restartFleet is ledgerd processes managed by a restart script, the
+// restart driver's way: an env file per instance and a command that stops
+// the old process (pid file) and starts a new one on the same port.
+type restartFleet struct {
+	dirs []string
+	urls []string
+}
+
+const restartScript = `#!/bin/sh
+d="$(dirname "$0")"
+if [ -f "$d/pid" ]; then
+  pid=$(cat "$d/pid")
+  kill "$pid" 2>/dev/null
+  i=0
+  while kill -0 "$pid" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+fi
+set -a
+. "$d/ledgerd.env"
+set +a
+"$LEDGERD_BIN" >>"$d/ledgerd.log" 2>&1 &
+echo $! >"$d/pid"
+echo "started ledgerd pid $(cat "$d/pid") with DB_POOL_MAX=$DB_POOL_MAX DB_POOL_MIN=$DB_POOL_MIN"
+`
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func startRestartFleet(t *testing.T, db, token string, n int) *restartFleet {
+	t.Helper()
+	_, ledgerd := buildBinaries(t)
+	rf := &restartFleet{}
+	for i := range n {
+		d := filepath.Join(t.TempDir(), fmt.Sprintf("instance-%d", i+1))
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		port := freePort(t)
+		env := fmt.Sprintf("DATABASE_URL=%s\nDB_POOL_MAX=10\nDB_POOL_MIN=2\nLEDGERD_ADDR=127.0.0.1:%d\nPOOLPILOT_ADMIN_TOKEN=%s\nLEDGERD_SHUTDOWN_TIMEOUT=2s\nLEDGERD_BIN=%s\n", db, port, token, ledgerd)
+		if err := os.WriteFile(filepath.Join(d, "ledgerd.env"), []byte(env), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "restart.sh"), []byte(restartScript), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(filepath.Join(d, "restart.sh")).CombinedOutput(); err != nil {
+			t.Fatalf("start: %v\n%s", err, out)
+		}
+		t.Cleanup(func() {
+			if b, err := os.ReadFile(filepath.Join(d, "pid")); err == nil {
+				if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
+		})
+		rf.dirs = append(rf.dirs, d)
+		rf.urls = append(rf.urls, fmt.Sprintf("http://127.0.0.1:%d", port))
+	}
+	for _, u := range rf.urls {
+		waitHealthy(t, u+"/healthz")
+	}
+	return rf
+}
+
+func waitHealthy(t *testing.T, u string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(u); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s never answered 200", u)
+}
+
+// newRestartFixture is a plan for the restart driver over a restartFleet.
+func newRestartFixture(t *testing.T, soak time.Duration) (*runFixture, *restartFleet) {
+	t.Helper()
+	db := pgtest.NewDatabase(t)
+	rf := startRestartFleet(t, db, "test-admin-token", 2)
+	f := &runFixture{t: t, dir: t.TempDir(), env: map[string]string{"DATABASE_URL": db, "POOLPILOT_ADMIN_TOKEN": "test-admin-token", "USER": "tester"}}
+	for _, u := range rf.urls {
+		f.health = append(f.health, u+"/healthz")
+	}
+	f.p = testPlan(t, "restart_test", f.health, f.dir, soak, plan.PoolSize{Max: 100, Min: 10})
+	f.p.Driver = plan.DriverRestart
+	for i := range f.p.Instances {
+		f.p.Instances[i].EnvFile = filepath.Join(rf.dirs[i], "ledgerd.env")
+		f.p.Instances[i].RestartCommand = []string{filepath.Join(rf.dirs[i], "restart.sh")}
+	}
+	f.write()
+	f.approve()
+	return f, rf
+}
+
+func (rf *restartFleet) setFaults(t *testing.T, s ledger.FaultSettings) {
+	t.Helper()
+	for _, u := range rf.urls {
+		body := fmt.Sprintf(`{"error_rate":%g,"extra_latency_ms":%d}`, s.ErrorRate, s.ExtraLatencyMS)
+		req, _ := http.NewRequest(http.MethodPut, u+"/admin/faults", bytes.NewBufferString(body))
+		req.Header.Set("Authorization", "Bearer test-admin-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("PUT %s/admin/faults: %s", u, resp.Status)
+		}
+	}
+}
+
+func envFileHas(t *testing.T, path, want string) bool {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(string(b), want+"\n")
+}
+
+func TestRunRestartDriverSucceeds(t *testing.T) {
+	f, _ := newRestartFixture(t, 3*time.Second)
+	out, stderr, code := runCLI(t, f.getenv, "run", f.planFile)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	f.allAt(f.p.Change.To)
+	for _, in := range f.p.Instances {
+		if !envFileHas(t, in.EnvFile, "DB_POOL_MAX=100") || !envFileHas(t, in.EnvFile, "DB_POOL_MIN=10") {
+			t.Errorf("%s does not hold the new size", in.EnvFile)
+		}
+	}
+	dir := runDirOf(t, out)
+	mustVerify(t, dir)
+	b, _ := os.ReadFile(filepath.Join(dir, "restart_log.txt"))
+	if !strings.Contains(string(b), "started ledgerd pid") {
+		t.Errorf("restart_log.txt:\n%s", b)
+	}
+}
+
+func TestRunRestartDriverRollsBackOnFault(t *testing.T) {
+	f, rf := newRestartFixture(t, 20*time.Second)
+	done := f.runAsync("run", f.planFile)
+	f.waitState(change.StateSoak, 40*time.Second)
+	rf.setFaults(t, ledger.FaultSettings{ErrorRate: 0.5}) // the restarted processes
+	r := <-done
+	if r.code != poolpilot.ExitFailed || !strings.Contains(r.out, "error_rate") {
+		t.Fatalf("exit %d, want 3\n%s\n%s", r.code, r.out, r.stderr)
+	}
+	f.allAt(f.p.Change.From)
+	for _, in := range f.p.Instances {
+		if !envFileHas(t, in.EnvFile, "DB_POOL_MAX=10") {
+			t.Errorf("%s was not restored", in.EnvFile)
+		}
+	}
+	mustVerify(t, runDirOf(t, r.out))
+}
+
+// A run killed during the soak, then rolled back by hand: no live run
+// holds it, so poolpilot rollback restores change.from itself.
+func TestRollbackWithoutALiveRunAfterKill9(t *testing.T) {
+	f, _ := newRestartFixture(t, 60*time.Second)
+	cmd, _ := f.startPoolpilot(t, "run", f.planFile)
+	dir := f.waitState(change.StateSoak, 40*time.Second)
+	f.kill9(t, cmd)
+	out, stderr, code := runCLI(t, f.getenv, "rollback", dir, "--reason", "the run died; back to 10:2", "--by", "Jane Doe")
+	if code != poolpilot.ExitFailed || !strings.Contains(out, "rolled-back") {
+		t.Fatalf("rollback: exit %d (want 3: rolled back)\n%s\n%s", code, out, stderr)
+	}
+	f.allAt(f.p.Change.From)
+	mustVerify(t, dir)
+	if !auditHas(t, dir, "rollback_requested") {
+		t.Error("no rollback_requested")
+	}
+}
+
+// Without a terminal, Ctrl-C rolls back.
+func TestRunInterruptedWithoutATerminalRollsBack(t *testing.T) {
+	f := newAdminFixture(t, "", 60*time.Second, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := make(chan cliResult, 1)
+	go func() {
+		var out, errb syncBuf
+		err := run(ctx, []string{"run", f.planFile}, f.getenv, strings.NewReader(""), &out, &errb)
+		ch <- cliResult{out.String(), errb.String(), poolpilot.ExitCode(err)}
+	}()
+	dir := f.waitState(change.StateSoak, 30*time.Second)
+	cancel()
+	r := <-ch
+	if r.code != poolpilot.ExitFailed || !strings.Contains(r.stderr, "interrupted") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.stderr)
+	}
+	f.allAt(f.p.Change.From)
+	mustVerify(t, dir)
+	if !auditHas(t, dir, "interrupted") {
+		t.Error("the operator's choice is not recorded")
+	}
+}
