@@ -20,8 +20,9 @@ func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.handle.pc = pc
-	return &m.handle, nil
+	c := take(&m.slabs.conns)
+	c.p, c.m, c.pc, c.c = p, m, pc, pc.Conn()
+	return c, nil
 }
 
 // acquire is the instrumented path: gate (queue), then pgxpool (pick an idle
@@ -158,39 +159,71 @@ func (p *Pool) retire(pc *pgxpool.Conn, reason closeReason) {
 	}()
 }
 
-// Conn is a connection acquired from the pool. It is valid until Release.
+// Conn is a connection acquired from the pool, valid until Release. Each
+// Acquire returns a new *Conn: after Release, Release is a no-op and every
+// other method returns ErrReleased, whoever holds the connection since.
+// Rows and Tx obtained from a Conn are pgx's own and valid only until the
+// Conn is released. Like pgx.Conn, a Conn is for one goroutine at a time.
 type Conn struct {
-	p    *Pool
-	meta *connMeta
-	c    *pgx.Conn
-	pc   *pgxpool.Conn
+	p  *Pool
+	m  *connMeta
+	pc *pgxpool.Conn // nil once released
+	c  *pgx.Conn     // nil once released
 }
 
-// Release returns the connection to the pool. Calling it twice is harmless.
+// Release returns the connection to the pool. Calling it again is harmless.
 func (c *Conn) Release() {
 	pc := c.pc
 	if pc == nil {
 		return
 	}
-	c.pc = nil
-	c.p.release(pc, c.meta)
+	c.pc, c.c = nil, nil
+	c.p.release(pc, c.m)
 }
 
 func (c *Conn) Exec(ctx context.Context, sql string, args ...any) (CommandTag, error) {
+	if c.c == nil {
+		return CommandTag{}, ErrReleased
+	}
 	return c.c.Exec(ctx, sql, args...)
 }
+
 func (c *Conn) Query(ctx context.Context, sql string, args ...any) (Rows, error) {
+	if c.c == nil {
+		return errRows{ErrReleased}, ErrReleased
+	}
 	return c.c.Query(ctx, sql, args...)
 }
+
 func (c *Conn) QueryRow(ctx context.Context, sql string, args ...any) Row {
+	if c.c == nil {
+		return errRow{ErrReleased}
+	}
 	return c.c.QueryRow(ctx, sql, args...)
 }
-func (c *Conn) Begin(ctx context.Context) (Tx, error) { return c.c.Begin(ctx) }
+
+func (c *Conn) Begin(ctx context.Context) (Tx, error) { return c.BeginTx(ctx, TxOptions{}) }
+
 func (c *Conn) BeginTx(ctx context.Context, o TxOptions) (Tx, error) {
+	if c.c == nil {
+		return nil, ErrReleased
+	}
 	return c.c.BeginTx(ctx, o)
 }
-func (c *Conn) SendBatch(ctx context.Context, b *Batch) BatchResults { return c.c.SendBatch(ctx, b) }
-func (c *Conn) Ping(ctx context.Context) error                       { return c.c.Ping(ctx) }
+
+func (c *Conn) SendBatch(ctx context.Context, b *Batch) BatchResults {
+	if c.c == nil {
+		return pgx.FailedBatchResults(b, ErrReleased)
+	}
+	return c.c.SendBatch(ctx, b)
+}
+
+func (c *Conn) Ping(ctx context.Context) error {
+	if c.c == nil {
+		return ErrReleased
+	}
+	return c.c.Ping(ctx)
+}
 
 // Exec acquires a connection, runs sql and releases it.
 func (p *Pool) Exec(ctx context.Context, sql string, args ...any) (CommandTag, error) {
@@ -207,15 +240,16 @@ func (p *Pool) Exec(ctx context.Context, sql string, args ...any) (CommandTag, e
 func (p *Pool) Query(ctx context.Context, sql string, args ...any) (Rows, error) {
 	pc, m, err := p.acquire(ctx)
 	if err != nil {
-		return nil, err
+		return errRows{err}, err
 	}
 	rows, err := pc.Conn().Query(ctx, sql, args...)
 	if err != nil {
 		p.release(pc, m)
-		return nil, err
+		return errRows{err}, err
 	}
-	m.rows = poolRows{Rows: rows, p: p, pc: pc, m: m}
-	return &m.rows, nil
+	r := take(&m.slabs.rows)
+	r.r, r.p, r.pc, r.m = rows, p, pc, m
+	return r, nil
 }
 
 // QueryRow acquires a connection for one row; Scan releases it.
@@ -224,8 +258,9 @@ func (p *Pool) QueryRow(ctx context.Context, sql string, args ...any) Row {
 	if err != nil {
 		return errRow{err}
 	}
-	m.row = poolRow{r: pc.Conn().QueryRow(ctx, sql, args...), p: p, pc: pc, m: m}
-	return &m.row
+	r := take(&m.slabs.row)
+	r.r, r.p, r.pc, r.m = pc.Conn().QueryRow(ctx, sql, args...), p, pc, m
+	return r
 }
 
 // Begin starts a transaction on an acquired connection; Commit or Rollback
@@ -243,18 +278,27 @@ func (p *Pool) BeginTx(ctx context.Context, o TxOptions) (Tx, error) {
 		p.release(pc, m)
 		return nil, err
 	}
-	m.tx = poolTx{Tx: tx, p: p, pc: pc, m: m}
-	return &m.tx, nil
+	t := take(&m.slabs.txs)
+	t.Tx, t.p, t.pc, t.m = tx, p, pc, m
+	return t, nil
 }
 
 // SendBatch acquires a connection for the batch; closing the results
-// releases it.
+// releases it, unless the batch begins a transaction (Batch.BeginTx): then
+// Commit or Rollback of the results' Tx releases it.
 func (p *Pool) SendBatch(ctx context.Context, b *Batch) BatchResults {
 	pc, m, err := p.acquire(ctx)
 	if err != nil {
-		return errBatch{err}
+		return pgx.FailedBatchResults(b, err)
 	}
-	return &poolBatch{BatchResults: pc.Conn().SendBatch(ctx, b), p: p, pc: pc, m: m}
+	br := pc.Conn().SendBatch(ctx, b)
+	pb := &poolBatch{BatchResults: br, p: p, pc: pc, m: m}
+	if tx := br.Tx(); tx != nil {
+		t := take(&m.slabs.txs)
+		t.Tx, t.p, t.pc, t.m = tx, p, pc, m
+		pb.tx, pb.pc = t, nil
+	}
+	return pb
 }
 
 // CopyFrom acquires a connection and copies rows into a table.

@@ -36,6 +36,15 @@ var ErrNoRows = pgx.ErrNoRows
 // ErrClosed is returned by calls on a closed pool.
 var ErrClosed = errors.New("pgpool: pool is closed")
 
+// ErrTxClosed is returned by a Tx used after its Commit or Rollback (a
+// deferred Rollback after a successful Commit returns it and does nothing).
+var ErrTxClosed = pgx.ErrTxClosed
+
+// ErrReleased is returned by a Conn used after Release, and by Rows.Scan or
+// Rows.Values after the rows were closed: the connection went back to the
+// pool and may serve another caller.
+var ErrReleased = errors.New("pgpool: handle used after its connection went back to the pool: acquire a new one")
+
 // Config is the pool configuration read from the environment.
 type Config struct {
 	poolpilot.PoolConfig
@@ -276,10 +285,9 @@ type connMeta struct {
 	idleSweep int64 // keeper sweep that last saw it idle, 0: in use since
 	idleSince int64 // unix nanoseconds of the first of those sightings
 	_         [64]byte
-	handle    Conn
-	rows      poolRows
-	row       poolRow
-	tx        poolTx
+	// Handles for the connection's holders, each handed out once (see
+	// wrap.go); only the current holder touches them.
+	slabs handleSlabs
 }
 
 const metaKey = "poolpilot"
@@ -312,7 +320,6 @@ func (p *Pool) beforeConnect(ctx context.Context, cc *pgx.ConnConfig) error {
 
 func (p *Pool) afterConnect(ctx context.Context, c *pgx.Conn) error {
 	m := &connMeta{created: p.baseUnix + p.mono(), fresh: true, stripe: int(p.opened.Load() % waitStripes)}
-	m.handle.p, m.handle.meta, m.handle.c = p, m, c
 	c.PgConn().CustomData()[metaKey] = m
 	p.opened.Add(1)
 	p.live.Add(1)
