@@ -3,10 +3,13 @@ package kube
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/poolpilot/poolpilot/plan"
 )
 
 // NewClient builds a clientset. With a kubeconfig path it loads that file
@@ -27,6 +30,14 @@ func NewClient(kubeconfigPath string) (kubernetes.Interface, error) {
 
 // LoadConfig is NewClient's configuration step.
 func LoadConfig(kubeconfigPath string) (*rest.Config, error) {
+	if paths := filepath.SplitList(kubeconfigPath); len(paths) > 1 {
+		rules := &clientcmd.ClientConfigLoadingRules{Precedence: paths}
+		cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+		if err != nil {
+			return nil, fmt.Errorf("kubeconfig %s: %w", kubeconfigPath, err)
+		}
+		return cfg, nil
+	}
 	if kubeconfigPath != "" {
 		if _, err := os.Stat(kubeconfigPath); err != nil {
 			return nil, fmt.Errorf("kubeconfig %s: %w", kubeconfigPath, err)
@@ -50,4 +61,16 @@ func LoadConfig(kubeconfigPath string) (*rest.Config, error) {
 		return nil, fmt.Errorf("kubernetes config: not in a cluster and no usable kubeconfig ($KUBECONFIG or ~/.kube/config): %w", err)
 	}
 	return cfg, nil
+}
+
+// New builds the driver for a plan: a client from kubeconfig (a path, a
+// $KUBECONFIG-style list, or "" for in-cluster / default rules), From =
+// change.from, Run = the plan's SHA-256 (so a snapshot is only restored by
+// the run of the same plan).
+func New(p *plan.Plan, kubeconfig string) (*Driver, error) {
+	cs, err := NewClient(kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	return &Driver{Client: cs, From: p.Change.From, Run: p.SHA256()}, nil
 }

@@ -17,6 +17,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/poolpilot/poolpilot/plan"
 )
 
 func hpa(ns, name, target string, maxReplicas int32) *autoscalingv2.HorizontalPodAutoscaler {
@@ -148,6 +150,24 @@ current-context: test
 	}
 	if auth != "Bearer test-token" {
 		t.Errorf("Authorization %q, want the kubeconfig's token", auth)
+	}
+	// A $KUBECONFIG-style list: the first file is empty, the second holds
+	// the cluster.
+	empty := filepath.Join(t.TempDir(), "empty")
+	os.WriteFile(empty, nil, 0o600)
+	if cfg, err := LoadConfig(empty + string(os.PathListSeparator) + path); err != nil || cfg.Host != srv.URL {
+		t.Errorf("kubeconfig list: host %v, err %v", cfg, err)
+	}
+	pb, err := plan.Init(plan.SeedInitOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Parse(pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := New(p, path); err != nil || d.Run != p.SHA256() || d.From != p.Change.From {
+		t.Errorf("New: %+v %v", d, err)
 	}
 	if _, err := NewClient(filepath.Join(t.TempDir(), "missing")); err == nil || !strings.Contains(err.Error(), "kubeconfig") {
 		t.Errorf("missing kubeconfig: %v", err)
