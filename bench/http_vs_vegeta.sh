@@ -36,14 +36,14 @@ secs=$(awk -v d="$STEP" 'BEGIN { sub(/s$/, "", d); print d }')
 
 machine
 echo "endpoint: GET /v1/tenants/bench/accounts/cash/balance on ledgerd (DB_POOL_MAX=$POOL_MAX), $STEP per step, p99 bound ${P99_BOUND_MS} ms"
-printf '%-8s | %-9s %9s %9s %9s %7s %9s | %-9s %9s %9s %9s %7s %9s | %s\n' rate poolpilot achieved p50_ms p99_ms errors cpu_us/req vegeta achieved p50_ms p99_ms errors cpu_us/req "cpu ratio"
+printf '%-8s | %-9s %9s %9s %9s %9s %7s %7s %9s | %-9s %9s %9s %9s %7s %9s | %s\n' rate poolpilot achieved p50_ms p99_ms lag_p95 errors dropped cpu_us/req vegeta achieved p50_ms p99_ms errors cpu_us/req "cpu ratio"
 best_pp=0
 best_vg=0
 for rate in $RATES; do
 	# poolpilot
 	cpu_run "$BENCH_TMP/pp.cpu" timeout 120 "$POOLPILOT" load http --url "$URL" --rate "$rate" --duration "$STEP" \
 		--max-inflight 1000 --json "$BENCH_TMP/pp.json" >/dev/null 2>&1 || true
-	read -r pp_req pp_err pp_ach pp_p50 pp_p99 < <(jq -r '"\(.requests) \(.errors) \(.achieved_rate) \(.latency_ms.p50) \(.latency_ms.p99)"' "$BENCH_TMP/pp.json")
+	read -r pp_req pp_err pp_ach pp_p50 pp_p99 pp_lag pp_drop < <(jq -r '"\(.requests) \(.errors) \(.achieved_rate) \(.latency_ms.p50) \(.latency_ms.p99) \(.lag_ms.p95) \(.dropped)"' "$BENCH_TMP/pp.json")
 	pp_cpu=$(awk -v c="$(cat "$BENCH_TMP/pp.cpu")" -v n="$pp_req" 'BEGIN { printf "%.1f", n ? c * 1e6 / n : 0 }')
 	pp_ok=$(awk -v a="$pp_ach" -v r="$rate" -v p="$pp_p99" -v e="$pp_err" -v n="$pp_req" -v b="$P99_BOUND_MS" \
 		'BEGIN { print (a >= 0.99 * r && p < b && e < 0.01 * n) ? 1 : 0 }')
@@ -60,9 +60,10 @@ for rate in $RATES; do
 	vg_ok=$(awk -v a="$vg_ach" -v r="$rate" -v p="$vg_p99" -v e="$vg_err" -v n="$vg_req" -v b="$P99_BOUND_MS" \
 		'BEGIN { print (a >= 0.99 * r && p < b && e < 0.01 * n) ? 1 : 0 }')
 	[ "$vg_ok" = 1 ] && best_vg=$rate
-	printf '%-8s | %-9s %9.1f %9.3f %9.3f %7s %9s | %-9s %9.1f %9.3f %9.3f %7s %9s | %s\n' "$rate" \
-		"$([ "$pp_ok" = 1 ] && echo ok || echo MISS)" "$pp_ach" "$pp_p50" "$pp_p99" "$pp_err" "$pp_cpu" \
+	printf '%-8s | %-9s %9.1f %9.3f %9.3f %9.3f %7s %7s %9s | %-9s %9.1f %9.3f %9.3f %7s %9s | %s\n' "$rate" \
+		"$([ "$pp_ok" = 1 ] && echo ok || echo MISS)" "$pp_ach" "$pp_p50" "$pp_p99" "$pp_lag" "$pp_err" "$pp_drop" "$pp_cpu" \
 		"$([ "$vg_ok" = 1 ] && echo ok || echo MISS)" "$vg_ach" "$vg_p50" "$vg_p99" "$vg_err" "$vg_cpu" "$(ratio "$pp_cpu" "$vg_cpu")"
 done
 echo "highest rate sustained (p99 < ${P99_BOUND_MS} ms, >= 99% of target, < 1% errors): poolpilot $best_pp/s, vegeta $best_vg/s, ratio $(ratio "$best_pp" "$best_vg")"
+echo "lag_p95: poolpilot's scheduling lag (actual - intended start): high lag = the generator itself was starved or at --max-inflight"
 echo "note: poolpilot's latency counts from each request's intended start (coordinated omission corrected); vegeta's from the actual send."
