@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -252,11 +253,45 @@ func auditHas(t *testing.T, dir, event string) bool {
 	return bytes.Contains(b, []byte(`"event":"`+event+`"`))
 }
 
+// hook is a webhook receiver that keeps the texts it got.
+type hook struct {
+	mu    sync.Mutex
+	texts []string
+	url   string
+}
+
+func newHook(t *testing.T, status int) *hook {
+	h := &hook{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m struct{ Text string }
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		h.mu.Lock()
+		h.texts = append(h.texts, m.Text)
+		h.mu.Unlock()
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	h.url = srv.URL + "/services/T0/B0/webhook-secret-part"
+	return h
+}
+
+func (h *hook) all() string { h.mu.Lock(); defer h.mu.Unlock(); return strings.Join(h.texts, "\n") }
+
 func TestRunAdminDriverSucceeds(t *testing.T) {
 	f := newAdminFixture(t, "", 3*time.Second, true)
-	out, stderr, code := runCLI(t, f.getenv, "run", f.planFile)
+	hk := newHook(t, http.StatusOK)
+	f.env["POOLPILOT_WEBHOOK_URL"] = hk.url
+	out, stderr, code := runCLI(t, f.getenv, "run", f.planFile, "--progress")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	for _, want := range []string{"starting", "approved by", "succeeded"} {
+		if !strings.Contains(hk.all(), want) {
+			t.Errorf("no %q notification in:\n%s", want, hk.all())
+		}
+	}
+	if !strings.Contains(stderr, "[soak ") || !strings.Contains(stderr, "left] ok ") {
+		t.Errorf("--progress printed no evaluation lines:\n%s", stderr)
 	}
 	f.allAt(f.p.Change.To)
 	dir := runDirOf(t, out)
@@ -279,10 +314,30 @@ func TestRunAdminDriverSucceeds(t *testing.T) {
 	if strings.Contains(string(b)+out+stderr, "test-admin-token") {
 		t.Error("the admin token leaked")
 	}
+	noSecretIn(t, dir, "test-admin-token", "webhook-secret-part")
+}
+
+// noSecretIn scans every file of the run folder for the secrets.
+func noSecretIn(t *testing.T, dir string, secrets ...string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		for _, s := range secrets {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s holds the secret %q", e.Name(), s)
+			}
+		}
+	}
 }
 
 func TestRunAdminDriverRollsBackOnFault(t *testing.T) {
 	f := newAdminFixture(t, "", 20*time.Second, true)
+	hk := newHook(t, http.StatusInternalServerError) // failures are recorded, never fatal
+	f.env["POOLPILOT_WEBHOOK_URL"] = hk.url
 	done := f.runAsync("run", f.planFile, "--json")
 	f.waitState(change.StateSoak, 30*time.Second)
 	for _, set := range f.faults {
@@ -301,9 +356,15 @@ func TestRunAdminDriverRollsBackOnFault(t *testing.T) {
 	}
 	f.allAt(f.p.Change.From)
 	mustVerify(t, res.Dir)
-	if !auditHas(t, res.Dir, "criterion_fired") || !auditHas(t, res.Dir, "rollback") {
-		t.Error("the audit log lacks criterion_fired or rollback")
+	for _, ev := range []string{"criterion_fired", "incident", "rollback", "notify_failed"} {
+		if !auditHas(t, res.Dir, ev) {
+			t.Errorf("the audit log lacks %s", ev)
+		}
 	}
+	if !strings.Contains(hk.all(), "rolling back") || !strings.Contains(hk.all(), "P0 incident") {
+		t.Errorf("notifications:\n%s", hk.all())
+	}
+	noSecretIn(t, res.Dir, "test-admin-token", "webhook-secret-part")
 }
 
 func TestRunManualRollbackOfALiveRun(t *testing.T) {
@@ -405,6 +466,16 @@ func TestRunBadInput(t *testing.T) {
 	for _, args := range [][]string{{"run"}, {"run", "/no/such/plan.yaml"}, {"rollback", t.TempDir(), "--reason", "x"}, {"rollback", t.TempDir()}} {
 		if _, stderr, code := runCLI(t, nil, args...); code != poolpilot.ExitBadInput {
 			t.Errorf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+}
+
+func TestAskOperator(t *testing.T) {
+	for in, want := range map[string]string{"c\n": "continue", "leave\n": "leave", "r\n": "rollback", "\n": "rollback", "": "rollback"} {
+		var errb bytes.Buffer
+		e := &env{stdin: strings.NewReader(in), stderr: &errb, getenv: func(string) string { return "" }}
+		if got := askOperator(e)(); got != want || !strings.Contains(errb.String(), "[l]eave as is") {
+			t.Errorf("answer %q: %q, want %q (%s)", in, got, want, errb.String())
 		}
 	}
 }
