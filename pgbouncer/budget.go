@@ -55,6 +55,9 @@ func ComputeBudget(s State, in BudgetInput) Budget {
 		in.Instances, in.PoolMax, in.OtherClients, b.ClientConnections, cmp(b.ClientOK), b.MaxClientConn)
 
 	perUser, how := poolSize(s, in.Database)
+	if mu := s.Config.MaxUserConnections; mu > 0 && mu < perUser {
+		perUser, how = mu, how+fmt.Sprintf(", capped by max_user_connections %d", mu)
+	}
 	b.ServerConnections = users * perUser
 	say("server side: %d user(s) × (%s) = %d", users, how, b.ServerConnections)
 	if limit, what := serverCap(s, in.Database); limit > 0 && b.ServerConnections > limit {

@@ -33,6 +33,7 @@ func TestComputeBudget(t *testing.T) {
 			s.Config.MaxDBConnections = 60
 			s.Databases[0].MaxConnections = 50
 		}, 130, 50, 85, true, "capped by max_db_connections of database ledger = 50"},
+		{"max_user_connections caps each user", func(s *State, in *BudgetInput) { in.Users = 2; s.Config.MaxUserConnections = 30 }, 130, 60, 85, true, "capped by max_user_connections 30) = 60"},
 		{"auto database uses the defaults", func(s *State, in *BudgetInput) { s.Databases = nil }, 130, 25, 85, true, "database ledger not listed yet"},
 	}
 	for _, tc := range cases {
