@@ -224,19 +224,30 @@ func (e *engine) dispatch(ctx context.Context, work chan<- time.Time, grow func(
 	}
 }
 
-// fineSlack is the part of a wait left to fineSleep: the runtime's timer
-// sleeps the coarse part (cancellable), nanosleep the last stretch.
-const fineSlack = 2 * time.Millisecond
+// fineSlack is the last stretch of a wait that fineSleep sleeps: the
+// runtime's timers (which wake from epoll with millisecond granularity for
+// short waits) sleep the rest, cancellably.
+const fineSlack = time.Millisecond
 
-// waitUntil sleeps until t; false when ctx was cancelled first.
+// waitUntil sleeps until t; false when ctx was cancelled first. A wait
+// shorter than fineSlack (a rate above ~1000/s) uses the runtime timer
+// alone: a blocking nanosleep right after a hand-off would hold this P
+// while the worker just handed a request waits to run on it. Longer waits
+// park on the timer first (the worker runs), then nanosleep the rest.
 func (e *engine) waitUntil(ctx context.Context, timer *time.Timer, t time.Time) bool {
-	if d := time.Until(t) - fineSlack; d > 0 {
-		timer.Reset(d)
-		select {
-		case <-timer.C:
-		case <-ctx.Done():
-			return false
-		}
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	coarse := d - fineSlack
+	if coarse <= 0 {
+		coarse = d
+	}
+	timer.Reset(coarse)
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+		return false
 	}
 	if d := time.Until(t); d > 0 {
 		fineSleep(d)
