@@ -98,3 +98,15 @@ func atoi(m map[string]string, key string) (int, error) {
 	}
 	return n, nil
 }
+
+// ServerLimits reads PostgreSQL's connection limits over a direct
+// connection to dsn (not through PgBouncer: the budget's server side is
+// judged against the server itself).
+func ServerLimits(ctx context.Context, dsn string) (pgpool.ServerLimits, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return pgpool.ServerLimits{}, fmt.Errorf("connect to %s: %s", pgpool.Redact(dsn), scrub(err, dsn))
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return pgpool.ReadServerLimits(ctx, conn)
+}
