@@ -1,9 +1,9 @@
 package dashboard
 
 import (
-	"encoding/json"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"sync"
 	"time"
 
