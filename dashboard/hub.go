@@ -25,6 +25,10 @@ type Options struct {
 	// Rollback asks the live run whose folder is dir to roll back (the
 	// runner's control request). Nil: the page cannot roll back.
 	Rollback func(dir, by, reason string) error
+	// Foreign, when set, reports whether another live process runs the
+	// open evidence folder dir (its run lock is held): such a run can be
+	// asked to roll back through Rollback too.
+	Foreign func(dir string) bool
 	// Secrets are redacted from every response (the token always is).
 	Secrets []string
 	// Health reads an instance's /healthz (default change.HTTPProber).

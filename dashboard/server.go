@@ -130,10 +130,10 @@ func (h *Hub) canRollback(v *View) (bool, string) {
 	switch {
 	case h.opts.Token == "":
 		return false, "Manual rollback is off: this dashboard was started without a token (--dashboard-token-env VAR or --token-env VAR)."
-	case !v.Live:
-		return false, "This run is read from its evidence folder, not run by this process: roll it back with poolpilot rollback DIR --reason TEXT."
 	case v.Terminal:
 		return false, "The run has ended (" + v.State + "): there is nothing to roll back."
+	case !v.Live && (h.opts.Foreign == nil || !h.opts.Foreign(v.dir)):
+		return false, "No live process runs this folder: roll it back with poolpilot rollback DIR --reason TEXT."
 	case h.opts.Rollback == nil:
 		return false, "This dashboard cannot reach the run to roll it back."
 	}

@@ -48,6 +48,11 @@ func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
 	fl.Flush()
 	hb := time.NewTicker(h.opts.Heartbeat)
 	defer hb.Stop()
+	// A folder run (another process's, in progress) is re-read when its
+	// audit log changes; the new object has a new epoch: everything is
+	// sent again.
+	reread := time.NewTicker(2 * time.Second)
+	defer reread.Stop()
 	for {
 		changed := rn.wait()
 		sent, final, err := h.send(w, rn, last)
@@ -67,6 +72,13 @@ func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
 		case <-h.ctx.Done():
 			return
 		case <-changed:
+		case <-reread.C:
+			if !rn.live && !final {
+				if nr, err := h.lookup(rn.id); err == nil && nr != rn {
+					rn, last = nr, 0
+				}
+			}
+			continue
 		case <-hb.C:
 			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
 				return

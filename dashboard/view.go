@@ -39,6 +39,7 @@ type View struct {
 
 	spark map[string][]*float64
 	marks []markView
+	dir   string
 }
 
 // PlanInfo is the plan's summary.
@@ -158,7 +159,7 @@ func (r *run) viewLocked(now time.Time) *View {
 		States: append([]StateStep{}, r.states...), Criteria: append([]CriterionView{}, r.criteria...),
 		Samples: append([]evidence.Sample{}, r.samples...), Instances: append([]InstanceView{}, r.instances...),
 		Timeline: append([]Entry{}, r.timeline...), Files: append([]FileView{}, r.files...), Verify: r.verify,
-		spark: map[string][]*float64{}}
+		spark: map[string][]*float64{}, dir: r.dir}
 	for k, s := range r.spark {
 		v.spark[k] = append([]*float64(nil), s...)
 	}

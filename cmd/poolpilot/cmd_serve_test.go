@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/evidence/evidencetest"
+)
+
+// serveBuf is a goroutine-safe buffer for a command's stderr.
+type serveBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *serveBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *serveBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+var dashURLRe = regexp.MustCompile(`dashboard: (http://127\.0\.0\.1:\d+/)`)
+
+func TestServeShowsRunsReadOnlyAndStops(t *testing.T) {
+	dir := t.TempDir()
+	evidencetest.Build(t, dir, evidencetest.Rollback)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr serveBuf
+	token := "serve-token-0123456789"
+	getenv := func(k string) string {
+		if k == "DASH_TOKEN" {
+			return token
+		}
+		return ""
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", dir, "--addr", "127.0.0.1:0", "--token-env", "DASH_TOKEN"}, getenv, strings.NewReader(""), &stdout, &stderr)
+	}()
+	var url string
+	deadline := time.Now().Add(10 * time.Second)
+	for url == "" {
+		if m := dashURLRe.FindStringSubmatch(stderr.String()); m != nil {
+			url = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no URL on stderr: %q", stderr.String())
+		} else {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if strings.Contains(stderr.String(), "WARNING") {
+		t.Errorf("loopback warned: %s", stderr.String())
+	}
+	res, err := http.Get(url + "runs/" + evidencetest.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(b), "rolled-back") || strings.Contains(string(b), token) {
+		t.Errorf("run page: %d", res.StatusCode)
+	}
+	req, _ := http.NewRequest("POST", url+"api/runs/"+evidencetest.RunID+"/rollback", strings.NewReader(`{"reason":"x"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusConflict {
+		t.Errorf("rollback of a finished run: %d, want 409", res.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if poolpilot.ExitCode(err) != 0 {
+			t.Errorf("serve ended with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop on cancel")
+	}
+}
+
+func TestServeBadInput(t *testing.T) {
+	dir := t.TempDir()
+	short := func(k string) string { return map[string]string{"SHORT": "abc"}[k] }
+	for _, c := range []struct {
+		args   []string
+		getenv func(string) string
+		want   string
+	}{
+		{[]string{"serve", dir + "/nope"}, nil, "not a folder"},
+		{[]string{"serve"}, nil, "EVIDENCE_DIR"},
+		{[]string{"serve", dir, "--addr", "nonsense"}, nil, "not host:port"},
+		{[]string{"serve", dir, "--addr", "127.0.0.1:99999"}, nil, "invalid port"},
+		{[]string{"serve", dir, "--token-env", "UNSET"}, nil, "not set"},
+		{[]string{"serve", dir, "--token-env", "SHORT"}, short, "16 or more"},
+	} {
+		_, stderr, code := runCLI(t, c.getenv, c.args...)
+		if code != poolpilot.ExitBadInput || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+func TestServeWarnsOffLoopback(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr serveBuf
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", t.TempDir(), "--addr", "0.0.0.0:0"}, func(string) string { return "" }, strings.NewReader(""), io.Discard, &stderr)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stderr.String(), "dashboard: http://") {
+		if time.Now().After(deadline) {
+			t.Fatalf("not serving: %q", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if !strings.Contains(stderr.String(), "WARNING: the dashboard listens on 0.0.0.0:0, not loopback") {
+		t.Errorf("no loud warning: %q", stderr.String())
+	}
+}
