@@ -21,8 +21,12 @@ type serveBuf struct {
 	b  bytes.Buffer
 }
 
-func (s *serveBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *serveBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *serveBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *serveBuf) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 var dashURLRe = regexp.MustCompile(`dashboard: (http://127\.0\.0\.1:\d+/)`)
 
