@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 ensure_go
 ensure_postgres
-apt_install pgbouncer prometheus
+apt_install pgbouncer prometheus chromium fonts-dejavu-core
 
 log "go vet ./..."
 go vet ./...
