@@ -80,16 +80,17 @@ func Init(o InitOptions) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// yamlDur writes a duration the way a person would: 1h, 5m, 30s, 1m30s.
 func yamlDur(d time.Duration) string {
-	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	if s == "" {
+	switch {
+	case d <= 0:
 		return "0s"
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
 	}
-	return s
+	return d.String()
 }
 
 var initTmpl = template.Must(template.New("plan").Funcs(template.FuncMap{

@@ -217,3 +217,27 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestInitWritesDurationsThatLoad(t *testing.T) {
+	for _, d := range []time.Duration{30 * time.Second, 10 * time.Second, 90 * time.Second, 45 * time.Minute,
+		2 * time.Hour, 1500 * time.Millisecond, 5 * time.Minute, time.Hour + 30*time.Minute} {
+		o := SeedInitOptions()
+		o.Soak, o.TriggerFor, o.LoadDuration, o.Baseline = d, d, d, d
+		b, err := Init(o)
+		if err != nil {
+			t.Fatalf("%s: %v", d, err)
+		}
+		p, err := Parse(b)
+		if err != nil {
+			t.Fatalf("%s: %v", d, err)
+		}
+		if p.Soak.Duration.D() != d || p.LoadTest.Duration.D() != d || p.Baseline.Duration.D() != d {
+			t.Errorf("%s written as soak %s load %s baseline %s", d, p.Soak.Duration, p.LoadTest.Duration, p.Baseline.Duration)
+		}
+		for _, c := range p.Criteria {
+			if c.Role == "rollback" && c.For != 0 && c.Name != "pool_saturation" && c.For.D() != d {
+				t.Errorf("%s: trigger %s for %s", d, c.Name, c.For)
+			}
+		}
+	}
+}
