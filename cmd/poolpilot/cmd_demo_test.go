@@ -13,7 +13,7 @@ func TestDemoSuccessScenarioEndToEnd(t *testing.T) {
 	start := time.Now()
 	dir := t.TempDir()
 	out, stderr, code := runCLI(t, nil, "demo", "--scenario", "success", "--evidence-dir", dir,
-		"--baseline", "2s", "--load-duration", "3s", "--soak", "5s", "--window", "3s")
+		"--baseline", "2s", "--load-duration", "3s", "--rate", "20", "--soak-rate", "10", "--soak", "8s", "--window", "3s")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
