@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"github.com/poolpilot/poolpilot/internal/pgtest"
 	"github.com/poolpilot/poolpilot/ledger"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/runner"
 )
 
 var (
@@ -229,6 +231,10 @@ func envFileHas(t *testing.T, path, want string) bool {
 
 func TestRunRestartDriverSucceeds(t *testing.T) {
 	f, _ := newRestartFixture(t, 3*time.Second)
+	dry, _, code := runCLI(t, f.getenv, "run", f.planFile, "--dry-run")
+	if code != 0 || !strings.Contains(dry, "DB_POOL_MAX=100 DB_POOL_MIN=10") || !strings.Contains(dry, "restart.sh") {
+		t.Errorf("dry run (exit %d):\n%s", code, dry)
+	}
 	out, stderr, code := runCLI(t, f.getenv, "run", f.planFile)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
@@ -304,5 +310,49 @@ func TestRunInterruptedWithoutATerminalRollsBack(t *testing.T) {
 	mustVerify(t, dir)
 	if !auditHas(t, dir, "interrupted") {
 		t.Error("the operator's choice is not recorded")
+	}
+}
+
+// Ctrl-C answered "leave as is" stops the run where it is; poolpilot
+// rollback, with no live run, then restores change.from from the journal.
+func TestLeaveAsIsThenRollbackWithoutALiveRun(t *testing.T) {
+	f := newAdminFixture(t, "", 60*time.Second, false)
+	raw, err := os.ReadFile(f.planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	intr := make(chan struct{}, 1)
+	var errb syncBuf
+	o := runner.Options{Plan: f.p, PlanYAML: raw, PlanDir: f.planDir(), EvidenceDir: filepath.Dir(f.planDir()),
+		Getenv: f.getenv, Operator: "tester", Log: &errb, Interrupts: intr, Ask: func() string { return "leave" },
+		Preflight: func(ctx context.Context, p *plan.Plan, dir string) change.PreflightReport {
+			return runPreflight(ctx, &env{getenv: f.getenv, stdout: &errb, stderr: &errb}, p, dir)
+		}}
+	done := make(chan runner.Result, 1)
+	go func() {
+		res, err := runner.Run(context.Background(), o)
+		if !errors.Is(err, change.ErrLeaveAsIs) {
+			t.Errorf("run: %v, want ErrLeaveAsIs", err)
+		}
+		done <- res
+	}()
+	dir := f.waitState(change.StateSoak, 30*time.Second)
+	intr <- struct{}{}
+	res := <-done
+	if res.State != change.StateSoak || res.ExitCode != poolpilot.ExitInternal {
+		t.Fatalf("left as is: %+v\n%s", res, errb.String())
+	}
+	f.allAt(f.p.Change.To)
+	if _, err := os.Stat(filepath.Join(dir, "audit.head")); err == nil {
+		t.Fatal("a run left as is must stay open")
+	}
+	out, stderr, code := runCLI(t, f.getenv, "rollback", dir, "--reason", "left overnight; back to 10:2")
+	if code != poolpilot.ExitFailed || !strings.Contains(out, "rolled-back") {
+		t.Fatalf("rollback: exit %d\n%s\n%s", code, out, stderr)
+	}
+	f.allAt(f.p.Change.From)
+	mustVerify(t, dir)
+	if !auditHas(t, dir, "interrupted") {
+		t.Error("the choice is not audited")
 	}
 }
