@@ -2,15 +2,18 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/criteria"
 	"github.com/poolpilot/poolpilot/evidence"
+	"github.com/poolpilot/poolpilot/monitor"
 	"github.com/poolpilot/poolpilot/report"
 )
 
@@ -91,10 +94,7 @@ func (r *runner) finish(ctx context.Context, out change.Outcome) (head, reportPa
 
 func (r *runner) writeMonitoring(out change.Outcome) {
 	m := r.mon
-	sm := evidence.SustainedMonitoring{
-		Started: r.soak.started, Ended: r.soak.ended, PlannedSeconds: r.p.Soak.Duration.D().Seconds(),
-		IntervalSeconds: m.Interval().Seconds(), Samples: m.Samples(), Verdict: r.soak.verdict, Reason: r.soak.reason,
-	}
+	sm := r.monitoring()
 	if sm.Verdict == "" {
 		sm.Verdict, sm.Reason = evidence.VerdictInconclusive, "the soak did not run: the run ended in "+string(out.State)
 		if out.Reason != "" {
@@ -110,10 +110,45 @@ func (r *runner) writeMonitoring(out change.Outcome) {
 			sm.Criteria = append(sm.Criteria, criterionResult(res, m.Engine()))
 		}
 	}
+	r.writeJSON(evidence.FileSustainedMonitoring, sm)
+}
+
+// monitoring is sustained_monitoring.json so far.
+func (r *runner) monitoring() evidence.SustainedMonitoring {
+	m := r.mon
+	sm := evidence.SustainedMonitoring{
+		Started: r.soak.started, Ended: r.soak.ended, PlannedSeconds: r.p.Soak.Duration.D().Seconds(),
+		IntervalSeconds: m.Interval().Seconds(), Samples: m.Samples(), Verdict: r.soak.verdict, Reason: r.soak.reason,
+	}
 	if sm.Samples == nil {
 		sm.Samples = []evidence.Sample{}
 	}
+	return sm
+}
+
+// checkpointEvery is how often the samples so far are written during the
+// soak, so that a crash loses at most this much of the series.
+const checkpointEvery = time.Minute
+
+// checkpoint writes sustained_monitoring.json with the samples so far
+// (verdict "inconclusive" until the run ends).
+func (r *runner) checkpoint() {
+	sm := r.monitoring()
+	sm.Verdict, sm.Reason = evidence.VerdictInconclusive, "checkpoint: the run is in progress"
 	r.writeJSON(evidence.FileSustainedMonitoring, sm)
+}
+
+// restoreSamples prepends the samples a crashed process checkpointed.
+func (r *runner) restoreSamples(m *monitor.Monitor) {
+	b, err := os.ReadFile(filepath.Join(r.dir, evidence.FileSustainedMonitoring))
+	if err != nil {
+		return
+	}
+	var sm evidence.SustainedMonitoring
+	if json.Unmarshal(b, &sm) == nil && len(sm.Samples) > 0 {
+		m.Prepend(sm.Samples)
+		r.logf("resume: %d monitoring samples from before the crash kept", len(sm.Samples))
+	}
 }
 
 func criterionResult(res criteria.Result, eng *criteria.Engine) evidence.CriterionResult {

@@ -89,6 +89,9 @@ func (r *runner) ensureMonitor(ctx context.Context) (*monitor.Monitor, error) {
 		m.Observe(poolpilot.Sample{Metric: MetricViolations, Instance: "loadgen", Time: time.Now(), Value: float64(r.viol.take()), Source: "loadgen"})
 	}})
 	r.mon = m
+	if r.o.ResumeDir != "" {
+		r.restoreSamples(m)
+	}
 	return m, nil
 }
 

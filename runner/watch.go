@@ -58,6 +58,7 @@ func (r *runner) loadTest(ctx context.Context) (change.Verdict, error) {
 	lr.stop()
 	r.after = r.snapshot(ctx)
 	r.writeLoadResults(lr, started, v)
+	r.checkpoint()
 	if err != nil {
 		return change.Verdict{}, err
 	}
@@ -134,8 +135,13 @@ func (r *runner) soakPhase(ctx context.Context) (change.Verdict, error) {
 	everOK := map[string]bool{}
 	var v change.Verdict
 	t0 := time.Now()
+	lastCheckpoint := t0
 	err = m.Run(ctx, left, func(ev criteria.Evaluation) bool {
 		r.progressLine("soak", time.Since(t0)+(total-left), total, ev)
+		if time.Since(lastCheckpoint) >= checkpointEvery {
+			lastCheckpoint = time.Now()
+			r.checkpoint()
+		}
 		if ev.Decision != nil {
 			v = decisionVerdict(ev.Decision)
 			return true

@@ -88,8 +88,8 @@ func TestRunResumeAfterKill9DuringTheSoak(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("resume: exit %d\n%s\n%s\nfirst run:\n%s", code, stdout, stderr, out.String())
 	}
-	if !strings.Contains(stderr, "resuming run from soak") {
-		t.Errorf("resume does not say where it resumed:\n%s", stderr)
+	if !strings.Contains(stderr, "resuming run from soak") || !strings.Contains(stderr, "monitoring samples from before the crash kept") {
+		t.Errorf("resume does not say where it resumed and what it kept:\n%s", stderr)
 	}
 	f.allAt(f.p.Change.To)
 	mustVerify(t, dir)
