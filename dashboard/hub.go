@@ -119,6 +119,14 @@ func (h *Hub) endLive(r *run, s change.State, reason string, at time.Time) {
 	r.mu.Lock()
 	r.setStateLocked(s, at, "")
 	r.reason, r.ended, r.terminal = reason, at, true
+	switch s {
+	case change.StateSucceeded:
+		r.tone = "ok"
+	case change.StateRolledBack, change.StateRefused:
+		r.tone = "warn"
+	default:
+		r.tone = "fail"
+	}
 	r.touchLocked(secHead, secControl)
 	r.mu.Unlock()
 }

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/poolpilot/poolpilot/change"
@@ -24,9 +25,11 @@ type Observer interface {
 // Live is the Observer of one run feeding a Hub. Calls before Started are
 // ignored.
 type Live struct {
-	h *Hub
-	r *run
+	h  *Hub
+	rp atomic.Pointer[run]
 }
+
+func (l *Live) run() *run { return l.rp.Load() }
 
 var _ Observer = (*Live)(nil)
 
@@ -38,36 +41,36 @@ func (h *Hub) Live() *Live { return &Live{h: h} }
 func (l *Live) Started(p *plan.Plan, runID, dir string) {
 	r := newRun(runID, dir, p, true, l.h.now())
 	r.setState(change.StatePreflight, l.h.now())
-	l.r = r
+	l.rp.Store(r)
 	l.h.addLive(r)
 }
 
 // State records a state change.
 func (l *Live) State(s change.State, at time.Time) {
-	if l.r != nil {
-		l.r.setState(s, at)
+	if r := l.run(); r != nil {
+		r.setState(s, at)
 	}
 }
 
 // Evaluation records the criteria's states and values.
 func (l *Live) Evaluation(ev criteria.Evaluation) {
-	if l.r != nil {
-		l.r.evaluation(ev)
+	if r := l.run(); r != nil {
+		r.evaluation(ev)
 	}
 }
 
 // Ended marks the run finished; the Hub reads its audit log a last time
 // and verifies the folder.
 func (l *Live) Ended(s change.State, reason string, at time.Time) {
-	if l.r != nil {
-		l.h.endLive(l.r, s, reason, at)
+	if r := l.run(); r != nil {
+		l.h.endLive(r, s, reason, at)
 	}
 }
 
 // RunID is the run's id once started ("" before).
 func (l *Live) RunID() string {
-	if l.r == nil {
-		return ""
+	if r := l.run(); r != nil {
+		return r.id
 	}
-	return l.r.id
+	return ""
 }

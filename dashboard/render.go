@@ -30,6 +30,7 @@ var tmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"ms":        func(p *float64) string { return fmtPtr(p, "ms") },
 	"stepClass": stepClass,
 	"upper":     strings.ToUpper,
+	"has":       strings.Contains,
 	"deref": func(p *int) int {
 		if p == nil {
 			return 0
@@ -180,6 +181,9 @@ func trim(s string) string {
 func fmtDur(d time.Duration) string {
 	if d < 0 {
 		d = 0
+	}
+	if d < 100*time.Millisecond && d > 0 {
+		return "<0.1s"
 	}
 	if d < 10*time.Second && d%time.Second != 0 {
 		return fmt.Sprintf("%.1fs", d.Seconds())

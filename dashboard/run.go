@@ -127,13 +127,18 @@ func (r *run) setState(s change.State, at time.Time) {
 	r.setStateLocked(s, at, "")
 }
 
+// setStateLocked enters s. A state already entered (the Observer reports
+// a state before the audit log's line for it is read) only gains the
+// log's reason: a run never enters a state twice.
 func (r *run) setStateLocked(s change.State, at time.Time, reason string) {
-	if s == r.state && !r.stateSince.IsZero() {
-		if reason != "" && len(r.states) > 0 && r.states[len(r.states)-1].Reason == "" {
-			r.states[len(r.states)-1].Reason = reason
-			r.touchLocked(secStates)
+	for i := range r.states {
+		if r.states[i].State == string(s) {
+			if reason != "" && r.states[i].Reason == "" {
+				r.states[i].Reason = reason
+				r.touchLocked(secStates)
+			}
+			return
 		}
-		return
 	}
 	if n := len(r.states); n > 0 {
 		r.states[n-1].Left = at

@@ -30,7 +30,7 @@ func TestSSEDeliversChangesAndResumes(t *testing.T) {
 	got := map[string]bool{}
 	for _, m := range first {
 		got[m.event+":"+sectionOf(m)] = true
-		if !strings.HasPrefix(m.id, lf.live.r.epoch+"-") {
+		if !strings.HasPrefix(m.id, lf.live.run().epoch+"-") {
 			t.Errorf("id %q lacks the epoch", m.id)
 		}
 	}
