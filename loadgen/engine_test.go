@@ -237,3 +237,22 @@ func TestConfigRejected(t *testing.T) {
 		}
 	}
 }
+
+func TestRampRun(t *testing.T) {
+	t.Parallel()
+	s, err := ParseRamp("0:200/1s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1 s of ramp (100 requests) then 1 s held at 200/s (200 requests).
+	rep, err := Run(context.Background(), Config{Schedule: s, Duration: 2 * time.Second}, trivial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Requests+rep.Dropped != 300 || rep.TargetRate != 150 {
+		t.Errorf("requests %d + dropped %d, target rate %v; want 300 scheduled, a mean of 150/s", rep.Requests, rep.Dropped, rep.TargetRate)
+	}
+	if n := len(rep.Series); n < 2 || rep.Series[0].Requests > rep.Series[1].Requests {
+		t.Errorf("series %+v: the ramp's first second should carry fewer requests than the second", rep.Series)
+	}
+}
