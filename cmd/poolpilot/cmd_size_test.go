@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/advisor"
+	"github.com/poolpilot/poolpilot/internal/pgbouncertest"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
 )
 
@@ -151,5 +154,32 @@ func TestSizeInterruptedPrintsCompletedSteps(t *testing.T) {
 	}
 	if !rep.Interrupted || len(rep.Steps) != 2 || rep.Stopped != advisor.StopInterrupted || !rep.Recommended.Refused {
 		t.Errorf("interrupted %v, %d steps, stopped %q, recommended %+v", rep.Interrupted, len(rep.Steps), rep.Stopped, rep.Recommended)
+	}
+}
+
+// Through a transaction pooler the budget is reported, not judged.
+func TestSizeBehindAPoolerDoesNotJudgeTheBudget(t *testing.T) {
+	direct := pgtest.NewDatabase(t)
+	u, err := url.Parse(direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, _ := strconv.Atoi(u.Port())
+	b := pgbouncertest.New(t, pgbouncertest.Options{UpstreamPort: port, PoolMode: "transaction", PoolSize: 5, MaxClients: 100})
+	env := map[string]string{"BOUNCER_URL": b.URL(strings.TrimPrefix(u.Path, "/")), "DB_POOL_POOLER": "transaction"}
+	out, stderr, code := runCLI(t, func(k string) string { return env[k] }, "size", "--dsn-env", "BOUNCER_URL",
+		"--max", "4", "--duration-per-step", "150ms", "--warmup", "50ms", "--json", "--max-instances", "50")
+	if code != 0 && code != poolpilot.ExitFailed {
+		t.Fatalf("exit %d\n%s\n%s", code, stderr, b.Logs())
+	}
+	var rep advisor.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("json: %v\n%s", err, out)
+	}
+	if rep.Budget == nil || !rep.Budget.Pooler || rep.Budget.Judged || !strings.Contains(rep.Budget.Message, "pooler") {
+		t.Errorf("budget %+v", rep.Budget)
+	}
+	if len(rep.Steps) != 4 || rep.Steps[3].Throughput <= 0 {
+		t.Errorf("steps %+v", rep.Steps)
 	}
 }
