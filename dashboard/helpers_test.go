@@ -28,13 +28,46 @@ const (
 	planted     = "pl4nted-secret-9k2"
 )
 
+var shared struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
+
+// sharedFixture is fixtureDir built once for the tests that only read it.
+func sharedFixture(t *testing.T) string {
+	t.Helper()
+	shared.once.Do(func() {
+		if shared.dir, shared.err = os.MkdirTemp("", "dashboard-fixture-"); shared.err == nil {
+			buildFixture(t, shared.dir, t.TempDir())
+		}
+	})
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.dir
+}
+
 // fixtureDir builds an evidence dir with a rolled-back run (the fixture's
 // run id) and a succeeded one (succeededID).
 func fixtureDir(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
+	buildFixture(t, root, t.TempDir())
+	return root
+}
+
+func buildFixture(t *testing.T, root, other string) {
+	t.Helper()
 	evidencetest.Build(t, root, evidencetest.Rollback)
-	other := t.TempDir()
 	src := evidencetest.Build(t, other, evidencetest.Success)
 	dst := filepath.Join(root, "other_plan", succeededID)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
@@ -43,7 +76,6 @@ func fixtureDir(t *testing.T) string {
 	if err := os.Rename(src, dst); err != nil {
 		t.Fatal(err)
 	}
-	return root
 }
 
 // rollbackCalls records the Hub's rollback callback.

@@ -12,9 +12,14 @@ import (
 	"github.com/poolpilot/poolpilot/evidence/evidencetest"
 )
 
+// serveFixture serves the shared fixture (read-only tests).
 func serveFixture(t *testing.T, opts Options) (*Hub, *httptest.Server, string) {
 	t.Helper()
-	root := fixtureDir(t)
+	return serveDir(t, sharedFixture(t), opts)
+}
+
+func serveDir(t *testing.T, root string, opts Options) (*Hub, *httptest.Server, string) {
+	t.Helper()
 	opts.EvidenceDir = root
 	opts.Secrets = append(opts.Secrets, evidencetest.AdminToken, evidencetest.DBPassword)
 	h, err := NewHub(opts)
@@ -77,7 +82,7 @@ func TestListAndFinishedRunPages(t *testing.T) {
 }
 
 func TestReportAndFiles(t *testing.T) {
-	_, srv, root := serveFixture(t, Options{})
+	_, srv, root := serveDir(t, fixtureDir(t), Options{}) // it plants files
 	code, hdr, body := get(t, srv.URL+"/runs/"+succeededID+"/report")
 	if code != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") || !strings.Contains(body, "succeeded") {
 		t.Fatalf("report: %d %s", code, hdr.Get("Content-Type"))
