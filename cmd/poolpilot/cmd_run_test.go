@@ -393,7 +393,11 @@ func TestRunManualRollbackOfALiveRun(t *testing.T) {
 func TestRunRefusedByTheConnectionBudget(t *testing.T) {
 	srv := pgtest.New(t, pgtest.Options{Settings: map[string]string{"max_connections": "100"}})
 	f := newAdminFixtureTo(t, srv.URL("postgres"), 3*time.Second, false, plan.PoolSize{Max: 200, Min: 20})
-	out, stderr, code := runCLI(t, f.getenv, "run", f.planFile)
+	prefix := filepath.Join(t.TempDir(), "ops")
+	if _, stderr, code := runCLI(t, nil, "evidence", "keygen", "--out", prefix); code != 0 {
+		t.Fatal(stderr)
+	}
+	out, stderr, code := runCLI(t, f.getenv, "run", f.planFile, "--signing-key", prefix+".key")
 	if code != poolpilot.ExitRefused {
 		t.Fatalf("exit %d, want 4\n%s\n%s", code, out, stderr)
 	}
@@ -401,7 +405,13 @@ func TestRunRefusedByTheConnectionBudget(t *testing.T) {
 		t.Errorf("the refusal does not name the budget:\n%s", out)
 	}
 	f.allAt(f.p.Change.From)
-	mustVerify(t, runDirOf(t, out))
+	dir := runDirOf(t, out)
+	mustVerify(t, dir)
+	head := strings.TrimSpace(strings.SplitN(out[strings.Index(out, "audit head: ")+len("audit head: "):], "\n", 2)[0])
+	vout, _, code := runCLI(t, nil, "evidence", "verify", "--pubkey", prefix+".pub", "--head", head, dir)
+	if code != 0 || !strings.Contains(vout, "signature verified") {
+		t.Fatalf("signed run: exit %d\n%s", code, vout)
+	}
 }
 
 func TestRunRefusedWhenThePlanChangedAfterApproval(t *testing.T) {
