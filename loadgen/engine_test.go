@@ -254,5 +254,7 @@ func TestRampRun(t *testing.T) {
 	}
 	if n := len(rep.Series); n < 2 || rep.Series[0].Requests > rep.Series[1].Requests {
 		t.Errorf("series %+v: the ramp's first second should carry fewer requests than the second", rep.Series)
+	} else if rep.Series[0].TargetRate != 100 || rep.Series[1].TargetRate != 200 {
+		t.Errorf("per-second target rates %v, %v; want the schedule's means 100 and 200", rep.Series[0].TargetRate, rep.Series[1].TargetRate)
 	}
 }

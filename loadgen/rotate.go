@@ -106,8 +106,10 @@ func (r *rotator) close(at time.Time) {
 		s.MaxMS = ms(r.agg.lat.Max())
 		s.LagP95MS = ms(r.agg.lag.ValueAtQuantile(95))
 	}
-	if r.e.cfg.Schedule != nil {
-		s.TargetRate = round3(r.e.cfg.Schedule.Rate(r.last.Sub(r.e.start)))
+	if sc := r.e.cfg.Schedule; sc != nil && span > 0 {
+		// the mean scheduled rate over this second (a ramp changes within it)
+		n := sc.Count(min(at.Sub(r.e.start), r.e.measTo.Sub(r.e.start))) - sc.Count(r.last.Sub(r.e.start))
+		s.TargetRate = round3(max(n, 0) / span.Seconds())
 	}
 	if r.sampler != nil {
 		p := r.sampler.PoolSample()
