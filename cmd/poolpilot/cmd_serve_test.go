@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -12,7 +14,9 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/evidence/evidencetest"
+	"github.com/poolpilot/poolpilot/runner"
 )
 
 // serveBuf is a goroutine-safe buffer for a command's stderr.
@@ -132,5 +136,71 @@ func TestServeWarnsOffLoopback(t *testing.T) {
 	<-done
 	if !strings.Contains(stderr.String(), "WARNING: the dashboard listens on 0.0.0.0:0, not loopback") {
 		t.Errorf("no loud warning: %q", stderr.String())
+	}
+}
+
+// startServe runs poolpilot serve in the background and returns its URL
+// and a stop func.
+func startServe(t *testing.T, getenv func(string) string, args ...string) (string, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr serveBuf
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve"}, args...), getenv, strings.NewReader(""), io.Discard, &stderr)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if m := dashURLRe.FindStringSubmatch(stderr.String()); m != nil {
+			return m[1], func() { cancel(); <-done }
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not start: %q", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestServeAsksAnotherProcessRunToRollBack: a folder whose run lock is
+// held (a run in progress elsewhere) gets the rollback request file that
+// the live run acts on.
+func TestServeAsksAnotherProcessRunToRollBack(t *testing.T) {
+	root := t.TempDir()
+	f, err := evidence.Open(root, evidence.Options{Plan: "elsewhere"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Event(evidence.EventStateChange, map[string]any{"from": "load-test", "to": "soak"}); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := runner.TryLock(f.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := "serve-token-0123456789"
+	url, stop := startServe(t, func(k string) string { return map[string]string{"T": token}[k] }, root, "--addr", "127.0.0.1:0", "--token-env", "T")
+	defer stop()
+	post := func() int {
+		req, _ := http.NewRequest("POST", url+"api/runs/"+f.RunID()+"/rollback", strings.NewReader(`{"reason":"stop it","by":"bob"}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := post(); code != http.StatusAccepted {
+		t.Fatalf("rollback of a run held elsewhere: %d, want 202", code)
+	}
+	b, err := os.ReadFile(filepath.Join(runner.ControlDir(f.Dir()), runner.RequestFile))
+	if err != nil || !strings.Contains(string(b), `"by":"bob (dashboard, admin token)"`) || !strings.Contains(string(b), `"reason":"stop it"`) {
+		t.Fatalf("request file: %s %v", b, err)
+	}
+	lock.Release()
+	if code := post(); code != http.StatusConflict {
+		t.Errorf("rollback once no process holds the run: %d, want 409", code)
 	}
 }
