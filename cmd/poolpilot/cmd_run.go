@@ -71,27 +71,29 @@ line on stderr).`,
 	fl.BoolVar(&f.overrideWindow, "override-window", false, "run outside the plan's change window (needs --reason; recorded)")
 	fl.StringVar(&f.reason, "reason", "", "why the change window is overridden")
 	fl.StringVar(&f.signingKey, "signing-key", "", "Ed25519 private key `FILE` (poolpilot evidence keygen) that signs the audit head")
-	fl.StringVar(&f.evidenceDir, "evidence-dir", "", "put the run folder under `DIR` instead of the plan's evidence.dir")
+	fl.StringVar(&f.evidenceDir, "evidence-dir", "", "put the run folder under `DIR`/<plan name>/ instead of the plan's evidence.dir (approvals and ticks are still read from evidence.dir)")
 	fl.BoolVar(&f.json, "json", false, "print the outcome as JSON on stdout")
 	fl.BoolVar(&f.progress, "progress", false, "a progress line per evaluation on stderr (default on a terminal)")
 	return c
 }
 
-// loadRunPlan reads the plan and its bytes, and where its approvals live.
-func loadRunPlan(path, evidenceDir string) (*plan.Plan, []byte, string, error) {
-	p, dir, err := loadPlan(path)
+// loadRunPlan reads the plan and its bytes, where its approvals and ticks
+// live (<evidence.dir>/<name>, whatever --evidence-dir says) and the folder
+// the run folder goes under.
+func loadRunPlan(path, evidenceDir string) (p *plan.Plan, raw []byte, planDir, base string, err error) {
+	p, planDir, err = loadPlan(path)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", "", err
 	}
-	raw, err := os.ReadFile(path)
+	raw, err = os.ReadFile(path)
 	if err != nil {
-		return nil, nil, "", poolpilot.BadInput("%v", err)
+		return nil, nil, "", "", poolpilot.BadInput("%v", err)
 	}
-	base := filepath.Dir(dir)
+	base = filepath.Dir(planDir)
 	if evidenceDir != "" {
 		base = evidenceDir
 	}
-	return p, raw, base, nil
+	return p, raw, planDir, base, nil
 }
 
 func runRun(ctx context.Context, e *env, planPath string, f runFlags) error {
@@ -101,11 +103,10 @@ func runRun(ctx context.Context, e *env, planPath string, f runFlags) error {
 	if !f.overrideWindow && f.reason != "" {
 		return poolpilot.BadInput("--reason is only for --override-window")
 	}
-	p, raw, base, err := loadRunPlan(planPath, f.evidenceDir)
+	p, raw, planDir, base, err := loadRunPlan(planPath, f.evidenceDir)
 	if err != nil {
 		return err
 	}
-	planDir := filepath.Join(base, p.Name)
 	if f.dryRun {
 		return dryRun(ctx, e, p, planDir)
 	}

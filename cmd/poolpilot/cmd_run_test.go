@@ -441,11 +441,15 @@ func TestRunRefusedOutsideTheChangeWindow(t *testing.T) {
 	if _, stderr, code := runCLI(t, f.getenv, "run", f.planFile, "--override-window"); code != poolpilot.ExitBadInput || !strings.Contains(stderr, "--reason") {
 		t.Errorf("--override-window without --reason: exit %d: %s", code, stderr)
 	}
-	out, stderr, code = runCLI(t, f.getenv, "run", f.planFile, "--override-window", "--reason", "INC-42 pool exhaustion")
+	elsewhere := t.TempDir()
+	out, stderr, code = runCLI(t, f.getenv, "run", f.planFile, "--override-window", "--reason", "INC-42 pool exhaustion", "--evidence-dir", elsewhere)
 	if code != 0 {
 		t.Fatalf("override: exit %d\n%s\n%s", code, out, stderr)
 	}
 	dir := runDirOf(t, out)
+	if !strings.HasPrefix(dir, filepath.Join(elsewhere, f.p.Name)) {
+		t.Errorf("--evidence-dir %s: the run folder is %s", elsewhere, dir)
+	}
 	mustVerify(t, dir)
 	if !auditHas(t, dir, "window_override") {
 		t.Error("the override is not in the audit log")
