@@ -129,7 +129,7 @@ func (h *Hub) send(w http.ResponseWriter, rn *run, last uint64) (uint64, bool, e
 	pd := newPage(v, h.opts.Token != "")
 	id := fmt.Sprintf("%s-%d", rn.epoch, v.Seq)
 	for _, s := range secs {
-		html, err := render(s, pd)
+		html, err := rn.section(s, pd)
 		if err != nil {
 			h.logf("%v", err)
 			continue
@@ -144,6 +144,27 @@ func (h *Hub) send(w http.ResponseWriter, rn *run, last uint64) (uint64, bool, e
 	final := v.Terminal && (!v.Live || v.Verify != nil)
 	msg := runMsg{State: v.State, Terminal: v.Terminal, Final: final, Now: v.Now, Seq: v.Seq, Rollback: v.Rollback.Enabled, Why: v.Rollback.Why}
 	return v.Seq, final, h.event(w, id, "run", msg)
+}
+
+// section renders a section once per version for every stream.
+func (r *run) section(name string, pd *pageData) (string, error) {
+	r.mu.Lock()
+	c, ok := r.cache[name]
+	ver := r.versions[name]
+	r.mu.Unlock()
+	if ok && c.version == ver {
+		return c.html, nil
+	}
+	html, err := render(name, pd)
+	if err != nil {
+		return "", err
+	}
+	if ver <= pd.V.Seq { // the view is at least as new as the version
+		r.mu.Lock()
+		r.cache[name] = rendered{version: ver, html: html}
+		r.mu.Unlock()
+	}
+	return html, nil
 }
 
 func (h *Hub) final(rn *run) bool {
