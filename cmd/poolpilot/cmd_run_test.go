@@ -336,10 +336,13 @@ func noSecretIn(t *testing.T, dir string, secrets ...string) {
 
 func TestRunAdminDriverRollsBackOnFault(t *testing.T) {
 	f := newAdminFixture(t, "", 20*time.Second, true)
+	f.p.LoadTest.Duration = poolpilot.Duration(20 * time.Second)
+	f.write()
+	f.approve()
 	hk := newHook(t, http.StatusInternalServerError) // failures are recorded, never fatal
 	f.env["POOLPILOT_WEBHOOK_URL"] = hk.url
 	done := f.runAsync("run", f.planFile, "--json")
-	f.waitState(change.StateSoak, 30*time.Second)
+	f.waitState(change.StateLoadTest, 30*time.Second) // the engine watches the load test too
 	for _, set := range f.faults {
 		set(ledger.FaultSettings{ErrorRate: 0.5})
 	}
@@ -365,6 +368,15 @@ func TestRunAdminDriverRollsBackOnFault(t *testing.T) {
 		t.Errorf("notifications:\n%s", hk.all())
 	}
 	noSecretIn(t, res.Dir, "test-admin-token", "webhook-secret-part")
+	b, _ := os.ReadFile(filepath.Join(res.Dir, evidence.FileAudit))
+	if !bytes.Contains(b, []byte(`"phase":"load test"`)) {
+		t.Error("the trigger did not fire during the load test")
+	}
+	var lt evidence.LoadTestResults
+	b, _ = os.ReadFile(filepath.Join(res.Dir, evidence.FileSyntheticLoadTest))
+	if err := json.Unmarshal(b, &lt); err != nil || lt.Passed || len(lt.Failures) == 0 {
+		t.Errorf("synthetic_load_test_results.json: passed %v, failures %v, %v", lt.Passed, lt.Failures, err)
+	}
 }
 
 func TestRunManualRollbackOfALiveRun(t *testing.T) {
