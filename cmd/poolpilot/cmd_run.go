@@ -110,6 +110,11 @@ func runRun(ctx context.Context, e *env, planPath string, f runFlags) error {
 	if f.dryRun {
 		return dryRun(ctx, e, p, planDir)
 	}
+	if f.resume != "" {
+		if err := samePlan(p, f.resume); err != nil {
+			return err
+		}
+	}
 	o := runner.Options{Plan: p, PlanYAML: raw, PlanDir: planDir, EvidenceDir: base, ResumeDir: f.resume,
 		OverrideWindow: f.overrideWindow, OverrideReason: f.reason, Operator: operator(e), Getenv: e.getenv,
 		Preflight: func(ctx context.Context, p *plan.Plan, dir string) change.PreflightReport {
@@ -289,4 +294,20 @@ func changeLines(p *plan.Plan, inst plan.Instance, size plan.PoolSize) []string 
 		return []string{fmt.Sprintf("%s: %v", inst.Name, err)}
 	}
 	return []string{fmt.Sprintf(`%s: PUT %s  Authorization: Bearer $%s  {"max":%d,"min":%d}`, inst.Name, ep, inst.AdminTokenEnv, size.Max, size.Min)}
+}
+
+// samePlan refuses to resume a run with another plan than the one it ran.
+func samePlan(p *plan.Plan, runDir string) error {
+	raw, err := os.ReadFile(filepath.Join(runDir, evidence.FilePlan))
+	if err != nil {
+		return poolpilot.BadInput("--resume %s: not a run folder: %v", runDir, err)
+	}
+	ran, err := plan.Parse(raw)
+	if err != nil {
+		return poolpilot.BadInput("--resume %s: its plan.yaml: %v", runDir, err)
+	}
+	if ran.SHA256() != p.SHA256() {
+		return poolpilot.BadInput("--resume %s: the run ran plan sha256 %s…, this plan is %s…: resume with the plan it ran", runDir, ran.SHA256()[:12], p.SHA256()[:12])
+	}
+	return nil
 }

@@ -84,6 +84,15 @@ func TestRunResumeAfterKill9DuringTheSoak(t *testing.T) {
 	dir := f.waitState(change.StateSoak, 40*time.Second)
 	f.kill9(t, cmd)
 	f.allAt(f.p.Change.To) // left changed by the dead run
+	other := *f.p
+	other.Soak.Duration = poolpilot.Duration(time.Hour)
+	otherFile := filepath.Join(t.TempDir(), "other.yaml")
+	if err := os.WriteFile(otherFile, other.YAML(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := runCLI(t, f.getenv, "run", otherFile, "--resume", dir); code != poolpilot.ExitBadInput || !strings.Contains(stderr, "resume with the plan it ran") {
+		t.Errorf("resume with another plan: exit %d: %s", code, stderr)
+	}
 	stdout, stderr, code := runCLI(t, f.getenv, "run", f.planFile, "--resume", dir)
 	if code != 0 {
 		t.Fatalf("resume: exit %d\n%s\n%s\nfirst run:\n%s", code, stdout, stderr, out.String())

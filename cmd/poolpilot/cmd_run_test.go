@@ -489,7 +489,7 @@ func TestRunDryRunChangesNothing(t *testing.T) {
 }
 
 func TestRunBadInput(t *testing.T) {
-	for _, args := range [][]string{{"run"}, {"run", "/no/such/plan.yaml"}, {"rollback", t.TempDir(), "--reason", "x"}, {"rollback", t.TempDir()}} {
+	for _, args := range [][]string{{"run"}, {"run", "/no/such/plan.yaml"}, {"run", "--resume", t.TempDir(), writeSeedPlan(t)}, {"rollback", t.TempDir(), "--reason", "x"}, {"rollback", t.TempDir()}} {
 		if _, stderr, code := runCLI(t, nil, args...); code != poolpilot.ExitBadInput {
 			t.Errorf("%v: exit %d: %s", args, code, stderr)
 		}
@@ -504,4 +504,13 @@ func TestAskOperator(t *testing.T) {
 			t.Errorf("answer %q: %q, want %q (%s)", in, got, want, errb.String())
 		}
 	}
+}
+
+func writeSeedPlan(t *testing.T) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "p.yaml")
+	if _, stderr, code := runCLI(t, nil, "plan", "init", "--out", file); code != 0 {
+		t.Fatal(stderr)
+	}
+	return file
 }
