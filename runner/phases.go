@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/criteria"
 	"github.com/poolpilot/poolpilot/evidence"
 )
 
@@ -116,14 +117,26 @@ func (r *runner) baseline(ctx context.Context) error {
 	}
 	d := r.p.Baseline.Duration.D()
 	r.logf("baseline: measuring for %s", d)
-	stopLoad := r.background(ctx, r.p.Soak.Rate, d, "baseline")
+	stopLoad := r.background(ctx, r.p.Soak.Rate, d+3*m.Interval(), "baseline")
 	err = m.Run(ctx, d, r.progressFn("baseline", d))
+	var bl map[string]float64
+	var berr error
+	if err == nil {
+		// A window of one or two polls may end before the last poll lands:
+		// give it up to three more intervals.
+		bl, berr = m.Engine().CaptureBaseline(d)
+		for i := 0; berr != nil && i < 3 && err == nil; i++ {
+			err = m.Run(ctx, m.Interval(), func(criteria.Evaluation) bool { return false })
+			if err == nil {
+				bl, berr = m.Engine().CaptureBaseline(d + time.Duration(i+1)*m.Interval())
+			}
+		}
+	}
 	stopLoad()
 	if err != nil {
 		return err
 	}
-	bl, err := m.Engine().CaptureBaseline(d)
-	if err != nil {
+	if err := berr; err != nil {
 		return fmt.Errorf("%v: the service had no traffic to measure; give the plan a soak.rate (background load during baseline and soak) or run it during traffic", err)
 	}
 	snap := r.snapshot(ctx)

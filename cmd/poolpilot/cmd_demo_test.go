@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -57,5 +58,39 @@ func TestDemoBadFlags(t *testing.T) {
 		if code != poolpilot.ExitBadInput || !strings.Contains(stderr, "poolpilot:") {
 			t.Errorf("%v: exit %d, stderr %q; want 2", args, code, stderr)
 		}
+	}
+}
+
+func TestDemoKeepRunsUntilCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errw syncBuf
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--scenario", "success", "--keep", "--evidence-dir", t.TempDir(),
+			"--baseline", "1s", "--load-duration", "2s", "--rate", "20", "--soak-rate", "10", "--soak", "3s", "--window", "2s"},
+			func(string) string { return "" }, strings.NewReader(""), &out, &errw)
+	}()
+	deadline := time.After(60 * time.Second)
+	for !strings.Contains(errw.String(), "--keep: ledgerd on") {
+		select {
+		case err := <-done:
+			t.Fatalf("demo --keep returned before Ctrl-C: %v\n%s", err, errw.String())
+		case <-deadline:
+			t.Fatalf("demo --keep never said it keeps running:\n%s", errw.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if !strings.Contains(out.String(), "phase1_demo_success: succeeded") {
+		t.Errorf("the act did not succeed:\n%s\n%s", out.String(), errw.String())
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("after Ctrl-C: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("demo --keep did not stop after Ctrl-C")
 	}
 }
