@@ -277,6 +277,7 @@ func (p *Pool) now() time.Time {
 // connMeta is what the pool knows about one physical connection. It lives
 // in the connection's pgconn CustomData.
 type connMeta struct {
+	p       *Pool
 	created int64 // unix nanoseconds
 	fresh   bool  // dialed and not yet handed to a caller
 	stripe  int   // which wait histogram stripe this connection feeds
@@ -319,7 +320,7 @@ func (p *Pool) beforeConnect(ctx context.Context, cc *pgx.ConnConfig) error {
 }
 
 func (p *Pool) afterConnect(ctx context.Context, c *pgx.Conn) error {
-	m := &connMeta{created: p.baseUnix + p.mono(), fresh: true, stripe: int(p.opened.Load() % waitStripes)}
+	m := &connMeta{p: p, created: p.baseUnix + p.mono(), fresh: true, stripe: int(p.opened.Load() % waitStripes)}
 	c.PgConn().CustomData()[metaKey] = m
 	p.opened.Add(1)
 	p.live.Add(1)

@@ -145,3 +145,78 @@ func reportCPU(b *testing.B, start time.Duration, ops int64) {
 		b.ReportMetric(float64(cpuTime()-start)/float64(ops), "cpu-ns/op")
 	}
 }
+
+// BenchmarkHandles measures the calls that hand out a handle (QueryRow+Scan,
+// Query+Next+Close, Begin+Exec+Commit with a deferred Rollback) on bare
+// pgxpool and on the instrumented pool, mainly for allocations per call:
+//
+//	go test -run XXX -bench Handles -benchmem -count 3 ./pgpool/
+func BenchmarkHandles(b *testing.B) {
+	dsn := pgtest.NewDatabase(b)
+	ctx := context.Background()
+	pc, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pc.MaxConns = 8
+	bare, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bare.Close()
+	inst := openTest(b, testConfig(b, dsn, 8, 0), Options{AppName: "pgpool-bench"})
+	warm(b, bare, inst)
+	type querier interface {
+		QueryRow(context.Context, string, ...any) Row
+		Query(context.Context, string, ...any) (Rows, error)
+		Begin(context.Context) (Tx, error)
+	}
+	for _, op := range []string{"queryrow", "query", "tx"} {
+		for _, im := range []struct {
+			name string
+			q    querier
+		}{{"pgxpool", bare}, {"poolpilot", inst}} {
+			b.Run("op="+op+"/impl="+im.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := handleOp(ctx, im.q, op); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+func handleOp(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) Row
+	Query(context.Context, string, ...any) (Rows, error)
+	Begin(context.Context) (Tx, error)
+}, op string) error {
+	var n int
+	switch op {
+	case "queryrow":
+		return q.QueryRow(ctx, "select 1").Scan(&n)
+	case "query":
+		rows, err := q.Query(ctx, "select 1")
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := rows.Scan(&n); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	tx, err := q.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, "select 1"); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}

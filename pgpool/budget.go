@@ -85,7 +85,7 @@ func (p *Pool) ServerLimits(ctx context.Context) (ServerLimits, error) {
 		return ServerLimits{}, err
 	}
 	defer c.Release()
-	l, err := readServerLimits(ctx, c.c)
+	l, err := readServerLimits(ctx, c.conn())
 	if err != nil {
 		return l, fmt.Errorf("%s", p.scrub(err))
 	}

@@ -295,7 +295,7 @@ func TestStaleConnReleaseIsNoOp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c2.Release() // frees the pool if a check fails
-	c1.Release() // stale: must not release c2's connection
+	c1.Release()       // stale: must not release c2's connection
 	if s := p.Stats(); s.Acquired != 1 {
 		t.Fatalf("after a stale Release: acquired %d, want 1", s.Acquired)
 	}

@@ -44,7 +44,6 @@ func take[T any](s *[]T) *T {
 // CommandTag; Next false) and refuses whatever would read the connection.
 type poolRows struct {
 	r  pgx.Rows
-	p  *Pool
 	pc *pgxpool.Conn // nil once released
 	m  *connMeta
 }
@@ -52,7 +51,7 @@ type poolRows struct {
 func (r *poolRows) release() {
 	if pc := r.pc; pc != nil {
 		r.pc = nil
-		r.p.release(pc, r.m)
+		r.m.p.release(pc, r.m)
 	}
 }
 
@@ -134,7 +133,6 @@ func (r *poolRows) TypeMap() *pgtype.Map {
 // panics). A second Scan answers like pgx's: ErrNoRows, or the first error.
 type poolRow struct {
 	r  pgx.Row
-	p  *Pool
 	pc *pgxpool.Conn // nil once released
 	m  *connMeta
 }
@@ -150,7 +148,7 @@ func (r *poolRow) Scan(dest ...any) error {
 func (r *poolRow) release() {
 	if pc := r.pc; pc != nil {
 		r.pc = nil
-		r.p.release(pc, r.m)
+		r.m.p.release(pc, r.m)
 	}
 }
 
@@ -177,7 +175,6 @@ func (errRows) TypeMap() *pgtype.Map                         { return nil }
 // ErrTxClosed and does nothing, as in pgx.
 type poolTx struct {
 	pgx.Tx
-	p  *Pool
 	pc *pgxpool.Conn // nil once released
 	m  *connMeta
 }
@@ -185,7 +182,7 @@ type poolTx struct {
 func (t *poolTx) release() {
 	if pc := t.pc; pc != nil {
 		t.pc = nil
-		t.p.release(pc, t.m)
+		t.m.p.release(pc, t.m)
 	}
 }
 
@@ -215,7 +212,6 @@ func (t *poolTx) Conn() *pgx.Conn {
 // underneath refuse use after Close ("batch already closed").
 type poolBatch struct {
 	pgx.BatchResults
-	p  *Pool
 	pc *pgxpool.Conn // nil once released, or when tx owns the connection
 	m  *connMeta
 	tx *poolTx
@@ -225,7 +221,7 @@ func (b *poolBatch) Close() error {
 	err := b.BatchResults.Close()
 	if pc := b.pc; pc != nil {
 		b.pc = nil
-		b.p.release(pc, b.m)
+		b.m.p.release(pc, b.m)
 	}
 	return err
 }
