@@ -8,12 +8,16 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/rs/zerolog"
 
 	"github.com/poolpilot/poolpilot/internal/pgtest"
 	"github.com/poolpilot/poolpilot/pgpool"
 )
 
-func TestMain(m *testing.M) { pgtest.RunMain(m) }
+func TestMain(m *testing.M) {
+	zerolog.SetGlobalLevel(zerolog.WarnLevel) // toxiproxy's toxics trace to the global logger
+	pgtest.RunMain(m)
+}
 
 var appSeq atomic.Int64
 
