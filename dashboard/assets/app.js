@@ -11,6 +11,7 @@
   var lastId = '';
   var es = null;
   var finished = false;
+  var live = body.getAttribute('data-live') === 'true';
 
   function setConn(text, cls) {
     if (conn.textContent !== text) { conn.textContent = text; }
@@ -54,7 +55,7 @@
     if (fs) { fs.disabled = !m.rollback_enabled; }
     if (m.final) {
       finished = true;
-      setConn(m.terminal ? 'run ended: ' + m.state : 'read from the evidence folder', 'done');
+      setConn(live ? 'run ended: ' + m.state : 'read from the evidence folder', 'done');
       if (es) { es.close(); }
     }
   }
@@ -128,6 +129,5 @@
 
   tick();
   setInterval(tick, 1000);
-  if (body.getAttribute('data-live') === 'false') { finished = true; }
   connect();
 })();
