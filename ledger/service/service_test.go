@@ -93,6 +93,9 @@ func TestServiceHealthzAndFaultScope(t *testing.T) {
 		}
 	}
 	status, _, h = get(t, ld.URL+"/healthz", "")
+	if status != 200 {
+		t.Fatalf("/healthz under faults: %d", status)
+	}
 	reqs, _ := h["requests"].(map[string]any)
 	if reqs == nil || reqs["errors"].(float64) < 1 {
 		t.Fatalf("injected 500 not counted in /healthz requests: %v", h["requests"])
