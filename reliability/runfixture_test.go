@@ -68,7 +68,14 @@ type runFixture struct {
 
 func newRunFixture(t *testing.T, soak time.Duration, extraEnv map[string]string) *runFixture {
 	t.Helper()
-	db := pgtest.NewDatabase(t)
+	f := newRunFixtureOn(t, pgtest.NewDatabase(t), soak, extraEnv)
+	f.approve()
+	return f
+}
+
+// newRunFixtureOn writes the plan for ledgerd instances on db, unapproved.
+func newRunFixtureOn(t *testing.T, db string, soak time.Duration, extraEnv map[string]string) *runFixture {
+	t.Helper()
 	f := &runFixture{t: t, dir: t.TempDir(), env: map[string]string{"DATABASE_URL": db, "POOLPILOT_ADMIN_TOKEN": fixtureToken, "USER": "tester"}}
 	var health []string
 	for range 2 {
@@ -82,7 +89,6 @@ func newRunFixture(t *testing.T, soak time.Duration, extraEnv map[string]string)
 	}
 	f.p = testPlan(t, "reliability", health, f.dir, soak)
 	f.write()
-	f.approve()
 	return f
 }
 
@@ -153,8 +159,14 @@ func (f *runFixture) approve() {
 	if _, stderr, code := f.cli(time.Minute, "approve", f.planFile, "--by", "Jane Doe", "--statement", f.p.Approvals.Statement); code != 0 {
 		f.t.Fatalf("approve: %s", stderr)
 	}
+	f.tick(f.planFile)
+}
+
+// tick ticks every checklist item of the plan in planFile.
+func (f *runFixture) tick(planFile string) {
+	f.t.Helper()
 	for _, it := range f.p.Checklist {
-		if _, stderr, code := f.cli(time.Minute, "checklist", "tick", it.ID, "--plan", f.planFile, "--by", "Jane Doe"); code != 0 {
+		if _, stderr, code := f.cli(time.Minute, "checklist", "tick", it.ID, "--plan", planFile, "--by", "Jane Doe"); code != 0 {
 			f.t.Fatalf("tick: %s", stderr)
 		}
 	}
