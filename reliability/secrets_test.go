@@ -1,0 +1,169 @@
+package reliability
+
+import (
+	"context"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/poolpilot/poolpilot/evidence"
+	"github.com/poolpilot/poolpilot/internal/pgtest"
+)
+
+const plantedPassword = "pw-PLANTED-c0ffee-5eb1"
+
+// passwordURL starts a private cluster, sets a password on its superuser
+// and returns a URL of a fresh database that carries the password (the
+// cluster trusts loopback, so the password is not needed to connect: it is
+// planted only to be looked for).
+func passwordURL(t *testing.T) (string, *pgtest.Server) {
+	t.Helper()
+	srv := pgtest.New(t, pgtest.Options{Settings: map[string]string{"max_connections": "400"}})
+	admin := srv.URL("postgres")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "CREATE DATABASE secrets"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "ALTER ROLE CURRENT_USER PASSWORD '"+plantedPassword+"'"); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(srv.URL("secrets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), plantedPassword)
+	return u.String(), srv
+}
+
+// TestSecretsNeverLeak runs a full change (two ledgerd, `poolpilot run`
+// with --progress, report, evidence verify) with a planted database
+// password in every DATABASE_URL and a planted admin token, then makes the
+// database unreachable, and scans for both secrets: stdout and stderr of
+// every command, ledgerd's logs, /healthz and /metrics (healthy and with
+// the database down), every file of the evidence tree and the report. The
+// run folder is then tampered with in four ways, each of which `poolpilot
+// evidence verify` must catch.
+func TestSecretsNeverLeak(t *testing.T) {
+	dsn, srv := passwordURL(t)
+	f := newRunFixtureOn(t, dsn, 3*time.Second, nil)
+	f.approve()
+	var seen []string
+	scan := func(what, text string) {
+		t.Helper()
+		seen = append(seen, what)
+		for _, s := range []string{plantedPassword, fixtureToken} {
+			if strings.Contains(text, s) {
+				t.Errorf("%s leaks %q:\n%s", what, s, trunc(text[max(0, strings.Index(text, s)-150):]))
+			}
+		}
+	}
+	out, stderr, code := f.cli(3*time.Minute, "run", f.planFile, "--progress")
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, stderr)
+	}
+	scan("run stdout", out)
+	scan("run stderr", stderr)
+	dir := f.runDirs()[0]
+	for _, args := range [][]string{{"report", dir}, {"evidence", "verify", dir}, {"preflight", f.planFile}, {"plan", "check", f.planFile}} {
+		o, e, _ := f.cli(time.Minute, args...)
+		scan(strings.Join(args[:1], " ")+" stdout", o)
+		scan(strings.Join(args[:1], " ")+" stderr", e)
+	}
+	probe := func(when string) {
+		for i, ld := range f.lds {
+			for _, p := range []string{"/healthz", "/metrics"} {
+				resp, err := client.Get(ld.URL + p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				scan(when+" ledgerd "+string(rune('1'+i))+" "+p, string(b))
+			}
+		}
+	}
+	probe("healthy")
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond) // past /healthz's 1 s ping cache
+	probe("database down")
+	o, e, _ := f.cli(time.Minute, "preflight", f.planFile)
+	scan("preflight (db down) output", o+e)
+	for i, ld := range f.lds {
+		scan("ledgerd "+string(rune('1'+i))+" logs", ld.Logs())
+	}
+	files := 0
+	_ = filepath.WalkDir(f.dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && p != f.planFile {
+			b, _ := os.ReadFile(p)
+			scan(p, string(b))
+			files++
+		}
+		return nil
+	})
+	t.Logf("scanned %d outputs, %d evidence files: no secret", len(seen), files)
+	if files < 15 {
+		t.Errorf("only %d files under the evidence tree", files)
+	}
+	tamper(t, f, dir)
+}
+
+// tamper copies the run folder and edits each copy after the fact.
+func tamper(t *testing.T, f *runFixture, dir string) {
+	t.Helper()
+	edits := map[string]func(d string){
+		"edited json": func(d string) { replaceIn(t, filepath.Join(d, evidence.FilePreChangeConfig), `"max"`, `"mAx"`) },
+		"deleted file": func(d string) {
+			if err := os.Remove(filepath.Join(d, evidence.FileConfigDiff)); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"audit truncated": func(d string) {
+			b, _ := os.ReadFile(filepath.Join(d, evidence.FileAudit))
+			lines := strings.SplitAfter(strings.TrimSuffix(string(b), "\n"), "\n")
+			writeFile(t, filepath.Join(d, evidence.FileAudit), []byte(strings.Join(lines[:len(lines)-1], "")))
+		},
+		"file added": func(d string) { writeFile(t, filepath.Join(d, "extra.txt"), []byte("x")) },
+	}
+	for name, edit := range edits {
+		cp := filepath.Join(t.TempDir(), "run")
+		if out, err := exec.Command("cp", "-a", dir, cp).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v %s", err, out)
+		}
+		if _, _, code := f.cli(time.Minute, "evidence", "verify", cp); code != 0 {
+			t.Fatalf("untouched copy does not verify: exit %d", code)
+		}
+		edit(cp)
+		o, e, code := f.cli(time.Minute, "evidence", "verify", cp)
+		if code == 0 {
+			t.Errorf("%s: evidence verify passed\n%s", name, o)
+		} else {
+			t.Logf("%s: verify exit %d: %s", name, code, strings.TrimSpace(firstLine(e+o)))
+		}
+	}
+}
+
+func replaceIn(t *testing.T, p, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil || !strings.Contains(string(b), old) {
+		t.Fatalf("%s: %v, or no %q in it", p, err, old)
+	}
+	writeFile(t, p, []byte(strings.Replace(string(b), old, new, 1)))
+}
+
+func firstLine(s string) string { return strings.SplitN(strings.TrimSpace(s), "\n", 2)[0] }
