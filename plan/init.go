@@ -108,6 +108,16 @@ description: Scale the pool from {{.From.Max}}:{{.From.Min}} to {{.To.Max}}:{{.T
 database:
   # The DSN is read from this environment variable; a plan never holds a password.
   dsn_env: {{.DSNEnv}}
+  # Behind PgBouncer: the variable holding its admin-console URL
+  # (postgres://admin@pgbouncer:6432/pgbouncer); preflight then checks
+  # max_client_conn and max_db_connections too (check pooler_budget).
+  # pgbouncer_admin_dsn_env: PGBOUNCER_ADMIN_URL
+  # pgbouncer_database: ledger          # default: the database in dsn_env's URL
+  # Behind a pooler whose console cannot be read (Neon's pooled endpoint):
+  # pooler_max_clients: 10000
+  # A sizing report (poolpilot size --save sizing.json), relative to this
+  # file: preflight warns when change.to.max is far above its recommendation.
+  # sizing_report: sizing.json
 
 # Every instance of the service whose pool changes.
 instances:
@@ -119,19 +129,28 @@ instances:
     env_file: /etc/ledgerd/{{instName $i}}.env
     restart_command: [systemctl, restart, ledgerd@{{instName $i}}]
 {{- end}}
+{{- if eq $.Driver "kube"}}
+    kube: kube://default/{{instName $i}}   # the Deployment: kube://namespace/deployment[/container]
+{{- else}}
+    # driver kube: the Deployment whose env changes (one instance per Deployment)
+    # kube: kube://prod/ledgerd/app
+{{- end}}
 {{- end}}
 
 change:
   from: {max: {{.From.Max}}, min: {{.From.Min}}}   # the rollback target (the seed's DB_POOL_MAX=10, DB_POOL_MIN=2)
   to: {max: {{.To.Max}}, min: {{.To.Min}}}
 
-# admin: live resize through PUT /admin/pool; restart: rewrite env_file and run restart_command.
+# admin: live resize through PUT /admin/pool; restart: rewrite env_file and run restart_command;
+# kube: patch each instance's Deployment env (a rolling restart), rollback restores the exact env.
 driver: {{.Driver}}
+# kubeconfig: ~/.kube/prod   # driver kube; default: in-cluster, else $KUBECONFIG or ~/.kube/config
 
 rollout:
   batch_size: 1          # instances changed at once
   surge: 0               # extra instances during a rolling restart (counts in the connection budget)
   verify_timeout: 60s    # how long an instance may take to show the new config in /healthz
+  # rollout_timeout: 10m # driver kube: how long a Deployment's rollout may take
 
 # The seed: low-traffic period, 2-6 AM UTC. Outside it, run needs --override-window --reason.
 window:

@@ -35,6 +35,10 @@ type Plan struct {
 	Criteria    []poolpilot.CriterionSpec `yaml:"criteria" json:"criteria"`
 	Notify      Notify                    `yaml:"notify,omitempty" json:"notify"`
 	Evidence    Evidence                  `yaml:"evidence,omitempty" json:"evidence"`
+	// Kubeconfig is the kubeconfig file for driver kube (a path, relative
+	// to the working directory, or a $KUBECONFIG-style list); empty means
+	// in-cluster config, else $KUBECONFIG or ~/.kube/config.
+	Kubeconfig string `yaml:"kubeconfig,omitempty" json:"kubeconfig,omitempty"`
 }
 
 // Database names the PostgreSQL the instances use. The DSN is read from an
@@ -44,6 +48,20 @@ type Database struct {
 	// OtherClients is how many connections other clients are expected to
 	// hold; when 0, preflight counts what is connected now.
 	OtherClients int `yaml:"other_clients,omitempty" json:"other_clients,omitempty"`
+	// PgBouncerAdminDSNEnv names the variable holding the URL of
+	// PgBouncer's admin console (database "pgbouncer") when the instances
+	// connect through PgBouncer: preflight then checks the budget on both
+	// sides of the pooler.
+	PgBouncerAdminDSNEnv string `yaml:"pgbouncer_admin_dsn_env,omitempty" json:"pgbouncer_admin_dsn_env,omitempty"`
+	// PgBouncerDatabase is the PgBouncer database the instances connect to;
+	// default: the database named in dsn_env's URL.
+	PgBouncerDatabase string `yaml:"pgbouncer_database,omitempty" json:"pgbouncer_database,omitempty"`
+	// PoolerMaxClients is a pooler's client-connection limit when its
+	// console cannot be read (Neon's pooled endpoint: 10000).
+	PoolerMaxClients int `yaml:"pooler_max_clients,omitempty" json:"pooler_max_clients,omitempty"`
+	// SizingReport is a `poolpilot size --save FILE` report (relative to
+	// the plan file) that preflight compares change.to.max with.
+	SizingReport string `yaml:"sizing_report,omitempty" json:"sizing_report,omitempty"`
 }
 
 // Instance is one process (or pod) of the service whose pool changes.
@@ -57,6 +75,9 @@ type Instance struct {
 	// EnvFile and RestartCommand are for the restart driver.
 	EnvFile        string   `yaml:"env_file,omitempty" json:"env_file,omitempty"`
 	RestartCommand []string `yaml:"restart_command,omitempty" json:"restart_command,omitempty"`
+	// Kube names the Deployment for the kube driver:
+	// kube://namespace/deployment[/container].
+	Kube string `yaml:"kube,omitempty" json:"kube,omitempty"`
 }
 
 // PoolSize is a max/min pair.
@@ -82,6 +103,9 @@ type Rollout struct {
 	MaxInstances int `yaml:"max_instances,omitempty" json:"max_instances"`
 	// VerifyTimeout bounds how long an instance may take to show the new config.
 	VerifyTimeout poolpilot.Duration `yaml:"verify_timeout,omitempty" json:"verify_timeout"`
+	// RolloutTimeout bounds how long the kube driver waits for a
+	// Deployment's rollout (default 10m).
+	RolloutTimeout poolpilot.Duration `yaml:"rollout_timeout,omitempty" json:"rollout_timeout,omitempty"`
 }
 
 // Window is the change window, daily, in a time zone.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/criteria"
+	"github.com/poolpilot/poolpilot/driver/kube/kubetarget"
 )
 
 var (
@@ -87,9 +88,7 @@ func (p *Plan) validate() []FieldError {
 		c.add("$.name", "%q must be 1-64 characters of a-z, 0-9, '_', '-', '.' starting with a letter or digit", p.Name)
 	}
 	c.envVar("$.database.dsn_env", p.Database.DSNEnv, true)
-	if p.Database.OtherClients < 0 {
-		c.add("$.database.other_clients", "must not be negative (got %d)", p.Database.OtherClients)
-	}
+	p.validateDatabase(c)
 	p.validateInstances(c)
 	c.poolSize("$.change.from", p.Change.From)
 	c.poolSize("$.change.to", p.Change.To)
@@ -182,6 +181,7 @@ func (p *Plan) validateInstances(c *checker) {
 		seen[in.Name] = true
 		c.httpURL(path+".health_url", in.HealthURL, true)
 		c.httpURL(path+".admin_url", in.AdminURL, false)
+		p.validateKube(c, path, in)
 		switch p.Driver {
 		case DriverAdmin:
 			if in.AdminTokenEnv == "" {
@@ -199,11 +199,50 @@ func (p *Plan) validateInstances(c *checker) {
 		}
 	}
 	switch p.Driver {
-	case DriverAdmin, DriverRestart:
-	case DriverKube:
-		c.add("$.driver", "the kube driver is not available in this version; use admin or restart")
+	case DriverAdmin, DriverRestart, DriverKube:
 	default:
-		c.add("$.driver", "%q is not a driver: use admin or restart", p.Driver)
+		c.add("$.driver", "%q is not a driver: use admin, restart or kube", p.Driver)
+	}
+	if p.Kubeconfig != "" && p.Driver != DriverKube {
+		c.add("$.kubeconfig", "is only for driver kube (driver is %s)", p.Driver)
+	}
+}
+
+// validateKube checks an instance's kube target: required by the kube
+// driver, refused by the others.
+func (p *Plan) validateKube(c *checker, path string, in Instance) {
+	if in.Kube == "" {
+		if p.Driver == DriverKube {
+			c.add(path+".kube", "is required by the kube driver: the Deployment as kube://namespace/deployment[/container]")
+		}
+		return
+	}
+	if p.Driver != DriverKube {
+		c.add(path+".kube", "is only for driver kube (driver is %s)", p.Driver)
+		return
+	}
+	if _, err := kubetarget.Parse(in.Kube); err != nil {
+		c.add(path+".kube", "%v", err)
+	}
+}
+
+func (p *Plan) validateDatabase(c *checker) {
+	d := p.Database
+	if d.OtherClients < 0 {
+		c.add("$.database.other_clients", "must not be negative (got %d)", d.OtherClients)
+	}
+	c.envVar("$.database.pgbouncer_admin_dsn_env", d.PgBouncerAdminDSNEnv, false)
+	if d.PgBouncerDatabase != "" && d.PgBouncerAdminDSNEnv == "" {
+		c.add("$.database.pgbouncer_database", "needs database.pgbouncer_admin_dsn_env (the admin console to read)")
+	}
+	if d.PoolerMaxClients < 0 {
+		c.add("$.database.pooler_max_clients", "must not be negative (got %d)", d.PoolerMaxClients)
+	}
+	if d.PoolerMaxClients > 0 && d.PgBouncerAdminDSNEnv != "" {
+		c.add("$.database.pooler_max_clients", "is for a pooler whose console cannot be read; with pgbouncer_admin_dsn_env preflight reads max_client_conn itself: remove one")
+	}
+	if strings.TrimSpace(d.SizingReport) == "" && d.SizingReport != "" {
+		c.add("$.database.sizing_report", "must not be blank")
 	}
 }
 
@@ -217,6 +256,11 @@ func (p *Plan) validateRollout(c *checker) {
 	}
 	if r.MaxInstances != 0 && r.MaxInstances < len(p.Instances) {
 		c.add("$.rollout.max_instances", "(%d) is less than the %d instances listed", r.MaxInstances, len(p.Instances))
+	}
+	if r.RolloutTimeout < 0 {
+		c.add("$.rollout.rollout_timeout", "must not be negative (got %s)", r.RolloutTimeout)
+	} else if r.RolloutTimeout != 0 && p.Driver != DriverKube {
+		c.add("$.rollout.rollout_timeout", "is only for driver kube (driver is %s); the other drivers use verify_timeout", p.Driver)
 	}
 }
 
