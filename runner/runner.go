@@ -15,6 +15,7 @@ import (
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/driver/admin"
+	"github.com/poolpilot/poolpilot/driver/kube"
 	"github.com/poolpilot/poolpilot/driver/restart"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/monitor"
@@ -86,6 +87,7 @@ type runner struct {
 	ctl     *change.Controller
 	clock   poolpilot.Clock
 	dir     string
+	drv     change.Driver
 
 	mu       sync.Mutex
 	mon      *monitor.Monitor
@@ -156,6 +158,10 @@ func exitFor(s change.State) int {
 // open creates or resumes the evidence folder and the journal, takes the
 // run lock and builds the controller.
 func (r *runner) open() (*Lock, error) {
+	var err error
+	if r.drv, err = r.driver(); err != nil { // before any folder: bad input changes nothing
+		return nil, err
+	}
 	var secrets []string
 	for _, in := range r.p.Instances {
 		if v := r.getenv(in.AdminTokenEnv); v != "" && in.AdminTokenEnv != "" {
@@ -173,7 +179,6 @@ func (r *runner) open() (*Lock, error) {
 	}
 	opts := evidence.Options{Plan: r.p.Name, Secrets: secrets, SigningKey: r.o.SigningKey, Clock: r.clock}
 	var lock *Lock
-	var err error
 	if r.o.ResumeDir != "" {
 		r.dir = filepath.Clean(r.o.ResumeDir)
 		if lock, err = TryLock(r.dir); err != nil {
@@ -216,19 +221,27 @@ func (r *runner) getenv(k string) string {
 	return r.o.Getenv(k)
 }
 
-func (r *runner) driver() change.Driver {
+func (r *runner) driver() (change.Driver, error) {
 	if r.o.Driver != nil {
-		return r.o.Driver
+		return r.o.Driver, nil
 	}
-	if r.p.Driver == plan.DriverRestart {
-		return &restart.Driver{}
+	switch r.p.Driver {
+	case plan.DriverRestart:
+		return &restart.Driver{}, nil
+	case plan.DriverKube:
+		d, err := kube.New(r.p, r.p.Kubeconfig)
+		if err != nil {
+			return nil, &poolpilot.ExitError{Code: poolpilot.ExitBadInput, Err: fmt.Errorf("driver kube: %w", err)}
+		}
+		d.Timeout = r.p.Rollout.RolloutTimeout.D() // 0: the driver's default, 10 minutes
+		return d, nil
 	}
-	return &admin.Driver{Getenv: r.getenv}
+	return &admin.Driver{Getenv: r.getenv}, nil
 }
 
 func (r *runner) buildController() error {
 	c := &change.Controller{
-		Plan: r.p, Journal: r.journal, Driver: r.driver(), Prober: change.HTTPProber{},
+		Plan: r.p, Journal: r.journal, Driver: r.drv, Prober: change.HTTPProber{},
 		Recorder: r.folder, Clock: r.clock, Progress: r.o.Log, Notify: r.notify, OnState: r.o.OnState,
 	}
 	c.Phases = change.Phases{
