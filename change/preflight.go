@@ -72,6 +72,13 @@ type Preflight struct {
 	Prober  Prober
 	Getenv  func(string) string
 	Clock   poolpilot.Clock
+	// Fleet, when set (driver kube), gives the instance counts and the env
+	// of each instance's Deployment.
+	Fleet FleetFacts
+	// Pooler reads PgBouncer when database.pgbouncer_admin_dsn_env is set.
+	Pooler PoolerFacts
+	// Sizing is a saved sizing recommendation, or nil.
+	Sizing *SizingAdvice
 }
 
 // Run runs every check; none stops the others.
@@ -79,10 +86,18 @@ func (pf *Preflight) Run(ctx context.Context) PreflightReport {
 	p := pf.Plan
 	r := PreflightReport{Plan: p.Name, SHA256: p.SHA256(), Time: pf.Clock.Now().UTC()}
 	healths := pf.probeAll(ctx)
+	fleet := pf.readFleet(ctx)
 	limits, lerr := pf.Server.Limits(ctx)
 	r.Checks = append(r.Checks, reachableCheck(lerr))
-	r.Checks = append(r.Checks, pf.budgetCheck(limits, lerr, healths))
+	r.Checks = append(r.Checks, pf.budgetCheck(limits, lerr, healths, fleet))
+	if pf.behindPooler() {
+		r.Checks = append(r.Checks, pf.poolerCheck(ctx, fleet))
+	}
 	r.Checks = append(r.Checks, pf.instanceChecks(healths)...)
+	if fleet != nil {
+		r.Checks = append(r.Checks, pf.fleetEnvCheck(fleet))
+	}
+	r.Checks = append(r.Checks, pf.sizingCheck())
 	r.Checks = append(r.Checks, pf.backupCheck(ctx, lerr))
 	r.Checks = append(r.Checks, pf.secretsCheck())
 	r.Checks = append(r.Checks, pf.checklistCheck())
@@ -143,38 +158,51 @@ func (b Budget) String() string {
 		b.Instances, b.Surge, b.PoolMax, b.OtherConnections, b.Needed, b.MaxConnections, b.SuperuserReserved, b.Reserved, b.Available)
 }
 
-func (pf *Preflight) budgetCheck(l ServerLimits, lerr error, healths map[string]probe) Check {
+func (pf *Preflight) budgetCheck(l ServerLimits, lerr error, healths map[string]probe, fleet map[string]fleetRead) Check {
 	c := Check{ID: "connection_budget", Title: "Connection budget"}
+	if pf.behindPooler() {
+		c.Status, c.Detail = CheckSkip, "the instances connect through a pooler: their pools count against the pooler (check pooler_budget), not max_connections"
+		return c
+	}
 	if lerr != nil {
 		c.Status, c.Detail = CheckFail, "unknown: the database is unreachable"
 		return c
 	}
 	p := pf.Plan
-	instances := len(p.Instances)
-	if p.Rollout.MaxInstances > instances {
-		instances = p.Rollout.MaxInstances
+	instances, surge, how, err := pf.peak(fleet)
+	if err != nil {
+		c.Status, c.Detail = CheckFail, err.Error()
+		return c
 	}
 	others := p.Database.OtherClients
 	if others == 0 {
 		// Connected now, less what the instances' own pools hold (they are
-		// replaced by the change, not added to it).
+		// replaced by the change, not added to it). Behind a Service URL one
+		// pod answers: each running replica is taken to hold as much.
 		others = l.ClientConnections
-		for _, pr := range healths {
+		for name, pr := range healths {
 			if pr.err == nil {
-				others -= pr.h.Pool.Total
+				n := 1
+				if fr, ok := fleet[name]; ok && fr.err == nil {
+					n = max(fr.f.Replicas, 1)
+				}
+				others -= n * pr.h.Pool.Total
 			}
 		}
 		others = max(others, 0)
 	}
-	b := ComputeBudget(instances, p.Rollout.Surge, p.Change.To.Max, others, l)
+	b := ComputeBudget(instances, surge, p.Change.To.Max, others, l)
 	c.Data = b
+	if how != "" {
+		how = "; instances " + how
+	}
 	if b.Needed > b.Available {
 		c.Status = CheckFail
-		c.Detail = fmt.Sprintf("the change needs more connections than the server can serve: %s. Lower change.to.max to at most %d, raise max_connections, or put a pooler in front (poolpilot size recommends a size)",
-			b, maxFit(b))
+		c.Detail = fmt.Sprintf("the change needs more connections than the server can serve: %s%s. Lower change.to.max to at most %d, raise max_connections, or put a pooler in front (poolpilot size recommends a size)",
+			b, how, maxFit(b))
 		return c
 	}
-	c.Status, c.Detail = CheckPass, b.String()
+	c.Status, c.Detail = CheckPass, b.String()+how
 	return c
 }
 
@@ -263,6 +291,9 @@ func (pf *Preflight) secretsCheck() Check {
 	var missing []string
 	if pf.Getenv(pf.Plan.Database.DSNEnv) == "" {
 		missing = append(missing, pf.Plan.Database.DSNEnv)
+	}
+	if v := pf.Plan.Database.PgBouncerAdminDSNEnv; v != "" && pf.Getenv(v) == "" {
+		missing = append(missing, v+" (PgBouncer admin console)")
 	}
 	if pf.Plan.Driver == plan.DriverAdmin {
 		for _, in := range pf.Plan.Instances {
