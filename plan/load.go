@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -63,7 +64,20 @@ func Load(path string) (*Plan, error) {
 	if errors.As(err, &pe) {
 		pe.File = path
 	}
+	if p != nil {
+		p.dir = filepath.Dir(path)
+	}
 	return p, err
+}
+
+// Path resolves a path the plan names (database.sizing_report) relative to
+// the folder of the plan file it was loaded from; an absolute path, or a
+// plan that was not loaded from a file, leaves it as it is.
+func (p *Plan) Path(rel string) string {
+	if rel == "" || filepath.IsAbs(rel) || p.dir == "" {
+		return rel
+	}
+	return filepath.Join(p.dir, rel)
 }
 
 func readLimited(path string) ([]byte, error) {
@@ -118,6 +132,9 @@ func decodeError(data []byte, err error) FieldError {
 	var ye yaml.Error
 	fe := FieldError{Path: "$", Msg: err.Error()}
 	if !errors.As(err, &ye) {
+		// An UnmarshalText error (a bad duration) carries no position:
+		// find the one line whose value the message quotes.
+		locateValue(data, &fe)
 		return fe
 	}
 	fe.Msg = ye.GetMessage()
@@ -138,6 +155,32 @@ func decodeError(data []byte, err error) FieldError {
 		}
 	}
 	return fe
+}
+
+// locateValue sets fe's path and line to the only "key: value" line whose
+// value is the first %q-quoted string of fe.Msg; it leaves fe alone when
+// there is no such line or more than one.
+func locateValue(data []byte, fe *FieldError) {
+	_, rest, ok := strings.Cut(fe.Msg, `"`)
+	val, _, ok2 := strings.Cut(rest, `"`)
+	if !ok || !ok2 || val == "" {
+		return
+	}
+	found := 0
+	for i, line := range strings.Split(string(data), "\n") {
+		if j := strings.Index(line, " #"); j >= 0 {
+			line = line[:j]
+		}
+		k, v, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(line), "- "), ":")
+		if !ok || strings.Trim(strings.TrimSpace(v), `"'`) != val {
+			continue
+		}
+		found++
+		fe.Path, fe.Line = "$."+strings.TrimSpace(k), i+1
+	}
+	if found != 1 {
+		fe.Path, fe.Line = "$", 0
+	}
 }
 
 // locate fills in the line of each error from the YAML source.
