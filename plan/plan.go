@@ -39,6 +39,8 @@ type Plan struct {
 	// to the working directory, or a $KUBECONFIG-style list); empty means
 	// in-cluster config, else $KUBECONFIG or ~/.kube/config.
 	Kubeconfig string `yaml:"kubeconfig,omitempty" json:"kubeconfig,omitempty"`
+
+	dir string // the plan file's folder (Load), for Path
 }
 
 // Database names the PostgreSQL the instances use. The DSN is read from an

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/advisor"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/pgpool"
 	"github.com/poolpilot/poolpilot/pgserver"
@@ -42,6 +43,17 @@ func (u unreachable) LastArchived(context.Context) (time.Time, error) {
 
 // runPreflight runs the plan's preflight with a tool pool of its own.
 func runPreflight(ctx context.Context, e *env, p *plan.Plan, planDir string) change.PreflightReport {
+	return runPreflightWith(ctx, e, p, planDir, preflightOpts{})
+}
+
+// preflightOpts are preflight's inputs beyond the plan.
+type preflightOpts struct {
+	sizing string            // --sizing FILE: overrides database.sizing_report
+	fleet  change.FleetFacts // nil: from the plan (driver kube: the cluster)
+}
+
+// runPreflightWith is runPreflight with options.
+func runPreflightWith(ctx context.Context, e *env, p *plan.Plan, planDir string, o preflightOpts) change.PreflightReport {
 	var facts change.ServerFacts
 	pool, err := openToolPool(ctx, e.getenv(p.Database.DSNEnv))
 	if err != nil {
@@ -51,12 +63,19 @@ func runPreflight(ctx context.Context, e *env, p *plan.Plan, planDir string) cha
 		facts = pgserver.Facts{Pool: pool}
 	}
 	pf := &change.Preflight{Plan: p, PlanDir: planDir, Server: facts, Prober: change.HTTPProber{},
-		Getenv: e.getenv, Clock: poolpilot.SystemClock{}}
+		Getenv: e.getenv, Clock: poolpilot.SystemClock{}, Fleet: o.fleet, Sizing: sizingAdvice(p, o.sizing)}
+	if pf.Fleet == nil && p.Driver == plan.DriverKube {
+		pf.Fleet = newKubeFacts(p)
+	}
+	if p.Database.PgBouncerAdminDSNEnv != "" {
+		pf.Pooler = pgbFacts{e: e, p: p}
+	}
 	return pf.Run(ctx)
 }
 
 func newPreflightCmd(e *env) *cobra.Command {
 	var asJSON bool
+	var sizing string
 	c := &cobra.Command{
 		Use:   "preflight PLAN",
 		Short: "Run the plan's pre-launch checks without changing anything",
@@ -64,16 +83,33 @@ func newPreflightCmd(e *env) *cobra.Command {
 reachable, connection budget ((instances + surge) × new max + other clients ≤
 max_connections − reserved), baseline health, backup recency, the instances'
 current config, credentials, and the manual checklist ticks.
-Exit 0 when every check passes, 4 when the change would be refused, 2 on bad input.`,
+
+With driver kube the instance count is read from the cluster (max replicas of
+the HPA + maxSurge, per Deployment) and each Deployment's DB_POOL_MAX and
+DB_POOL_MIN must be the plan's change.from. Behind PgBouncer
+(database.pgbouncer_admin_dsn_env) the budget is checked on both sides of the
+pooler (pooler_budget); database.pooler_max_clients checks the client side of
+a pooler whose console cannot be read (Neon). A sizing report
+(database.sizing_report, or --sizing FILE from 'poolpilot size --save FILE')
+warns when change.to.max is far above the measured recommendation.
+
+Exit 0 when every check passes (warnings allowed), 4 when the change would be
+refused, 2 on bad input.`,
 		Example: `  DATABASE_URL=postgres://app@db:5432/ledger POOLPILOT_ADMIN_TOKEN=… poolpilot preflight phase1.yaml
-  poolpilot preflight phase1.yaml --json | jq '.checks[] | select(.status=="fail")'`,
+  poolpilot preflight phase1.yaml --json | jq '.checks[] | select(.status=="fail")'
+  poolpilot size --dsn-env DATABASE_URL --save sizing.json && poolpilot preflight phase1.yaml --sizing sizing.json`,
 		Args: exactArgs(1, "PLAN"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, dir, err := loadPlan(args[0])
 			if err != nil {
 				return err
 			}
-			rep := runPreflight(cmd.Context(), e, p, dir)
+			if sizing != "" {
+				if _, err := advisor.LoadReport(sizing); err != nil {
+					return poolpilot.BadInput("--sizing: %v", err)
+				}
+			}
+			rep := runPreflightWith(cmd.Context(), e, p, dir, preflightOpts{sizing: sizing})
 			if asJSON {
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
@@ -90,6 +126,7 @@ Exit 0 when every check passes, 4 when the change would be refused, 2 on bad inp
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	c.Flags().StringVar(&sizing, "sizing", "", "a sizing report `FILE` (poolpilot size --save) to compare change.to.max with; overrides database.sizing_report")
 	return c
 }
 
