@@ -2,6 +2,7 @@ package pgpool
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
@@ -29,8 +30,14 @@ func TestBudgetSeedCase(t *testing.T) {
 	if b.OK || b.MaxConnections != 100 || b.SuperuserReserved != 3 || b.ReservedConnections != 0 || b.PoolMax != 200 {
 		t.Fatalf("budget %+v", b)
 	}
-	want := "DB_POOL_MAX 200 exceeds what the server can serve: max_connections 100 − superuser_reserved 3 − 0 other connections = 97"
-	if b.Message != want || b.Available != 97 {
+	// A client that just left (the harness's readiness probe) may still be
+	// in pg_stat_activity for a moment: at most one such other connection.
+	if b.OtherConnections > 1 {
+		t.Fatalf("other connections on a private cluster: %d", b.OtherConnections)
+	}
+	avail := 97 - b.OtherConnections
+	want := fmt.Sprintf("DB_POOL_MAX 200 exceeds what the server can serve: max_connections 100 − superuser_reserved 3 − %d other connections = %d", b.OtherConnections, avail)
+	if b.Message != want || b.Available != avail {
 		t.Errorf("message %q (available %d), want %q", b.Message, b.Available, want)
 	}
 	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), want) {
@@ -44,7 +51,7 @@ func TestBudgetSeedCase(t *testing.T) {
 		t.Errorf("after resize to 50: %+v", b)
 	}
 	lim, err := p.ServerLimits(context.Background())
-	if err != nil || lim.MaxConnections != 100 || lim.OtherConnections != 0 || !strings.HasPrefix(lim.Version, "1") {
+	if err != nil || lim.MaxConnections != 100 || lim.OtherConnections > 1 || !strings.HasPrefix(lim.Version, "1") {
 		t.Errorf("ServerLimits = %+v, %v", lim, err)
 	}
 }
