@@ -76,6 +76,9 @@ func newRunFixture(t *testing.T, soak time.Duration, extraEnv map[string]string)
 // newRunFixtureOn writes the plan for ledgerd instances on db, unapproved.
 func newRunFixtureOn(t *testing.T, db string, soak time.Duration, extraEnv map[string]string) *runFixture {
 	t.Helper()
+	if db == "" {
+		db = pgtest.NewDatabase(t)
+	}
 	f := &runFixture{t: t, dir: t.TempDir(), env: map[string]string{"DATABASE_URL": db, "POOLPILOT_ADMIN_TOKEN": fixtureToken, "USER": "tester"}}
 	var health []string
 	for range 2 {
