@@ -24,7 +24,7 @@ const (
 //	expr     = metric op value
 //	metric   = name ("." name)*            name = [a-z][a-z0-9_]*
 //	op       = "<" | "<=" | ">" | ">=" | "==" | "!="
-//	value    = number [unit] | "baseline" [("*" number) | (("+"|"-") number [unit])]
+//	value    = number [unit] | "baseline" [("*" number [("+"|"-") number [unit]]) | (("+"|"-") number [unit])]
 //	unit     = "ms" | "s" | "m" | "h" | "%"
 //
 // Numbers are decimal (no hex, no inf/nan). Units convert to the metric's
@@ -40,6 +40,10 @@ type Expr struct {
 	Relative bool
 	BaseOp   string // "", "*", "+" or "-"
 	Operand  float64
+	// Offset is added after a factor: "baseline * 1.2 + 50ms" has BaseOp
+	// "*", Operand 1.2 and Offset 50, so that a small baseline (a p95 of
+	// 1 ms) does not turn scheduling noise into a regression.
+	Offset float64
 }
 
 // ParseExpr parses s. The error says what is wrong and where.
@@ -100,6 +104,20 @@ func (p *scanner) baseline(x *Expr, kind Kind) error {
 			return p.errorf("a baseline factor must be positive (got %v)", v)
 		}
 		x.BaseOp, x.Operand = "*", v
+		p.space()
+		if !p.eof() && (p.s[p.i] == '+' || p.s[p.i] == '-') {
+			sign := 1.0
+			if p.s[p.i] == '-' {
+				sign = -1
+			}
+			p.i++
+			p.space()
+			off, err := p.quantity(kind)
+			if err != nil {
+				return err
+			}
+			x.Offset = sign * off
+		}
 	case '+', '-':
 		p.i++
 		p.space()
@@ -109,7 +127,7 @@ func (p *scanner) baseline(x *Expr, kind Kind) error {
 		}
 		x.BaseOp, x.Operand = string(c), v
 	default:
-		return p.errorf("after baseline want * FACTOR, + AMOUNT or - AMOUNT")
+		return p.errorf("after baseline want * FACTOR [+ AMOUNT], + AMOUNT or - AMOUNT")
 	}
 	return nil
 }
@@ -125,7 +143,7 @@ func (x Expr) Threshold(baseline float64, haveBaseline bool) (float64, error) {
 	}
 	switch x.BaseOp {
 	case "*":
-		return baseline * x.Operand, nil
+		return baseline*x.Operand + x.Offset, nil
 	case "+":
 		return baseline + x.Operand, nil
 	case "-":
@@ -163,6 +181,11 @@ func (x Expr) String() string {
 		val = "baseline"
 		if x.BaseOp != "" {
 			val += " " + x.BaseOp + " " + fmtNum(x.Operand)
+		}
+		if x.Offset > 0 {
+			val += " + " + fmtNum(x.Offset)
+		} else if x.Offset < 0 {
+			val += " - " + fmtNum(-x.Offset)
 		}
 	}
 	return x.Metric + " " + string(x.Op) + " " + val

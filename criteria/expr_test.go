@@ -52,6 +52,9 @@ func TestParseExprBaseline(t *testing.T) {
 		{"error_rate > baseline + 0.5%", 0.001, 0.006},
 		{"latency_p95_ms > baseline - 10ms", 100, 90},
 		{"latency_p95_ms > baseline", 100, 100},
+		{"latency_p95_ms <= baseline * 1.2 + 50ms", 1, 51.2},
+		{"latency_p95_ms <= baseline * 2 - 0.01s", 100, 190},
+		{"error_rate <= baseline * 1.5 + 0.1%", 0.002, 0.004},
 	}
 	for _, c := range cases {
 		x, err := ParseExpr(c.in)
@@ -128,7 +131,7 @@ func TestHolds(t *testing.T) {
 }
 
 func FuzzParseExpr(f *testing.F) {
-	for _, s := range []string{"error_rate > 0.01", "latency_p95_ms > baseline * 1.2", "pool.utilization<70%", "downtime_s > 5m", "latency_p95_ms > baseline - 10ms", "promql >= -1e-3"} {
+	for _, s := range []string{"error_rate > 0.01", "latency_p95_ms > baseline * 1.2", "pool.utilization<70%", "downtime_s > 5m", "latency_p95_ms > baseline - 10ms", "latency_p95_ms <= baseline * 1.2 + 50ms", "promql >= -1e-3"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
