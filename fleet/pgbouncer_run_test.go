@@ -131,6 +131,9 @@ func TestRunThroughPgBouncer(t *testing.T) {
 	var pw poolWatch
 	watched := make(chan struct{})
 	go func() { defer close(watched); pw.run(wctx, t, con, dbName) }()
+	// Stop the watcher before the deferred con.Close, also when a check
+	// below fails the test: the console connection is not safe for two.
+	defer func() { stopWatch(); <-watched }()
 
 	type result struct {
 		out, stderr string
