@@ -2,6 +2,7 @@ package reliability
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/url"
 	"os"
@@ -96,6 +97,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		}
 	}
 	probe("healthy")
+	scanDashboard(t, f, scan)
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +122,50 @@ func TestSecretsNeverLeak(t *testing.T) {
 		t.Errorf("only %d files under the evidence tree", files)
 	}
 	tamper(t, f, dir)
+}
+
+// scanDashboard serves the evidence tree with `poolpilot serve` and scans
+// every page, API answer and file it serves for each run.
+func scanDashboard(t *testing.T, f *runFixture, scan func(what, text string)) {
+	t.Helper()
+	addr := closedPort(t)
+	f.start("serve", filepath.Join(f.dir, "evidence"), "--addr", addr)
+	base := "http://" + addr
+	get := func(path string) string {
+		t.Helper()
+		resp, err := client.Get(base + path)
+		if err != nil {
+			t.Fatalf("dashboard %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Errorf("dashboard %s: %d %s", path, resp.StatusCode, trunc(string(b)))
+		}
+		scan("dashboard "+path, string(b))
+		return string(b)
+	}
+	eventually(t, 20*time.Second, "dashboard up", func() bool {
+		resp, err := client.Get(base + "/")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	})
+	get("/")
+	var runs []struct{ ID string }
+	if err := json.Unmarshal([]byte(get("/api/runs")), &runs); err != nil || len(runs) == 0 {
+		t.Fatalf("dashboard /api/runs: %v %v", runs, err)
+	}
+	for _, r := range runs {
+		for _, p := range []string{"/runs/" + r.ID, "/runs/" + r.ID + "/report", "/api/runs/" + r.ID} {
+			get(p)
+		}
+		entries, _ := os.ReadDir(filepath.Join(f.planDir(), filepath.Base(r.ID)))
+		for _, e := range entries {
+			get("/runs/" + r.ID + "/files/" + e.Name())
+		}
+	}
 }
 
 // tamper copies the run folder and edits each copy after the fact.
