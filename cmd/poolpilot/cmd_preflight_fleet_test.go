@@ -87,13 +87,13 @@ func expect(t *testing.T, checks map[string]pfCheck, id, status string, wants ..
 // change.from; run --dry-run prints the exact patch and the arithmetic.
 func TestPreflightKubePlanReadsTheFleet(t *testing.T) {
 	db := pgtest.NewDatabase(t)
-	inst := ledgerdtest.Start(t, ledgerdtest.Options{DatabaseURL: db, AdminToken: "tok", Env: map[string]string{"DB_POOL_MAX": "10", "DB_POOL_MIN": "2"}})
+	inst := ledgerdtest.Start(t, ledgerdtest.Options{DatabaseURL: db, AdminToken: "tok-kube", Env: map[string]string{"DB_POOL_MAX": "10", "DB_POOL_MIN": "2"}})
 	kc := fakeAPIServer(t)
 	dir := t.TempDir()
 	kubeconf := "# kubeconfig: ~/.kube/prod"
 	file := writeTestPlan(t, dir, plan.DriverKube, inst.URL+"/healthz",
 		"kube://default/instance-1", "kube://prod/ledgerd/app", kubeconf, "kubeconfig: "+kc, "to: {max: 200, min: 20}", "to: {max: 20, min: 5}")
-	getenv := func(k string) string { return map[string]string{"DATABASE_URL": db, "POOLPILOT_ADMIN_TOKEN": "tok"}[k] }
+	getenv := func(k string) string { return map[string]string{"DATABASE_URL": db, "POOLPILOT_ADMIN_TOKEN": "tok-kube"}[k] }
 	checks, _ := preflightChecks(t, getenv, file)
 	expect(t, checks, "connection_budget", checks["connection_budget"].Status, "(10 instance(s) + 3 surge) × max 20", "HPA ledgerd maxReplicas", "maxSurge default 25% rounded up")
 	expect(t, checks, "deployment_env", "pass", "DB_POOL_MAX=10 DB_POOL_MIN=2")
@@ -112,6 +112,20 @@ func TestPreflightKubePlanReadsTheFleet(t *testing.T) {
 	checks, _ = preflightChecks(t, getenv, gone)
 	expect(t, checks, "connection_budget", "fail", "nope")
 	expect(t, checks, "deployment_env", "fail", "nope")
+
+	// run builds the kube driver from the plan's kubeconfig before any run
+	// folder: an unreadable one is bad input and leaves nothing behind.
+	if _, stderr, code := runCLI(t, getenv, "run", gone); code != poolpilot.ExitBadInput || !strings.Contains(stderr, "driver kube") {
+		t.Errorf("run with an unreadable kubeconfig: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "launch")); !os.IsNotExist(err) {
+		t.Errorf("a run folder was created: %v", err)
+	}
+	// With the cluster readable the run gets as far as preflight (refused:
+	// the checklist is not ticked), having built the driver.
+	if _, stderr, code := runCLI(t, getenv, "run", file); code != poolpilot.ExitRefused || !strings.Contains(stderr, "preflight") {
+		t.Errorf("run: exit %d, %s", code, stderr)
+	}
 
 	out, stderr, _ := runCLI(t, getenv, "run", file, "--dry-run")
 	for _, w := range []string{`{"name":"DB_POOL_MAX","value":"20","valueFrom":null}`, "peak pods = 10 + 3 = 13", "13 pods × DB_POOL_MAX 20 = 260",
