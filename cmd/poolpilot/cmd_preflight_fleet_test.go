@@ -93,7 +93,9 @@ func TestPreflightKubePlanReadsTheFleet(t *testing.T) {
 	kubeconf := "# kubeconfig: ~/.kube/prod"
 	file := writeTestPlan(t, dir, plan.DriverKube, inst.URL+"/healthz",
 		"kube://default/instance-1", "kube://prod/ledgerd/app", kubeconf, "kubeconfig: "+kc, "to: {max: 200, min: 20}", "to: {max: 20, min: 5}")
-	getenv := func(k string) string { return map[string]string{"DATABASE_URL": db, "POOLPILOT_ADMIN_TOKEN": "tok-kube"}[k] }
+	getenv := func(k string) string {
+		return map[string]string{"DATABASE_URL": db, "POOLPILOT_ADMIN_TOKEN": "tok-kube"}[k]
+	}
 	checks, _ := preflightChecks(t, getenv, file)
 	expect(t, checks, "connection_budget", checks["connection_budget"].Status, "(10 instance(s) + 3 surge) × max 20", "HPA ledgerd maxReplicas", "maxSurge default 25% rounded up")
 	expect(t, checks, "deployment_env", "pass", "DB_POOL_MAX=10 DB_POOL_MIN=2")
