@@ -180,12 +180,6 @@ func (c *Controller) SeedLogs(deploy, restart []byte) {
 // rollback restores change.from on every instance the run touched, and
 // verifies it. It runs to completion even when ctx is cancelled.
 func (c *Controller) rollback(ctx context.Context, rp Replay) error {
-	timeout := c.RollbackTimeout
-	if timeout == 0 {
-		timeout = 10 * time.Minute
-	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	defer cancel()
 	from := c.Plan.Change.From
 	var touched []plan.Instance
 	for _, in := range c.instances() {
@@ -193,6 +187,8 @@ func (c *Controller) rollback(ctx context.Context, rp Replay) error {
 			touched = append(touched, in)
 		}
 	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.rollbackTimeout(len(touched)))
+	defer cancel()
 	c.event("rollback", map[string]any{"reason": rp.Reason, "automatic": !strings.Contains(rp.Reason, "manual rollback"),
 		"instances": len(touched), "to_max": from.Max, "to_min": from.Min})
 	var errs []string
@@ -204,6 +200,26 @@ func (c *Controller) rollback(ctx context.Context, rp Replay) error {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// rollbackTimeout is RollbackTimeout, or by default 10 minutes — more
+// when the batches' own bounds add up to more: per batch the verify
+// timeout, plus the rollout timeout (default 10 minutes) for driver kube.
+func (c *Controller) rollbackTimeout(touched int) time.Duration {
+	if c.RollbackTimeout > 0 {
+		return c.RollbackTimeout
+	}
+	per := c.Plan.Rollout.VerifyTimeout.D()
+	if c.Plan.Driver == plan.DriverKube {
+		rt := c.Plan.Rollout.RolloutTimeout.D()
+		if rt <= 0 {
+			rt = 10 * time.Minute
+		}
+		per += rt
+	}
+	batch := max(c.Plan.Rollout.BatchSize, 1)
+	batches := (touched + batch - 1) / batch
+	return max(10*time.Minute, time.Duration(batches)*per)
 }
 
 // rollbackBatch restores from on a batch of instances and verifies the

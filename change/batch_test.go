@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/poolpilot/poolpilot/plan"
 )
@@ -111,5 +112,22 @@ func TestFailedApplyFlushesTheLog(t *testing.T) {
 		if !strings.Contains(log, w) {
 			t.Errorf("deployment_log.txt lacks %q:\n%s", w, log)
 		}
+	}
+}
+
+// The rollback's default bound grows with its batches.
+func TestRollbackTimeoutCoversTheBatches(t *testing.T) {
+	p := fiveInstancePlan(t) // verify_timeout 5s, batch size 2
+	c := &Controller{Plan: p}
+	if got := c.rollbackTimeout(5); got != 10*time.Minute {
+		t.Errorf("admin, 3 batches: %s, want the 10m floor", got)
+	}
+	p.Driver = plan.DriverKube
+	if got := c.rollbackTimeout(5); got != 3*(5*time.Second+10*time.Minute) {
+		t.Errorf("kube, 3 batches: %s", got)
+	}
+	c.RollbackTimeout = time.Minute
+	if got := c.rollbackTimeout(5); got != time.Minute {
+		t.Errorf("explicit: %s", got)
 	}
 }

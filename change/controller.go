@@ -60,7 +60,9 @@ type Controller struct {
 	Progress io.Writer
 	// OnState, if set, is called after each state is journalled.
 	OnState func(State)
-	// RollbackTimeout bounds a rollback, which runs even when ctx is cancelled.
+	// RollbackTimeout bounds a rollback, which runs even when ctx is
+	// cancelled; 0: 10 minutes, or the batches' verify (and, for driver
+	// kube, rollout) timeouts added up when that is longer.
 	RollbackTimeout time.Duration
 
 	deployLog  bytes.Buffer
