@@ -13,21 +13,31 @@ import (
 	"github.com/poolpilot/poolpilot/pgpool"
 )
 
-// TestPostgresRestartDuringSoak stops a private cluster for ~1.5 s while 4
+// TestPostgresRestartDuringSoak stops (SIGINT, then SIGKILL in a second
+// subtest) a private cluster for ~1.5 s while 4
 // workers query through the pool, starts it again, and checks: errors were
 // counted during the outage, the pool recovers by itself, no operation hung
 // past its bound, and after Close no goroutine and no server connection is
 // left.
 func TestPostgresRestartDuringSoak(t *testing.T) {
+	t.Run("stop", func(t *testing.T) { restartDuringSoak(t, false) })
+	t.Run("kill", func(t *testing.T) { restartDuringSoak(t, true) })
+}
+
+func restartDuringSoak(t *testing.T, kill bool) {
 	srv := pgtest.New(t, pgtest.Options{})
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), goleak.IgnoreAnyFunction("github.com/poolpilot/poolpilot/internal/pgtest.(*Server).Start.func1"), goleak.IgnoreAnyFunction("os/exec.(*Cmd).writerDescriptor.func1"))
 	admin := srv.URL("postgres")
 	p, app := openPool(t, admin, map[string]string{pgpool.EnvMin: "2"})
-	stop := make(chan struct{})
-	res, done := runLoad(p, 4, 2*time.Second, stop, "SELECT 1")
+	halt := make(chan struct{})
+	res, done := runLoad(p, 4, 2*time.Second, halt, "SELECT 1")
 	eventually(t, 10*time.Second, "load runs", func() bool { return res.ops.Load() > 50 })
 
-	if err := srv.Stop(); err != nil {
+	stop := srv.Stop
+	if kill {
+		stop = srv.Kill // SIGKILL: crash recovery at the next start
+	}
+	if err := stop(); err != nil {
 		t.Fatalf("stop cluster: %v", err)
 	}
 	eventually(t, 10*time.Second, "errors counted while down", func() bool { return res.errs.Load() > 0 })
@@ -50,11 +60,11 @@ func TestPostgresRestartDuringSoak(t *testing.T) {
 		}
 		return ok
 	})
-	close(stop)
+	close(halt)
 	<-done
 	st := p.Stats()
-	t.Logf("outage: ops %d, errors %d (%d at restart), slowest op %s, recovered %s after stop; opened %d closed %d by %v",
-		res.ops.Load(), res.errs.Load(), errsAtRestart, time.Duration(res.slowest.Load()).Round(time.Millisecond),
+	t.Logf("outage (kill %v): ops %d, errors %d (%d at restart), slowest op %s, recovered %s after stop; opened %d closed %d by %v",
+		kill, res.ops.Load(), res.errs.Load(), errsAtRestart, time.Duration(res.slowest.Load()).Round(time.Millisecond),
 		recovered.Round(time.Millisecond), st.Opened, st.Closed, st.ClosedByReason)
 	if s := time.Duration(res.slowest.Load()); s > 3*time.Second {
 		t.Errorf("an operation took %s: bounded at 2s", s)
