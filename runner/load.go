@@ -131,6 +131,9 @@ func (r *runner) progressFn(phase string, total time.Duration) func(criteria.Eva
 }
 
 func (r *runner) progressLine(phase string, elapsed, total time.Duration, ev criteria.Evaluation) {
+	if r.o.Observer != nil {
+		r.o.Observer.Evaluation(ev)
+	}
 	if r.o.Progress == nil {
 		return
 	}

@@ -57,6 +57,8 @@ type Options struct {
 	// OnState is called after each state is journalled (the demo injects
 	// its fault when the soak starts).
 	OnState func(change.State)
+	// Observer, when set, watches the run live (the dashboard).
+	Observer Observer
 	// RollbackOnly makes the run roll back at once (poolpilot rollback on a
 	// run no live process holds), with RollbackBy and RollbackReason.
 	RollbackOnly   bool
@@ -117,6 +119,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	defer lock.Release()
 	defer r.closeAll()
 	res.RunID, res.Dir = r.folder.RunID(), r.dir
+	if o.Observer != nil {
+		o.Observer.Started(o.Plan, res.RunID, res.Dir)
+		defer func() { o.Observer.Ended(res.State, res.Reason, o.Clock.Now().UTC()) }()
+	}
 	fmt.Fprintf(o.Log, "poolpilot run: plan %s, run %s\n  evidence: %s\n", r.p.Name, r.folder.RunID(), r.dir)
 	rctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancel(nil)
@@ -242,7 +248,7 @@ func (r *runner) driver() (change.Driver, error) {
 func (r *runner) buildController() error {
 	c := &change.Controller{
 		Plan: r.p, Journal: r.journal, Driver: r.drv, Prober: change.HTTPProber{},
-		Recorder: r.folder, Clock: r.clock, Progress: r.o.Log, Notify: r.notify, OnState: r.o.OnState,
+		Recorder: r.folder, Clock: r.clock, Progress: r.o.Log, Notify: r.notify, OnState: r.onState(),
 	}
 	c.Phases = change.Phases{
 		Preflight: r.preflight,

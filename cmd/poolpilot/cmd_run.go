@@ -28,6 +28,7 @@ func init() { commands = append(commands, newRunCmd) }
 
 type runFlags struct {
 	resume, evidenceDir, signingKey, reason string
+	dashboard, dashboardTokenEnv            string
 	dryRun, overrideWindow, json, progress  bool
 }
 
@@ -75,6 +76,8 @@ line on stderr).`,
 	fl.StringVar(&f.evidenceDir, "evidence-dir", "", "put the run folder under `DIR`/<plan name>/ instead of the plan's evidence.dir (approvals and ticks are still read from evidence.dir)")
 	fl.BoolVar(&f.json, "json", false, "print the outcome as JSON on stdout")
 	fl.BoolVar(&f.progress, "progress", false, "a progress line per evaluation on stderr (default on a terminal)")
+	fl.StringVar(&f.dashboard, "dashboard", "", "serve the run's live dashboard on `HOST:PORT` (e.g. 127.0.0.1:8090; see docs/dashboard.md)")
+	fl.StringVar(&f.dashboardTokenEnv, "dashboard-token-env", "", "enable the dashboard's rollback button with the token in `VAR`")
 	return c
 }
 
@@ -129,6 +132,13 @@ func runRun(ctx context.Context, e *env, planPath string, f runFlags) error {
 	}
 	if f.progress || isTerminal(e.stderr) {
 		o.Progress = e.stderr
+	}
+	if f.dashboard != "" {
+		stopDash, err := startRunDashboard(ctx, e, f.dashboard, f.dashboardTokenEnv, &o)
+		if err != nil {
+			return err
+		}
+		defer stopDash()
 	}
 	intr, stop := interrupts(ctx)
 	defer stop()

@@ -156,3 +156,36 @@ func runHeldElsewhere(dir string) bool {
 	}
 	return false
 }
+
+// startRunDashboard serves the live dashboard of the run o is about to
+// start (poolpilot run --dashboard ADDR): its Observer feeds the page.
+func startRunDashboard(ctx context.Context, e *env, addr, tokenEnv string, o *runner.Options) (func(), error) {
+	token, err := dashboardToken(e, tokenEnv, "--dashboard-token-env")
+	if err != nil {
+		return nil, err
+	}
+	var secrets []string
+	add := func(name string) {
+		if v := e.getenv(name); name != "" && len(v) >= 4 {
+			secrets = append(secrets, v)
+		}
+	}
+	for _, in := range o.Plan.Instances {
+		add(in.AdminTokenEnv)
+	}
+	add(o.Plan.Database.DSNEnv)
+	add(o.Plan.Notify.WebhookEnv)
+	hub, err := dashboard.NewHub(dashboard.Options{Token: token, Rollback: dashboardRollback, Secrets: secrets, Log: e.stderr})
+	if err != nil {
+		return nil, poolpilot.BadInput("%v", err)
+	}
+	url, stop, err := serveDashboard(ctx, e, addr, hub)
+	if err != nil {
+		hub.Close()
+		return nil, err
+	}
+	o.Observer = hub.Live()
+	fmt.Fprintf(e.stderr, "dashboard: %s (the run's page appears there when it starts%s)\n", url,
+		map[bool]string{true: "; rollback button enabled with the token", false: ""}[token != ""])
+	return stop, nil
+}

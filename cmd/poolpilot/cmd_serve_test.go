@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/evidence/evidencetest"
 	"github.com/poolpilot/poolpilot/runner"
@@ -203,4 +205,78 @@ func TestServeAsksAnotherProcessRunToRollBack(t *testing.T) {
 	if code := post(); code != http.StatusConflict {
 		t.Errorf("rollback once no process holds the run: %d, want 409", code)
 	}
+}
+
+// TestRunWithDashboard runs a real change with --dashboard: the live page
+// appears, and a rollback posted to it with the token rolls the run back.
+func TestRunWithDashboard(t *testing.T) {
+	f := newAdminFixture(t, "", 60*time.Second, false)
+	token := "dash-token-for-run-0123"
+	f.env["DASH"] = token
+	var out, stderr serveBuf
+	done := make(chan int, 1)
+	go func() {
+		err := run(context.Background(), []string{"run", f.planFile, "--dashboard", "127.0.0.1:0", "--dashboard-token-env", "DASH"},
+			f.getenv, strings.NewReader(""), &out, &stderr)
+		done <- poolpilot.ExitCode(err)
+	}()
+	var url string
+	deadline := time.Now().Add(20 * time.Second)
+	for url == "" {
+		if m := dashURLRe.FindStringSubmatch(stderr.String()); m != nil {
+			url = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no dashboard URL: %s", stderr.String())
+		} else {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	dir := f.waitState(change.StateSoak, 40*time.Second)
+	id := filepath.Base(dir)
+	var view struct {
+		Live     bool              `json:"live"`
+		State    string            `json:"state"`
+		Criteria []json.RawMessage `json:"criteria"`
+		Samples  []json.RawMessage `json:"samples"`
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		res, err := http.Get(url + "api/runs/" + id)
+		if err == nil {
+			_ = json.NewDecoder(res.Body).Decode(&view)
+			res.Body.Close()
+		}
+		if view.State == "soak" && len(view.Criteria) > 0 && len(view.Samples) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the dashboard does not show the soak with criteria and samples: %+v", view)
+		}
+	}
+	if !view.Live {
+		t.Error("the run is not live on its dashboard")
+	}
+	req, _ := http.NewRequest("POST", url+"api/runs/"+id+"/rollback", strings.NewReader(`{"reason":"from the page","by":"Jane"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusAccepted {
+		t.Fatalf("rollback: %d", res.StatusCode)
+	}
+	select {
+	case code := <-done:
+		if code != poolpilot.ExitFailed || !strings.Contains(stderr.String(), "manual rollback by Jane (dashboard, admin token): from the page") {
+			t.Fatalf("run: exit %d\n%s", code, stderr.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the run did not end")
+	}
+	if strings.Contains(out.String()+stderr.String(), token) {
+		t.Error("the dashboard token was printed")
+	}
+	f.allAt(f.p.Change.From)
+	mustVerify(t, dir)
 }
