@@ -2,6 +2,8 @@ package dashboard
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"html/template"
 	"strings"
 
@@ -83,10 +85,9 @@ func (v *View) thresholds(cs chartSpec) []chart.Threshold {
 		if c.Role == "rollback" {
 			kind = chart.KindRollback
 		}
-		label := fmt.Sprintf("%s %s %g%s", c.Role, c.Op, *c.Threshold*cs.scale, cs.unit)
-		if c.ForS > 0 {
-			label += fmt.Sprintf(" for %gs", c.ForS)
-		}
+		// Short: the off-scale note lists every label on one line; the
+		// criteria table has the sustain windows.
+		label := fmt.Sprintf("%s %s %s%s", c.Role, c.Op, shortNum(*c.Threshold*cs.scale), cs.unit)
 		out = append(out, chart.Threshold{Value: *c.Threshold, Label: label, Kind: kind})
 	}
 	return out
@@ -184,4 +185,18 @@ func stateColor(s string) string {
 		return "#b91c1c"
 	}
 	return "#4b5563"
+}
+
+// shortNum is about 3 significant digits, never an exponent.
+func shortNum(v float64) string {
+	a := math.Abs(v)
+	switch {
+	case a >= 100 || v == math.Trunc(v):
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case a >= 10:
+		return trim(strconv.FormatFloat(v, 'f', 1, 64))
+	case a >= 1:
+		return trim(strconv.FormatFloat(v, 'f', 2, 64))
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
 }

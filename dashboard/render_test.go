@@ -71,3 +71,11 @@ func TestSparkline(t *testing.T) {
 		t.Errorf("one point: %s", s)
 	}
 }
+
+func TestShortNum(t *testing.T) {
+	for v, want := range map[float64]string{1000: "1000", 0.1: "0.1", 52.6596: "52.7", 1.25: "1.25", 0.0125: "0.0125", 70: "70", 0.001: "0.001"} {
+		if got := shortNum(v); got != want {
+			t.Errorf("shortNum(%v) = %q, want %q", v, got, want)
+		}
+	}
+}

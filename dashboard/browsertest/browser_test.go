@@ -112,6 +112,7 @@ type pageState struct {
 	Status   string            `json:"status"`
 	Disabled bool              `json:"disabled"`
 	Steps    map[string]string `json:"steps"`
+	Ready    bool              `json:"ready"` // the document has loaded
 }
 
 const readPage = `(() => {
@@ -122,7 +123,8 @@ const readPage = `(() => {
   const steps = {}; document.querySelectorAll('li.step').forEach(s => { steps[s.querySelector('.step-name').textContent] = s.className.replace('step ', ''); });
   return { state: (q('[data-testid=state]') || {}).textContent || '', conn: (q('#conn') || {}).textContent || '',
     criteria: crit, points: pts, rows: document.querySelectorAll('#timeline li').length,
-    status: (q('#rb-status') || {}).textContent || '', disabled: fs ? fs.disabled : true, steps: steps };
+    status: (q('#rb-status') || {}).textContent || '', disabled: fs ? fs.disabled : true, steps: steps,
+    ready: document.readyState === 'complete' };
 })()`
 
 func read(t *testing.T, ctx context.Context) pageState {

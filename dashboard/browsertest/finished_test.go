@@ -49,7 +49,7 @@ func TestFinishedRunsInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	ps := waitPage(t, ctx, 10*time.Second, "the finished run's page", nil, func(ps pageState) bool {
-		return ps.State == "rolled-back" && ps.Conn == "read from the evidence folder" && ps.Points["chart-latency_p95"] > 0
+		return ps.Ready && ps.State == "rolled-back" && ps.Conn == "read from the evidence folder" && ps.Points["chart-latency_p95"] > 0
 	})
 	if ps.Criteria["latency_high"] != "firing" || ps.Rows < 10 {
 		t.Errorf("finished page: %+v", ps)

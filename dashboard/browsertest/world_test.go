@@ -104,15 +104,12 @@ func startWorld(t *testing.T) *world {
 	w.srv = httptest.NewServer(hub.Handler())
 	t.Cleanup(func() { w.srv.Close(); hub.Close() })
 	o := runner.Options{Plan: p, PlanYAML: raw, PlanDir: planDir, EvidenceDir: dir, OverrideWindow: true,
-		OverrideReason: "browser test", Operator: "e2e", Getenv: getenv,
+		OverrideReason: "browser test", Operator: "e2e", Getenv: getenv, Observer: w.live,
 		Preflight: func(ctx context.Context, p *plan.Plan, dir string) change.PreflightReport {
 			return preflight(ctx, p, dir, getenv)
 		}}
-	sh := &shadow{live: w.live, p: p, evDir: dir}
-	o.OnState = sh.onState
 	go func() {
 		res, err := runner.Run(context.Background(), o)
-		sh.ended(res.State, res.Reason)
 		w.runErr = err
 		w.done <- res
 	}()
