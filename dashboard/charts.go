@@ -2,9 +2,9 @@ package dashboard
 
 import (
 	"fmt"
+	"html/template"
 	"math"
 	"strconv"
-	"html/template"
 	"strings"
 
 	"github.com/poolpilot/poolpilot/chart"
