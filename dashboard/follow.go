@@ -33,8 +33,7 @@ func (h *Hub) follow(ctx context.Context, r *run) {
 		done := r.terminal && !r.ended.IsZero()
 		r.mu.Unlock()
 		if done {
-			h.finishLive(r)
-			return
+			return // endLive read the log and verified the folder
 		}
 		h.pollHealth(ctx, r, interval)
 		select {
@@ -47,6 +46,8 @@ func (h *Hub) follow(ctx context.Context, r *run) {
 
 // tail reads the complete audit lines appended since the last read.
 func (h *Hub) tail(r *run) {
+	r.tailMu.Lock()
+	defer r.tailMu.Unlock()
 	f, err := os.Open(filepath.Join(r.dir, evidence.FileAudit))
 	if err != nil {
 		return

@@ -7,6 +7,7 @@ import (
 	"io"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/poolpilot/poolpilot"
@@ -51,6 +52,10 @@ type Hub struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	// pending counts the event streams of live runs that have not yet
+	// sent their final message (Drain waits for them).
+	pending atomic.Int64
+
 	mu     sync.Mutex
 	live   map[string]*run
 	folder map[string]*run // by run id, loaded from EvidenceDir
@@ -93,6 +98,18 @@ func (h *Hub) Close() {
 	h.wg.Wait()
 }
 
+// Drain waits (up to timeout) until every open event stream of a live run
+// has sent the run's final message, so that a page sees how the run ended
+// before the process stops serving it.
+func (h *Hub) Drain(timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for h.pending.Load() > 0 && time.Now().Before(deadline) {
+		<-t.C
+	}
+}
+
 func (h *Hub) now() time.Time { return h.opts.Clock.Now().UTC() }
 
 func (h *Hub) logf(format string, args ...any) {
@@ -114,8 +131,11 @@ func (h *Hub) addLive(r *run) {
 	}()
 }
 
-// endLive records a live run's end; follow reads the folder a last time.
+// endLive records a live run's end, reads its audit log a last time and
+// verifies its folder, so that the page's last message is the final one.
 func (h *Hub) endLive(r *run, s change.State, reason string, at time.Time) {
+	defer h.finishLive(r)
+	defer h.tail(r)
 	r.mu.Lock()
 	r.setStateLocked(s, at, "")
 	r.reason, r.ended, r.terminal = reason, at, true

@@ -75,6 +75,7 @@ type run struct {
 	verify     *VerifyView
 	rollbackAt time.Time // when a manual rollback was requested here
 	auditOff   int64
+	tailMu     sync.Mutex // one reader of the audit log at a time
 	folderKey  string
 }
 

@@ -46,6 +46,15 @@ func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprintf(w, "retry: %d\n\n", retryMS)
 	fl.Flush()
+	counted := rn.live
+	if counted {
+		h.pending.Add(1)
+		defer func() {
+			if counted {
+				h.pending.Add(-1)
+			}
+		}()
+	}
 	hb := time.NewTicker(h.opts.Heartbeat)
 	defer hb.Stop()
 	// A folder run (another process's, in progress) is re-read when its
@@ -61,6 +70,10 @@ func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		fl.Flush()
 		last = sent
+		if final && counted {
+			counted = false
+			h.pending.Add(-1)
+		}
 		if final {
 			// Nothing will change: keep the stream open (the client closes it)
 			// so that a browser does not reconnect in a loop.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/criteria"
@@ -98,4 +99,28 @@ func TestSSEFinishedRunSaysFinal(t *testing.T) {
 	s.until(t, "final run message", func(m sseMsg) bool {
 		return m.event == "run" && strings.Contains(m.data, `"final":true`) && strings.Contains(m.data, `"state":"rolled-back"`)
 	})
+}
+
+func TestDrainWaitsForTheFinalMessage(t *testing.T) {
+	lf := newLive(t, Options{Interval: time.Hour}) // no background read: Ended alone must finish the run
+	s := openSSE(t, lf.srv.URL+"/api/runs/"+lf.folder.RunID()+"/events", "")
+	s.until(t, "first burst", func(m sseMsg) bool { return m.event == "run" })
+	if n := lf.hub.pending.Load(); n != 1 {
+		t.Fatalf("pending streams %d, want 1", n)
+	}
+	if _, err := lf.folder.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lf.live.Ended(change.StateSucceeded, "", time.Now())
+	start := time.Now()
+	lf.hub.Drain(5 * time.Second)
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("Drain took %v", d)
+	}
+	s.until(t, "final message", func(m sseMsg) bool {
+		return m.event == "run" && strings.Contains(m.data, `"final":true`) && strings.Contains(m.data, `"state":"succeeded"`)
+	})
+	if lf.hub.pending.Load() != 0 {
+		t.Error("the stream is still pending")
+	}
 }

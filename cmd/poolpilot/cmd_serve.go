@@ -127,7 +127,8 @@ func serveDashboard(ctx context.Context, e *env, addr string, hub *dashboard.Hub
 		}
 	}()
 	stop := func() {
-		hub.Close() // ends the SSE streams
+		hub.Drain(3 * time.Second) // open pages get the run's final state
+		hub.Close()                // ends the SSE streams
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
