@@ -51,7 +51,10 @@ func (m *Model) Charts() []NamedChart {
 		c := chart.Chart{Title: sp.title, Unit: sp.unit, Scale: sp.scale, Marks: marks,
 			Series: []chart.Series{{Name: sp.title, Points: pts}}}
 		for _, cr := range mon.Criteria {
-			if cr.Metric != sp.metric || cr.Threshold == nil {
+			// Criteria name pool metrics in the criteria vocabulary
+			// ("pool.utilization", "pool.wait_p95_ms"); the evidence
+			// samples drop the prefix.
+			if (cr.Metric != sp.metric && cr.Metric != "pool."+sp.metric) || cr.Threshold == nil {
 				continue
 			}
 			kind := chart.KindSuccess
