@@ -18,6 +18,7 @@ import (
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/dashboard"
 	"github.com/poolpilot/poolpilot/driver/admin"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
@@ -31,7 +32,7 @@ func init() { commands = append(commands, newDemoCmd) }
 
 // demoFlags are the knobs of `poolpilot demo`.
 type demoFlags struct {
-	scenario, evidenceDir         string
+	scenario, evidenceDir, dash   string
 	keep                          bool
 	baseline, loadDur, soak, trig time.Duration
 	rate, soakRate                float64
@@ -76,6 +77,7 @@ start, 2 on bad flags. --keep leaves everything running until Ctrl-C.`,
 	fl.StringVar(&f.scenario, "scenario", "both", "success, rollback or both")
 	fl.StringVar(&f.evidenceDir, "evidence-dir", "", "where the evidence folders go (default: a new temporary folder)")
 	fl.BoolVar(&f.keep, "keep", false, "leave PostgreSQL and ledgerd running until Ctrl-C")
+	fl.StringVar(&f.dash, "dashboard", "", "serve the live dashboard of both acts on this address, e.g. 127.0.0.1:8090 (read-only)")
 	fl.DurationVar(&f.baseline, "baseline", 3*time.Second, "baseline duration")
 	fl.DurationVar(&f.loadDur, "load-duration", 10*time.Second, "load test duration")
 	fl.DurationVar(&f.soak, "soak", 30*time.Second, "soak duration")
@@ -101,6 +103,7 @@ type demoWorld struct {
 	lds   []*service.Server
 	token string
 	dir   string
+	hub   *dashboard.Hub // nil without --dashboard
 }
 
 func (w *demoWorld) close(ctx context.Context) {
@@ -122,6 +125,20 @@ func runDemo(ctx context.Context, e *env, f *demoFlags) error {
 	}
 	if err != nil {
 		return err
+	}
+	if f.dash != "" {
+		hub, err := dashboard.NewHub(dashboard.Options{EvidenceDir: w.dir, Secrets: []string{w.token}, Log: e.stderr})
+		if err != nil {
+			return poolpilot.BadInput("--dashboard: %v", err)
+		}
+		url, stop, err := serveDashboard(ctx, e, f.dash, hub)
+		if err != nil {
+			hub.Close()
+			return err
+		}
+		defer stop()
+		w.hub = hub
+		progress(e, "dashboard: %s", url)
 	}
 	acts := []string{"success", "rollback"}
 	if f.scenario != "both" {
@@ -273,6 +290,9 @@ func demoAct(ctx context.Context, e *env, f *demoFlags, w *demoWorld, act string
 		Log: e.stderr}
 	if isTerminal(e.stderr) {
 		o.Progress = e.stderr
+	}
+	if w.hub != nil {
+		o.Observer = w.hub.Live()
 	}
 	want := change.StateSucceeded
 	if act == "rollback" {
