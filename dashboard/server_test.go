@@ -62,7 +62,7 @@ func TestListAndFinishedRunPages(t *testing.T) {
 	if strings.Contains(body, `id="rb-form"`) {
 		t.Error("the rollback form is shown without a token")
 	}
-	code, hdr, body = get(t, srv.URL+"/api/runs/"+evidencetest.RunID)
+	code, _, body = get(t, srv.URL+"/api/runs/"+evidencetest.RunID)
 	var v View
 	if code != 200 || json.Unmarshal([]byte(body), &v) != nil {
 		t.Fatalf("api: %d %s", code, body)

@@ -89,7 +89,6 @@ type engine struct {
 	measTo   time.Time // end of the measured window
 	shards   []*shard
 	inflight atomic.Int64
-	nextW    atomic.Int64 // shard assignment of new workers
 }
 
 // Run sends load to target as cfg says and returns the report. It returns

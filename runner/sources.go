@@ -2,9 +2,7 @@ package runner
 
 import (
 	"context"
-	"fmt"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -251,12 +249,3 @@ func (s *snapshot) window() float64 {
 	}
 	return w
 }
-
-func hostOf(u string) string {
-	if p, err := url.Parse(u); err == nil && p.Host != "" {
-		return p.Host
-	}
-	return strings.TrimSpace(u)
-}
-
-var _ = fmt.Sprintf

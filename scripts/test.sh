@@ -15,6 +15,10 @@ apt_install pgbouncer prometheus chromium fonts-dejavu-core
 log "go vet ./..."
 go vet ./...
 
+log "staticcheck ./..."
+command -v staticcheck >/dev/null 2>&1 || go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+staticcheck ./...
+
 # -p 1: one package at a time. The end-to-end tests (demo, runs, soaks,
 # the browser test, the load tests) measure latency and error rates; two
 # packages racing for 2 cores would turn their thresholds into noise.

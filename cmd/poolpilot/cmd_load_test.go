@@ -117,7 +117,7 @@ func TestLoadHTTPJSONSchemaAndThresholds(t *testing.T) {
 		t.Errorf("with --json - the human summary goes to stderr: %q", stderr)
 	}
 
-	rep, stderr, code = loadJSON(t, nil, "load", "http", "--url", url, "--ramp", "0:100/1s")
+	rep, _, code = loadJSON(t, nil, "load", "http", "--url", url, "--ramp", "0:100/1s")
 	if code != 0 || rep["duration_s"].(float64) != 1 || rep["target_rate"].(float64) != 50 || rep["requests"].(float64) != 50 {
 		t.Errorf("--ramp 0:100/1s without --duration: exit %d, duration %v, target %v, requests %v; want the ramp's 1 s, 50/s, 50",
 			code, rep["duration_s"], rep["target_rate"], rep["requests"])
