@@ -202,6 +202,12 @@ func (c *Controller) rollback(ctx context.Context, rp Replay) error {
 	return nil
 }
 
+// reportsSize reports whether in's /healthz shows size now.
+func (c *Controller) reportsSize(ctx context.Context, in plan.Instance, size plan.PoolSize) bool {
+	h, err := c.Prober.Health(ctx, in)
+	return err == nil && h.Pool.Max == size.Max && h.Pool.Min == size.Min
+}
+
 // rollbackTimeout is RollbackTimeout, or by default 10 minutes — more
 // when the batches' own bounds add up to more: per batch the verify
 // timeout, plus the rollout timeout (default 10 minutes) for driver kube.
@@ -230,6 +236,14 @@ func (c *Controller) rollbackBatch(ctx context.Context, group []plan.Instance, f
 	var applied []plan.Instance
 	for _, in := range group {
 		if err := c.applyOne(ctx, in, from); err != nil {
+			// The driver could not reach it (its forward apply may have
+			// failed the same way). If the instance itself reports from,
+			// it is where the rollback wants it: nothing was lost.
+			if c.reportsSize(ctx, in, from) {
+				c.event("rollback_not_needed", map[string]any{"instance": in.Name, "max": from.Max, "min": from.Min,
+					"driver_error": err.Error()})
+				continue
+			}
 			errs = append(errs, err.Error())
 			continue
 		}

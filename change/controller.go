@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/poolpilot/poolpilot"
@@ -65,6 +66,9 @@ type Controller struct {
 	// kube, rollout) timeouts added up when that is longer.
 	RollbackTimeout time.Duration
 
+	evMu  sync.Mutex
+	evErr error // first evidence write that failed
+
 	deployLog  bytes.Buffer
 	restartLog bytes.Buffer
 }
@@ -120,6 +124,7 @@ func (c *Controller) Run(ctx context.Context) (Outcome, error) {
 		if err != nil {
 			return Outcome{State: state, Reason: err.Error()}, err
 		}
+		next, reason = c.guardEvidence(state, next, reason)
 		if next == StateRollingBack && state != StateRollingBack {
 			c.notify(ctx, "rollback", fmt.Sprintf("plan %s: rolling back: %s", c.Plan.Name, reason))
 		}
@@ -282,6 +287,7 @@ func (c *Controller) event(name string, data map[string]any) {
 	}
 	if err := c.Recorder.Event(name, data); err != nil {
 		c.progress("warning: audit event %s not recorded: %v", name, err)
+		c.EvidenceFailed(fmt.Errorf("audit event %s: %w", name, err))
 	}
 }
 
@@ -291,6 +297,37 @@ func (c *Controller) writeFile(name string, data []byte) {
 	}
 	if err := c.Recorder.WriteFile(name, data); err != nil {
 		c.progress("warning: evidence file %s not written: %v", name, err)
+		c.EvidenceFailed(fmt.Errorf("%s: %w", name, err))
+	}
+}
+
+// EvidenceFailed records that evidence could not be written (a full or
+// read-only disk). A change must not go on, or be declared a success,
+// without its evidence: before apply the run is refused, after it the run
+// rolls back (the rollback itself goes on whatever the disk says).
+func (c *Controller) EvidenceFailed(err error) {
+	c.evMu.Lock()
+	defer c.evMu.Unlock()
+	if c.evErr == nil {
+		c.evErr = err
+	}
+}
+
+// guardEvidence turns the next state into a refusal or a rollback once an
+// evidence write has failed.
+func (c *Controller) guardEvidence(state, next State, reason string) (State, string) {
+	c.evMu.Lock()
+	err := c.evErr
+	c.evMu.Unlock()
+	switch {
+	case err == nil, state == StateRollingBack:
+		return next, reason
+	case next == StateRollingBack, next == StateRefused, next == StateRolledBack, next == StateRollbackFailed:
+		return next, reason
+	case state.Changed():
+		return StateRollingBack, "evidence not written: " + err.Error()
+	default:
+		return StateRefused, "evidence not written: " + err.Error()
 	}
 }
 

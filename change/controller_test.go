@@ -359,3 +359,71 @@ func TestResumeDuringApplyAndRollback(t *testing.T) {
 		})
 	}
 }
+
+// An instance the driver cannot reach at all (its admin API is down) but
+// whose /healthz still shows change.from was never changed: the rollback
+// counts it as restored instead of failing.
+func TestUnreachableInstanceAtFromDoesNotFailRollback(t *testing.T) {
+	p := threeInstancePlan(t)
+	h := newHarness(t, p, "")
+	h.fleet.failOn["instance-2"] = -1
+	out, err := h.c.Run(context.Background())
+	if err != nil || out.State != StateRolledBack {
+		t.Fatalf("outcome %+v err %v", out, err)
+	}
+	h.allAt(t, p.Change.From)
+	found := false
+	for _, ev := range h.rec.events {
+		found = found || ev == "rollback_not_needed"
+	}
+	if !found {
+		t.Errorf("no rollback_not_needed event in %v", h.rec.events)
+	}
+}
+
+// failingRecorder loses every evidence file once full is set.
+type failingRecorder struct {
+	memRecorder
+	full bool
+}
+
+func (r *failingRecorder) WriteFile(name string, data []byte) error {
+	if r.full {
+		return errors.New("write " + name + ": no space left on device")
+	}
+	return r.memRecorder.WriteFile(name, data)
+}
+
+// A change must not stand, nor be refused silently, without its evidence.
+func TestEvidenceLossRollsBackOrRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		fullAt State
+		want   State
+	}{{StateLoadTest, StateRolledBack}, {StateBaseline, StateRefused}} {
+		t.Run(string(tc.fullAt), func(t *testing.T) {
+			p := threeInstancePlan(t)
+			h := newHarness(t, p, "")
+			rec := &failingRecorder{}
+			h.c.Recorder = rec
+			h.c.Phases.Baseline = func(context.Context) error {
+				if tc.fullAt == StateBaseline {
+					rec.full = true
+					h.c.writeFile("pre_change_metrics.json", []byte("{}"))
+				}
+				return nil
+			}
+			h.c.Phases.LoadTest = func(context.Context) (Verdict, error) {
+				if tc.fullAt == StateLoadTest {
+					rec.full = true
+					h.c.writeFile("synthetic_load_test_results.json", []byte("{}"))
+				}
+				return Verdict{}, nil
+			}
+			out, err := h.c.Run(context.Background())
+			if err != nil || out.State != tc.want || !strings.Contains(out.Reason, "evidence not written") || !strings.Contains(out.Reason, "no space left") {
+				t.Fatalf("outcome %+v err %v", out, err)
+			}
+			h.allAt(t, p.Change.From)
+		})
+	}
+}

@@ -35,14 +35,11 @@ type unreachableResult struct {
 // refuses connections (its /healthz still answers, so preflight passes);
 // the first instance is changed, the second cannot be, and the run rolls
 // the first back: both end at change.from and the evidence verifies.
-// The run's end state is today rollback-failed (exit 1), because the
-// controller also "rolls back" the instance whose apply never reached it
-// and that PUT fails too; TestInstanceUnreachableEndsRolledBack (build tag
-// pending) wants rolled-back (exit 3) — see docs/reliability.md.
+// TestInstanceUnreachableEndsRolledBack checks the end state and exit code.
 func TestInstanceUnreachableDuringApply(t *testing.T) {
 	res := runUnreachable(t)
-	if res.State != string(change.StateRolledBack) && res.State != string(change.StateRollbackFailed) {
-		t.Fatalf("state %s, want rolled-back (or, today, rollback-failed)", res.State)
+	if res.State != string(change.StateRolledBack) {
+		t.Fatalf("state %s, want rolled-back", res.State)
 	}
 }
 

@@ -297,18 +297,29 @@ func (r *runner) forceRollback() error {
 func (r *runner) event(name string, data map[string]any) {
 	if err := r.folder.Event(name, data); err != nil {
 		fmt.Fprintf(r.o.Log, "warning: audit event %s not recorded: %v\n", name, err)
+		r.evidenceFailed(fmt.Errorf("audit event %s: %w", name, err))
 	}
 }
 
 func (r *runner) writeFile(name string, data []byte) {
 	if err := r.folder.Write(name, data); err != nil {
 		fmt.Fprintf(r.o.Log, "warning: evidence file %s not written: %v\n", name, err)
+		r.evidenceFailed(fmt.Errorf("%s: %w", name, err))
 	}
 }
 
 func (r *runner) writeJSON(name string, v any) {
 	if err := r.folder.WriteJSON(name, v); err != nil {
 		fmt.Fprintf(r.o.Log, "warning: evidence file %s not written: %v\n", name, err)
+		r.evidenceFailed(fmt.Errorf("%s: %w", name, err))
+	}
+}
+
+// evidenceFailed tells the controller that evidence is being lost: the run
+// is refused before apply, rolled back after it.
+func (r *runner) evidenceFailed(err error) {
+	if r.ctl != nil {
+		r.ctl.EvidenceFailed(err)
 	}
 }
 
