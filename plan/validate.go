@@ -166,6 +166,17 @@ func redactURL(raw string) string {
 	return raw
 }
 
+// uniqueName checks that name is a valid identifier not seen before in
+// its list, and remembers it.
+func (c *checker) uniqueName(path, name string, seen map[string]bool) {
+	if !nameRE.MatchString(name) {
+		c.add(path, "%q must be 1-64 characters of a-z, 0-9, '_', '-', '.'", name)
+	} else if seen[name] {
+		c.add(path, "%q is listed twice", name)
+	}
+	seen[name] = true
+}
+
 func (p *Plan) validateInstances(c *checker) {
 	if len(p.Instances) == 0 {
 		c.add("$.instances", "at least one instance is required")
@@ -173,12 +184,7 @@ func (p *Plan) validateInstances(c *checker) {
 	seen := map[string]bool{}
 	for i, in := range p.Instances {
 		path := fmt.Sprintf("$.instances[%d]", i)
-		if !nameRE.MatchString(in.Name) {
-			c.add(path+".name", "%q must be 1-64 characters of a-z, 0-9, '_', '-', '.'", in.Name)
-		} else if seen[in.Name] {
-			c.add(path+".name", "%q is listed twice", in.Name)
-		}
-		seen[in.Name] = true
+		c.uniqueName(path+".name", in.Name, seen)
 		c.httpURL(path+".health_url", in.HealthURL, true)
 		c.httpURL(path+".admin_url", in.AdminURL, false)
 		p.validateKube(c, path, in)
@@ -287,12 +293,7 @@ func (p *Plan) validateChecklist(c *checker) {
 	seen := map[string]bool{}
 	for i, it := range p.Checklist {
 		path := fmt.Sprintf("$.checklist[%d]", i)
-		if !nameRE.MatchString(it.ID) {
-			c.add(path+".id", "%q must be 1-64 characters of a-z, 0-9, '_', '-', '.'", it.ID)
-		} else if seen[it.ID] {
-			c.add(path+".id", "%q is listed twice", it.ID)
-		}
-		seen[it.ID] = true
+		c.uniqueName(path+".id", it.ID, seen)
 		if strings.TrimSpace(it.Description) == "" {
 			c.add(path+".description", "is required")
 		}
@@ -346,12 +347,7 @@ func (p *Plan) validateCriteria(c *checker) {
 	seen := map[string]bool{}
 	for i, cr := range p.Criteria {
 		path := fmt.Sprintf("$.criteria[%d]", i)
-		if !nameRE.MatchString(cr.Name) {
-			c.add(path+".name", "%q must be 1-64 characters of a-z, 0-9, '_', '-', '.'", cr.Name)
-		} else if seen[cr.Name] {
-			c.add(path+".name", "%q is listed twice", cr.Name)
-		}
-		seen[cr.Name] = true
+		c.uniqueName(path+".name", cr.Name, seen)
 		if strings.TrimSpace(cr.Expr) == "" {
 			c.add(path+".expr", "is required, e.g. \"error_rate > 0.01\"")
 		} else if _, err := criteria.ParseExpr(cr.Expr); err != nil {
