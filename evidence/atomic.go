@@ -21,11 +21,26 @@ type hooks struct {
 	beforeRename func(tmp string)
 }
 
-// writeAtomic writes data to dir/name so that a reader (or a crash) sees
-// either the old file or the new one, never a part of the new one: it
-// writes a temporary file in the same folder, fsyncs it, renames it over
-// the final name and fsyncs the folder.
-func writeAtomic(dir, name string, data []byte, h *hooks) (err error) {
+// WriteFileAtomic writes data to path with permissions perm so that a
+// reader (or a crash) sees either the old file or the new one, never a part
+// of the new one. It is exported so that every package that replaces a file
+// in place (the restart driver's env file) shares this one routine instead
+// of a copy that might forget an fsync. A crash can leave a temporary file
+// named .tmp-<name>-* next to path; it is safe to delete.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return writeAtomicPerm(filepath.Dir(path), filepath.Base(path), data, perm, nil)
+}
+
+// writeAtomic writes an evidence file (mode 0644) atomically; see
+// writeAtomicPerm.
+func writeAtomic(dir, name string, data []byte, h *hooks) error {
+	return writeAtomicPerm(dir, name, data, 0o644, h)
+}
+
+// writeAtomicPerm writes data to dir/name: it writes a temporary file in the
+// same folder, fsyncs it, renames it over the final name and fsyncs the
+// folder, so that the rename survives a crash.
+func writeAtomicPerm(dir, name string, data []byte, perm os.FileMode, h *hooks) (err error) {
 	tmp, err := os.CreateTemp(dir, tempPrefix+name+"-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
@@ -44,7 +59,7 @@ func writeAtomic(dir, name string, data []byte, h *hooks) (err error) {
 	if _, err = w.Write(data); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	if err = tmp.Chmod(0o644); err != nil {
+	if err = tmp.Chmod(perm); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	if err = tmp.Sync(); err != nil {

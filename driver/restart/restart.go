@@ -12,12 +12,12 @@ import (
 	"maps"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
@@ -109,42 +109,18 @@ func SetEnv(path string, set map[string]string) (map[string]string, error) {
 			fmt.Fprintf(&out, "%s=%s\n", k, set[k])
 		}
 	}
-	return old, writeAtomic(path, out.Bytes())
+	return old, writeEnvFile(path, out.Bytes())
 }
 
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
+// writeEnvFile replaces the env file atomically, keeping its permissions
+// (0600 for a new file: it may hold a database password).
+func writeEnvFile(path string, data []byte) error {
 	mode := os.FileMode(0o600)
 	if st, err := os.Stat(path); err == nil {
 		mode = st.Mode().Perm()
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write env file: %w", err)
+	if err := evidence.WriteFileAtomic(path, data, mode); err != nil {
+		return fmt.Errorf("env file: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write env file: %w", err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("fsync env file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("replace env file: %w", err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return nil
 }

@@ -66,3 +66,19 @@ func TestApplyRunsRestartCommand(t *testing.T) {
 		t.Errorf("failing restart: %v", err)
 	}
 }
+
+// A new env file may hold a database password: it is created 0600, and a
+// write that cannot happen says which file it was.
+func TestSetEnvNewFileAndErrors(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new.env")
+	if _, err := SetEnv(path, map[string]string{"DB_POOL_MAX": "20"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("new env file: %v %v, want mode 0600", st, err)
+	}
+	missing := filepath.Join(t.TempDir(), "no-such-dir", "svc.env")
+	if _, err := SetEnv(missing, map[string]string{"DB_POOL_MAX": "20"}); err == nil || !strings.Contains(err.Error(), "svc.env") {
+		t.Errorf("write into a missing folder: %v, want an error naming svc.env", err)
+	}
+}
