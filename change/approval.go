@@ -2,6 +2,7 @@ package change
 
 import (
 	"bufio"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
@@ -30,6 +32,17 @@ type Approval struct {
 	PlanSHA256 string    `json:"plan_sha256"`
 	// Hash is the SHA-256 of the fields above; an edited line no longer matches.
 	Hash string `json:"hash"`
+	// Signature is the base64 Ed25519 signature of the approval (see
+	// evidence.Approval.SigningBytes) by the approver's key; PublicKey is
+	// that key, for reference only: it is checked against the key the plan
+	// lists for the approver, never trusted by itself.
+	Signature string `json:"signature,omitempty"`
+	PublicKey string `json:"public_key,omitempty"`
+}
+
+// Evidence is the approval as the evidence folder records it.
+func (a Approval) Evidence() evidence.Approval {
+	return evidence.Approval{By: a.By, Statement: a.Statement, Time: a.Time, PlanSHA256: a.PlanSHA256, Signature: a.Signature, PublicKey: a.PublicKey}
 }
 
 func (a Approval) digest() string {
@@ -56,9 +69,31 @@ func PlanDir(p *plan.Plan, base string) string {
 	return filepath.Join(dir, p.Name)
 }
 
-// Approve records an approval of p by a named person.
+// Approve records an unsigned approval of p by a named person; a plan
+// that lists approvers refuses it (use ApproveSigned).
 func Approve(dir string, p *plan.Plan, by, statement string, now time.Time) (Approval, error) {
+	return ApproveSigned(dir, p, by, statement, now, nil)
+}
+
+// ApproveSigned records an approval of p signed with key. When the plan
+// lists approvers the key is required and must be the one listed for the
+// approver; by may then be empty (the listed name is used) but must not
+// name someone else.
+func ApproveSigned(dir string, p *plan.Plan, by, statement string, now time.Time, key ed25519.PrivateKey) (Approval, error) {
 	by, statement = strings.TrimSpace(by), strings.TrimSpace(statement)
+	if p.Approvals.Signed() {
+		if key == nil {
+			return Approval{}, fmt.Errorf("plan %s lists its approvers (approvals.approvers): sign the approval with your private key, --signing-key FILE (made by 'poolpilot evidence keygen')", p.Name)
+		}
+		who, ok := listedKey(p, key.Public().(ed25519.PublicKey))
+		if !ok {
+			return Approval{}, fmt.Errorf("the signing key's public key %s is not listed in approvals.approvers of plan %s: use your own key, or add yours to the plan (which voids earlier approvals)", evidence.PublicKeyText(key.Public().(ed25519.PublicKey)), p.Name)
+		}
+		if by != "" && !strings.EqualFold(by, strings.TrimSpace(who.Name)) {
+			return Approval{}, fmt.Errorf("the signing key is listed for %q, not %q: approve as yourself", who.Name, by)
+		}
+		by = strings.TrimSpace(who.Name)
+	}
 	if by == "" {
 		return Approval{}, errors.New("--by is required: who approves")
 	}
@@ -71,7 +106,41 @@ func Approve(dir string, p *plan.Plan, by, statement string, now time.Time) (App
 	}
 	a := Approval{By: by, Statement: statement, Time: now.UTC(), PlanName: p.Name, PlanSHA256: p.SHA256()}
 	a.Hash = a.digest()
+	if key != nil {
+		s := evidence.SignApproval(key, a.Evidence())
+		a.Signature, a.PublicKey = s.Signature, s.PublicKey
+	}
 	return a, appendLine(dir, ApprovalsFile, a)
+}
+
+// listedKey finds the approver of p whose public key is pub.
+func listedKey(p *plan.Plan, pub ed25519.PublicKey) (plan.Approver, bool) {
+	for _, a := range p.Approvals.Approvers {
+		if k, err := evidence.ParsePublicKeyText(a.PublicKey); err == nil && k.Equal(pub) {
+			return a, true
+		}
+	}
+	return plan.Approver{}, false
+}
+
+// checkSignature says why a, which passed the hash and plan checks, does
+// not count for a plan that lists its approvers ("" when it counts).
+func checkSignature(p *plan.Plan, a Approval) string {
+	who, ok := p.Approvals.Approver(a.By)
+	if !ok {
+		return fmt.Sprintf("approval by %s: %s is not one of the plan's approvers (approvals.approvers)", a.By, a.By)
+	}
+	if a.Signature == "" {
+		return fmt.Sprintf("approval by %s is not signed, and the plan requires signed approvals: poolpilot approve PLAN --signing-key FILE", a.By)
+	}
+	pub, err := evidence.ParsePublicKeyText(who.PublicKey)
+	if err != nil { // plan validation refuses this; say it anyway
+		return fmt.Sprintf("approval by %s: the plan's key for %s: %v", a.By, who.Name, err)
+	}
+	if err := evidence.VerifyApproval(pub, a.Evidence()); err != nil {
+		return fmt.Sprintf("approval by %s: signature does not verify with the key the plan lists for %s (forged, edited, or signed with another key)", a.By, who.Name)
+	}
+	return ""
 }
 
 // TickItem records a checklist tick for item id of plan p.
@@ -139,6 +208,10 @@ func readLines[T any](dir, name string) ([]T, error) {
 	return out, sc.Err()
 }
 
+// UnsignedApprovalsWarning is said by preflight, dry runs and runs of a plan
+// that requires approvals but lists no approvers.
+const UnsignedApprovalsWarning = "approvals are not signed: the plan lists no approvals.approvers, so anyone who can write approvals.jsonl can forge one; list each approver's public key (poolpilot evidence keygen) to require signatures"
+
 // ApprovalStatus is what CheckApprovals found.
 type ApprovalStatus struct {
 	Valid    []Approval
@@ -164,6 +237,8 @@ func CheckApprovals(dir string, p *plan.Plan) (ApprovalStatus, error) {
 			st.Problems = append(st.Problems, fmt.Sprintf("approval by %s is for plan %q, not %q", a.By, a.PlanName, p.Name))
 		case a.PlanSHA256 != sha:
 			st.Problems = append(st.Problems, fmt.Sprintf("approval by %s is for plan sha256 %s…; the plan is now %s…: it changed after approval, approve it again", a.By, short(a.PlanSHA256), short(sha)))
+		case p.Approvals.Signed() && checkSignature(p, a) != "":
+			st.Problems = append(st.Problems, checkSignature(p, a))
 		case seen[strings.ToLower(a.By)]:
 		default:
 			seen[strings.ToLower(a.By)] = true
@@ -175,7 +250,11 @@ func CheckApprovals(dir string, p *plan.Plan) (ApprovalStatus, error) {
 		if len(st.Problems) > 0 {
 			msg += ": " + strings.Join(st.Problems, "; ")
 		}
-		return st, fmt.Errorf("%s; record one with: poolpilot approve PLAN --by NAME --statement %q", msg, p.Approvals.Statement)
+		how := "--by NAME"
+		if p.Approvals.Signed() {
+			how = "--signing-key FILE"
+		}
+		return st, fmt.Errorf("%s; record one with: poolpilot approve PLAN %s --statement %q", msg, how, p.Approvals.Statement)
 	}
 	return st, nil
 }

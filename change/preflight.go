@@ -101,8 +101,28 @@ func (pf *Preflight) Run(ctx context.Context) PreflightReport {
 	r.Checks = append(r.Checks, pf.backupCheck(ctx, lerr))
 	r.Checks = append(r.Checks, pf.secretsCheck())
 	r.Checks = append(r.Checks, pf.checklistCheck())
+	r.Checks = append(r.Checks, approversCheck(p))
 	r.OK = len(r.Failed()) == 0
 	return r
+}
+
+// approversCheck warns when the plan requires approvals that anyone with
+// write access to the evidence folder could forge (no approvers listed).
+func approversCheck(p *plan.Plan) Check {
+	c := Check{ID: "approvals_signed", Title: "Approvals signed by listed approvers"}
+	switch {
+	case p.Approvals.Required == 0:
+		c.Status, c.Detail = CheckSkip, "the plan requires no approval"
+	case !p.Approvals.Signed():
+		c.Status, c.Detail = CheckWarn, UnsignedApprovalsWarning
+	default:
+		names := make([]string, len(p.Approvals.Approvers))
+		for i, a := range p.Approvals.Approvers {
+			names[i] = a.Name
+		}
+		c.Status, c.Detail = CheckPass, fmt.Sprintf("%d of %s must sign with the key the plan lists for them", p.Approvals.Required, strings.Join(names, ", "))
+	}
+	return c
 }
 
 type probe struct {

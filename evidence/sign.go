@@ -178,3 +178,21 @@ func VerifyApproval(pub ed25519.PublicKey, a Approval) error {
 	}
 	return nil
 }
+
+// PublicKeyText is the one-line form of a public key that a plan lists
+// (approvals.approvers[].public_key): base64 of the raw 32 bytes.
+func PublicKeyText(pub ed25519.PublicKey) string { return base64.StdEncoding.EncodeToString(pub) }
+
+// ParsePublicKeyText reads a public key written either as PublicKeyText
+// (base64 of the raw 32 bytes) or as the PEM block of a .pub file.
+func ParsePublicKeyText(s string) (ed25519.PublicKey, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "-----BEGIN") {
+		return ParsePublicKey([]byte(s))
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(b) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("not an Ed25519 public key: want the base64 of 32 bytes (%d characters, as printed by 'poolpilot evidence keygen') or a PEM \"PUBLIC KEY\" block", base64.StdEncoding.EncodedLen(ed25519.PublicKeySize))
+	}
+	return ed25519.PublicKey(b), nil
+}

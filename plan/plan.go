@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"strings"
+
 	"github.com/poolpilot/poolpilot"
 )
 
@@ -121,6 +123,32 @@ type Window struct {
 type Approvals struct {
 	Required  int    `yaml:"required,omitempty" json:"required"`
 	Statement string `yaml:"statement,omitempty" json:"statement,omitempty"`
+	// Approvers, when listed, are the only people whose approvals count,
+	// and each approval must carry an Ed25519 signature by the key listed
+	// for its approver. Without them an approval is protected by a hash
+	// only: anyone who can write the approvals file can forge one.
+	Approvers []Approver `yaml:"approvers,omitempty" json:"approvers,omitempty"`
+}
+
+// Approver is a person allowed to approve, with their public key.
+type Approver struct {
+	Name string `yaml:"name" json:"name"`
+	// PublicKey is base64 of the raw Ed25519 key (one line, as printed
+	// by 'poolpilot evidence keygen') or the PEM block of the .pub file.
+	PublicKey string `yaml:"public_key" json:"public_key"`
+}
+
+// Signed reports whether the plan requires signed approvals.
+func (a Approvals) Signed() bool { return len(a.Approvers) > 0 }
+
+// Approver returns the listed approver called name (case-insensitive).
+func (a Approvals) Approver(name string) (Approver, bool) {
+	for _, x := range a.Approvers {
+		if strings.EqualFold(strings.TrimSpace(x.Name), strings.TrimSpace(name)) {
+			return x, true
+		}
+	}
+	return Approver{}, false
 }
 
 // CheckItem is a pre-launch checklist item that a person ticks.

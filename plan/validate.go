@@ -10,6 +10,7 @@ import (
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/criteria"
 	"github.com/poolpilot/poolpilot/driver/kube/kubetarget"
+	"github.com/poolpilot/poolpilot/evidence"
 )
 
 var (
@@ -100,6 +101,7 @@ func (p *Plan) validate() []FieldError {
 	if p.Approvals.Required < 0 || p.Approvals.Required > 10 {
 		c.add("$.approvals.required", "must be between 0 and 10 (got %d)", p.Approvals.Required)
 	}
+	p.validateApprovers(c)
 	p.validateChecklist(c)
 	p.validateBackup(c)
 	p.validateLoad(c)
@@ -372,6 +374,46 @@ func (p *Plan) validateCriteria(c *checker) {
 		case "", "max", "min", "avg", "sum":
 		default:
 			c.add(path+".aggregate", "%q must be max, min, avg or sum", cr.Aggregate)
+		}
+	}
+}
+
+// validateApprovers: each approver has a name and a parseable Ed25519
+// key, no name or key twice, and enough approvers to meet required.
+func (p *Plan) validateApprovers(c *checker) {
+	ap := p.Approvals.Approvers
+	if len(ap) == 0 {
+		return
+	}
+	if len(ap) < p.Approvals.Required {
+		c.add("$.approvals.approvers", "lists %d approver(s) but approvals.required is %d: list at least as many people as must approve", len(ap), p.Approvals.Required)
+	}
+	names, keys := map[string]int{}, map[string]int{}
+	for i, a := range ap {
+		path := fmt.Sprintf("$.approvals.approvers[%d]", i)
+		name := strings.ToLower(strings.TrimSpace(a.Name))
+		switch {
+		case name == "":
+			c.add(path+".name", "is required: the approver's name, as they give it to 'poolpilot approve --by'")
+		case names[name] > 0:
+			c.add(path+".name", "%q is listed twice (also approvers[%d])", a.Name, names[name]-1)
+		default:
+			names[name] = i + 1
+		}
+		if strings.TrimSpace(a.PublicKey) == "" {
+			c.add(path+".public_key", "is required: make a key pair with 'poolpilot evidence keygen --out NAME' and paste the public key it prints")
+			continue
+		}
+		k, err := evidence.ParsePublicKeyText(a.PublicKey)
+		if err != nil {
+			c.add(path+".public_key", "%v", err)
+			continue
+		}
+		txt := evidence.PublicKeyText(k)
+		if j := keys[txt]; j > 0 {
+			c.add(path+".public_key", "is the same key as approvers[%d]: each person needs their own key", j-1)
+		} else {
+			keys[txt] = i + 1
 		}
 	}
 }

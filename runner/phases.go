@@ -57,13 +57,16 @@ func (r *runner) approvals(ctx context.Context) error {
 	}
 	var names []string
 	for _, a := range st.Valid {
-		ea := evidence.Approval{By: a.By, Statement: a.Statement, Time: a.Time, PlanSHA256: a.PlanSHA256}
+		ea := a.Evidence()
 		rec.Approvals = append(rec.Approvals, ea)
 		names = append(names, a.By)
 		_ = r.folder.AppendAs(a.By, evidence.EventApprovalRecorded, ea)
 	}
 	for _, p := range st.Problems {
 		r.event(evidence.EventNote, map[string]any{"text": "approval not counted: " + p})
+	}
+	if r.p.Approvals.Required > 0 && !r.p.Approvals.Signed() {
+		r.event(evidence.EventNote, map[string]any{"text": change.UnsignedApprovalsWarning})
 	}
 	r.writeJSON(evidence.FileApproval, rec)
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
@@ -25,33 +27,56 @@ func loadPlan(path string) (*plan.Plan, string, error) {
 }
 
 func newApproveCmd(e *env) *cobra.Command {
-	var by, statement string
+	var by, statement, keyFile string
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "approve PLAN --by NAME --statement TEXT",
+		Use:   "approve PLAN --by NAME --statement TEXT [--signing-key FILE]",
 		Short: "Record an approval bound to the plan's SHA-256",
 		Long: `Records who approved, when, and the SHA-256 of the plan they approved, in
 <evidence.dir>/<plan name>/approvals.jsonl. 'poolpilot run' refuses without the
-approvals the plan requires, or when the plan changed after approval.`,
-		Example: `  poolpilot approve phase1.yaml --by "Jane Doe (Executive Operator)" --statement "I approve Phase 1 execution"`,
-		Args:    exactArgs(1, "PLAN"),
+approvals the plan requires, or when the plan changed after approval.
+
+When the plan lists approvals.approvers (name and Ed25519 public key each),
+only they can approve, and each must sign with their private key
+(--signing-key, made by 'poolpilot evidence keygen'); --by may then be left
+out. Without approvers an approval is protected by a hash only, which anyone
+able to write the approvals file can recompute: preflight warns about it.`,
+		Example: `  poolpilot approve phase1.yaml --by "Jane Doe (Executive Operator)" --statement "I approve Phase 1 execution"
+  # a plan that lists its approvers: sign with your own key
+  poolpilot evidence keygen --out jane          # once; paste the printed public key into the plan
+  poolpilot approve phase1.yaml --signing-key jane.key --statement "I approve Phase 1 execution"`,
+		Args: exactArgs(1, "PLAN"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, dir, err := loadPlan(args[0])
 			if err != nil {
 				return err
 			}
-			a, err := change.Approve(dir, p, by, statement, time.Now())
+			var key ed25519.PrivateKey
+			if keyFile != "" {
+				if key, err = evidence.LoadPrivateKey(keyFile); err != nil {
+					return poolpilot.BadInput("--signing-key: %v", err)
+				}
+			}
+			a, err := change.ApproveSigned(dir, p, by, statement, time.Now(), key)
 			if err != nil {
 				return &poolpilot.ExitError{Code: poolpilot.ExitBadInput, Err: err}
 			}
 			if asJSON {
 				return json.NewEncoder(e.stdout).Encode(a)
 			}
-			fmt.Fprintf(e.stdout, "approved: plan %s (sha256 %s) by %s at %s\n", a.PlanName, a.PlanSHA256, a.By, a.Time.Format(time.RFC3339))
+			signed := ""
+			if a.Signature != "" {
+				signed = ", signed"
+			}
+			fmt.Fprintf(e.stdout, "approved: plan %s (sha256 %s) by %s at %s%s\n", a.PlanName, a.PlanSHA256, a.By, a.Time.Format(time.RFC3339), signed)
+			if !p.Approvals.Signed() {
+				fmt.Fprintf(e.stderr, "warning: %s\n", change.UnsignedApprovalsWarning)
+			}
 			return nil
 		},
 	}
-	c.Flags().StringVar(&by, "by", "", "who approves (name and role)")
+	c.Flags().StringVar(&by, "by", "", "who approves (name and role); with listed approvers, defaults to the name listed for the signing key")
+	c.Flags().StringVar(&keyFile, "signing-key", "", "`FILE`: your Ed25519 private key (PEM, from 'poolpilot evidence keygen'); required when the plan lists approvals.approvers")
 	c.Flags().StringVar(&statement, "statement", "", "the approval in words, e.g. \"I approve Phase 1 execution\"")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the approval record as JSON")
 	return c

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -104,7 +105,13 @@ type demoWorld struct {
 	token string
 	dir   string
 	hub   *dashboard.Hub // nil without --dashboard
+	// approver signs the demo's approvals; its public key is listed in
+	// each demo plan, as a production plan lists its approvers'.
+	approver ed25519.PrivateKey
 }
+
+// demoApprover is the name the demo plans list with the approver's key.
+const demoApprover = "Demo Operator (Executive Operator)"
 
 func (w *demoWorld) close(ctx context.Context) {
 	for _, ld := range w.lds {
@@ -221,6 +228,12 @@ func demoPlan(f *demoFlags, w *demoWorld, name string) ([]byte, error) {
 	p.Backup = plan.Backup{Check: "skip", SkipReason: "the demo's database is ephemeral, nothing to back up", MaxAge: p.Backup.MaxAge}
 	p.Soak.Rate = f.soakRate
 	p.Rollout.VerifyTimeout = poolpilot.Duration(15 * time.Second)
+	if w.approver == nil {
+		if _, w.approver, err = evidence.GenerateKey(nil); err != nil {
+			return nil, err
+		}
+	}
+	p.Approvals.Approvers = []plan.Approver{{Name: demoApprover, PublicKey: evidence.PublicKeyText(w.approver.Public().(ed25519.PublicKey))}}
 	out := p.YAML()
 	if _, err := plan.Parse(out); err != nil {
 		return nil, fmt.Errorf("demo plan: %w", err)
@@ -271,7 +284,7 @@ func demoAct(ctx context.Context, e *env, f *demoFlags, w *demoWorld, act string
 		return false, err
 	}
 	planDir := filepath.Join(w.dir, p.Name)
-	if _, err := change.Approve(planDir, p, "Demo Operator (Executive Operator)", p.Approvals.Statement, time.Now()); err != nil {
+	if _, err := change.ApproveSigned(planDir, p, demoApprover, p.Approvals.Statement, time.Now(), w.approver); err != nil {
 		return false, err
 	}
 	for _, it := range p.Checklist {
@@ -279,7 +292,7 @@ func demoAct(ctx context.Context, e *env, f *demoFlags, w *demoWorld, act string
 			return false, err
 		}
 	}
-	progress(e, "plan %s written, approved and its checklist ticked: %s", p.Name, file)
+	progress(e, "plan %s written, approved (signed by the approver its plan lists) and its checklist ticked: %s", p.Name, file)
 	env := map[string]string{p.Database.DSNEnv: w.db.URL("postgres"), "POOLPILOT_ADMIN_TOKEN": w.token}
 	de := &env2{env: e, vars: env}
 	o := runner.Options{Plan: p, PlanYAML: raw, PlanDir: planDir, EvidenceDir: w.dir, OverrideWindow: true,

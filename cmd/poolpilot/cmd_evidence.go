@@ -124,7 +124,12 @@ overwrites a file. Keep the .key secret; give the .pub to reviewers.`,
 			if err != nil {
 				return poolpilot.BadInput("%v", err)
 			}
+			pub, err := evidence.LoadPublicKey(p)
+			if err != nil {
+				return err
+			}
 			fmt.Fprintf(e.stdout, "private key: %s (keep it secret)\npublic key:  %s\n", k, p)
+			fmt.Fprintf(e.stdout, "to let this key approve a plan, list it there:\n  approvals:\n    approvers:\n      - name: YOUR NAME\n        public_key: %s\n", evidence.PublicKeyText(pub))
 			return nil
 		},
 	}

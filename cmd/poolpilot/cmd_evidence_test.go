@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -82,6 +83,10 @@ func TestEvidenceKeygenThenSignedRun(t *testing.T) {
 	key, err := evidence.LoadPrivateKey(prefix + ".key")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// keygen prints the line a plan lists for an approver.
+	if want := "public_key: " + evidence.PublicKeyText(key.Public().(ed25519.PublicKey)); !strings.Contains(out, want) {
+		t.Errorf("keygen output lacks %q:\n%s", want, out)
 	}
 	f, err := evidence.Open(t.TempDir(), evidence.Options{Plan: "p", SigningKey: key})
 	if err != nil {

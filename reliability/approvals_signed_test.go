@@ -1,0 +1,103 @@
+package reliability
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/evidence"
+	"github.com/poolpilot/poolpilot/internal/pgtest"
+	"github.com/poolpilot/poolpilot/plan"
+)
+
+// TestForgedApprovalRefused: someone who can write the evidence folder,
+// but holds no approver's private key, cannot make a run start. Without
+// listed approvers the hash alone can be recomputed, so preflight warns.
+func TestForgedApprovalRefused(t *testing.T) {
+	f := newRunFixtureOn(t, pgtest.NewDatabase(t), 3*time.Second, nil)
+
+	// A plan without approvers: runs on an unsigned approval, with a warning.
+	f.approve()
+	out, stderr, code := f.cli(time.Minute, "run", f.planFile, "--dry-run")
+	if code != 0 || !strings.Contains(out, "approvals are not signed") {
+		t.Fatalf("unsigned plan dry run: exit %d, want 0 with the unsigned-approvals warning\n%s\n%s", code, out, stderr)
+	}
+
+	// The plan lists Jane's key.
+	janeKey, _, err := evidence.WriteKeyPair(filepath.Join(f.dir, "jane"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jane, err := evidence.LoadPrivateKey(janeKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, mallory, err := evidence.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.p.Approvals.Approvers = []plan.Approver{{Name: "Jane Doe", PublicKey: evidence.PublicKeyText(jane.Public().(ed25519.PublicKey))}}
+	f.write()
+	approvals := filepath.Join(f.planDir(), change.ApprovalsFile)
+	refused := func(what, want string) {
+		t.Helper()
+		out, stderr, code := f.cli(time.Minute, "run", f.planFile, "--dry-run")
+		if code != 4 || !strings.Contains(out+stderr, want) {
+			t.Errorf("%s: exit %d, want 4 (refused) saying %q\n%s\n%s", what, code, want, out, strings.TrimSpace(stderr))
+		}
+	}
+	refused("the earlier unsigned approval", "needs 1 approval(s), has 0 valid")
+
+	// Forged: the unkeyed hash recomputed, no signature.
+	a := change.Approval{By: "Jane Doe", Statement: f.p.Approvals.Statement, Time: time.Now().UTC(), PlanName: f.p.Name, PlanSHA256: f.p.SHA256()}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s", a.By, a.Statement, a.Time.Format(time.RFC3339Nano), a.PlanName, a.PlanSHA256)
+	a.Hash = hex.EncodeToString(h.Sum(nil))
+	writeFile(t, approvals, jsonLine(t, a))
+	refused("forged approval (hash recomputed, no key)", "is not signed")
+
+	// Forged: signed with Mallory's own key, in Jane's name.
+	s := evidence.SignApproval(mallory, a.Evidence())
+	a.Signature, a.PublicKey = s.Signature, s.PublicKey
+	writeFile(t, approvals, jsonLine(t, a))
+	refused("approval signed with another key", "does not verify with the key the plan lists for Jane Doe")
+
+	// Mallory cannot record one through the CLI either.
+	malloryKey, _, err := evidence.WriteKeyPair(filepath.Join(f.dir, "mallory"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := f.cli(time.Minute, "approve", f.planFile, "--by", "Jane Doe", "--signing-key", malloryKey, "--statement", f.p.Approvals.Statement); code != 2 || !strings.Contains(stderr, "not listed in approvals.approvers") {
+		t.Errorf("approve with an unlisted key: exit %d, want 2\n%s", code, stderr)
+	}
+	if _, stderr, code := f.cli(time.Minute, "approve", f.planFile, "--by", "Jane Doe", "--statement", f.p.Approvals.Statement); code != 2 || !strings.Contains(stderr, "--signing-key") {
+		t.Errorf("unsigned approve of a plan with approvers: exit %d, want 2\n%s", code, stderr)
+	}
+
+	// Jane signs: the run may start, and approval.json carries her signature.
+	writeFile(t, approvals, nil)
+	if out, stderr, code := f.cli(time.Minute, "approve", f.planFile, "--signing-key", janeKey, "--statement", f.p.Approvals.Statement); code != 0 || !strings.Contains(out, "by Jane Doe") || !strings.Contains(out, "signed") {
+		t.Fatalf("Jane's approval: exit %d\n%s\n%s", code, out, stderr)
+	}
+	f.tick(f.planFile) // the checklist ticks, too, bind to the edited plan
+	out, stderr, code = f.cli(time.Minute, "run", f.planFile, "--dry-run")
+	if code != 0 || strings.Contains(out, "approvals are not signed") {
+		t.Fatalf("signed approval: exit %d, want 0 without the unsigned warning\n%s\n%s", code, out, stderr)
+	}
+}
+
+func jsonLine(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, '\n')
+}
