@@ -178,20 +178,28 @@ func (c *poolCollector) collectClosed(ch chan<- prometheus.Metric, s poolpilot.P
 	}
 }
 
-// serveMetrics answers GET and HEAD /metrics with the registry's text.
+// serveMetrics answers GET and HEAD /metrics with the registry's text,
+// from the metrics cache unless it is disabled or closed.
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		methodNotAllowed(w, http.MethodGet, http.MethodHead)
+		return
+	}
+	if s.mcache != nil && s.mcache.serve(w, r) {
 		return
 	}
 	s.metrics.ServeHTTP(w, r)
 }
 
 func (s *Server) newMetricsHandler() http.Handler {
-	return promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{
+	return promhttp.HandlerFor(s.reg, s.metricsHandlerOpts())
+}
+
+func (s *Server) metricsHandlerOpts() promhttp.HandlerOpts {
+	return promhttp.HandlerOpts{
 		ErrorLog:      slogPrinter{s},
 		ErrorHandling: promhttp.ContinueOnError,
-	})
+	}
 }
 
 // slogPrinter adapts the logger to promhttp's Println-style error log.

@@ -25,6 +25,8 @@ const (
 	DefaultWindow       = 60 * time.Second
 	DefaultPingTimeout  = time.Second
 	DefaultPingCacheTTL = time.Second
+	// DefaultMetricsCacheTTL bounds the age of the /metrics output.
+	DefaultMetricsCacheTTL = time.Second
 	// MaxAdminBody is the largest PUT /admin/pool body accepted (413 beyond).
 	MaxAdminBody = 4 << 10
 )
@@ -45,6 +47,11 @@ type Options struct {
 	// PingCacheTTL is how long a ping result is reused (default and maximum
 	// 1s), so that a storm of /healthz calls is not a storm of pings.
 	PingCacheTTL time.Duration
+	// MetricsCacheTTL is the oldest /metrics output served (default 1s;
+	// negative: no cache, every scrape gathers). A scrape that finds the
+	// output older than half of it starts one background gather, so a
+	// stream of scrapes never waits for one; see metricsCache.
+	MetricsCacheTTL time.Duration
 	// Secrets are literal strings (e.g. URLSecrets(DATABASE_URL)) scrubbed
 	// from every error the package shows or logs, on top of the URL and
 	// key/value password patterns Redact always removes. AdminToken is
@@ -66,7 +73,8 @@ type Server struct {
 	reqs    *prometheus.CounterVec
 	latency *prometheus.HistogramVec
 	ping    pingCache
-	metrics http.Handler
+	metrics http.Handler  // uncached promhttp over reg
+	mcache  *metricsCache // nil: MetricsCacheTTL < 0
 	secrets []string
 	resize  sync.Mutex // one admin resize at a time
 }
@@ -81,6 +89,9 @@ func New(opts Options) *Server {
 	}
 	if opts.PingCacheTTL <= 0 || opts.PingCacheTTL > DefaultPingCacheTTL {
 		opts.PingCacheTTL = DefaultPingCacheTTL
+	}
+	if opts.MetricsCacheTTL == 0 {
+		opts.MetricsCacheTTL = DefaultMetricsCacheTTL
 	}
 	s := &Server{opts: opts, log: opts.Logger, clock: opts.Clock, reg: opts.Registry}
 	if s.log == nil {
@@ -110,6 +121,9 @@ func New(opts Options) *Server {
 		s.register(newPoolCollector(opts.Pool))
 	}
 	s.metrics = s.newMetricsHandler()
+	if opts.MetricsCacheTTL > 0 {
+		s.mcache = newMetricsCache(s.reg, s.metricsHandlerOpts(), s.clock, opts.MetricsCacheTTL)
+	}
 	return s
 }
 
