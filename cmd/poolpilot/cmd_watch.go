@@ -15,6 +15,7 @@ import (
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/criteria"
+	"github.com/poolpilot/poolpilot/monitor"
 	"github.com/poolpilot/poolpilot/pgpool"
 	"github.com/poolpilot/poolpilot/plan"
 	"github.com/poolpilot/poolpilot/source"
@@ -140,47 +141,33 @@ func runWatch(ctx context.Context, e *env, f watchFlags) error {
 	return nil
 }
 
-// watchLoop collects once from every source, then runs each source on its
-// own ticker (a slow source must not make the others' samples stale) and
-// evaluates every interval until the duration ends, ctx ends or (without
-// --keep-going) a trigger fires.
+// watchLoop runs the same sources → engine loop as a run's soak
+// (monitor): one collection from every source, then each source on its own
+// ticker (a slow source must not make the others' samples stale), and an
+// evaluation every interval until the duration ends, ctx ends or (without
+// --keep-going) a trigger fires. The baseline is captured at the first
+// evaluation after --baseline has passed.
 func watchLoop(ctx context.Context, e *env, f watchFlags, w *watchSetup, eng *criteria.Engine, r *watchRenderer) *criteria.Decision {
-	stop := timerChan(f.duration)
-	baseAt := timerChan(f.baseline)
 	onErr := errReporter(ctx, e)
-	defer source.Start(ctx, w.sources, w.interval, eng.Observe, onErr)()
-	tick := time.NewTicker(w.interval)
-	defer tick.Stop()
-	for {
-		if ctx.Err() != nil {
-			return eng.Decision()
-		}
-		ev := eng.Evaluate()
-		r.evaluation(ev)
-		if ev.Decision != nil && !f.keepGoing {
-			return ev.Decision
-		}
-		select {
-		case <-ctx.Done():
-			return eng.Decision()
-		case <-stop:
-			return eng.Decision()
-		case <-baseAt:
-			baseAt = nil
+	// A watch keeps no per-evaluation history (a run keeps it for evidence).
+	m := monitor.Start(ctx, eng, w.sources, monitor.Options{Interval: w.interval, OnError: onErr, MaxSamples: 1})
+	defer m.Stop()
+	start := time.Now()
+	needBaseline := f.baseline > 0
+	_ = m.Run(ctx, f.duration, func(ev criteria.Evaluation) bool {
+		if needBaseline && time.Since(start) >= f.baseline {
+			needBaseline = false
 			if _, err := eng.CaptureBaseline(f.baseline); err != nil {
 				onErr(err)
 			}
-		case <-tick.C:
 		}
-	}
-}
-
-// timerChan fires once after d; never when d is 0.
-func timerChan(d time.Duration) <-chan time.Time {
-	if d <= 0 {
-		return nil
-	}
-	return time.After(d)
+		if ctx.Err() != nil { // interrupted: do not print a last evaluation
+			return true
+		}
+		r.evaluation(ev)
+		return ev.Decision != nil && !f.keepGoing
+	})
+	return eng.Decision()
 }
 
 // errReporter prints each distinct source error once.
