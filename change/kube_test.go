@@ -3,127 +3,44 @@ package change_test
 import (
 	"context"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes/fake"
-	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/driver/kube"
+	"github.com/poolpilot/poolpilot/internal/kubetest"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
-// cluster is client-go's fake clientset with one Deployment (3 replicas)
-// whose rollout a simulated deployment controller advances one pod per
-// wait, and a prober that reports the env of the running pods (with
-// DB_POOL_MIN possibly from a ConfigMap) as a Service URL would.
+// cluster is the fake cluster (internal/kubetest) with one Deployment,
+// prod/ledgerd (3 replicas, container "app" with the given env and a
+// sidecar "proxy"), and a ConfigMap "pool" whose key "min" is 2; app is the
+// prober of its pods, as a Service URL would be.
 type cluster struct {
-	cs  *fake.Clientset
-	now time.Time
-
-	mu        sync.Mutex
-	running   []corev1.EnvVar
-	configMin string
+	*kubetest.Cluster
+	app *kubetest.Prober
 }
 
 func newCluster(t *testing.T, env []corev1.EnvVar) *cluster {
 	t.Helper()
-	reps := int32(3)
-	dep := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "prod", Name: "ledgerd", Generation: 1},
-		Spec: appsv1.DeploymentSpec{Replicas: &reps, Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
-			Containers: []corev1.Container{{Name: "app", Image: "ledgerd:1", Env: env}, {Name: "proxy", Image: "envoy", Env: []corev1.EnvVar{{Name: "DB_POOL_MAX", Value: "7"}}}}}}},
-		Status: appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 3, UpdatedReplicas: 3, AvailableReplicas: 3},
-	}
-	c := &cluster{cs: fake.NewClientset(dep), now: time.Date(2026, 2, 1, 2, 30, 0, 0, time.UTC), running: env, configMin: "2"}
-	gvr := appsv1.SchemeGroupVersion.WithResource("deployments")
-	tracker := c.cs.Tracker()
-	c.cs.PrependReactor("patch", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
-		pa := a.(k8stesting.PatchAction)
-		before, err := tracker.Get(gvr, pa.GetNamespace(), pa.GetName())
-		if err != nil {
-			return true, nil, err
-		}
-		_, obj, err := k8stesting.ObjectReaction(tracker)(a)
-		if err != nil {
-			return true, nil, err
-		}
-		d := obj.(*appsv1.Deployment)
-		if !equality.Semantic.DeepEqual(before.(*appsv1.Deployment).Spec, d.Spec) {
-			d.Generation++
-			err = tracker.Update(gvr, d, d.Namespace)
-		}
-		return true, d, err
-	})
-	return c
-}
-
-func (c *cluster) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-// Wait advances the clock and the rollout by one pod.
-func (c *cluster) Wait(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-	dep, err := c.cs.AppsV1().Deployments("prod").Get(ctx, "ledgerd", metav1.GetOptions{})
-	if err != nil {
-		return err
-	}
-	st := &dep.Status
-	switch {
-	case st.ObservedGeneration < dep.Generation:
-		st.ObservedGeneration, st.UpdatedReplicas = dep.Generation, 0
-	case st.UpdatedReplicas < *dep.Spec.Replicas:
-		st.UpdatedReplicas++
-		if st.UpdatedReplicas == *dep.Spec.Replicas {
-			c.mu.Lock()
-			c.running = dep.Spec.Template.Spec.Containers[0].Env
-			c.mu.Unlock()
-		}
-	}
-	if _, err := c.cs.AppsV1().Deployments("prod").UpdateStatus(ctx, dep, metav1.UpdateOptions{}); err != nil {
-		return err
-	}
-	return ctx.Err()
-}
-
-// Health reports the running pods' pool (pgpool's defaults when unset).
-func (c *cluster) Health(context.Context, plan.Instance) (poolpilot.Health, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	pool := poolpilot.PoolStats{Max: 200, Min: 20}
-	for _, e := range c.running {
-		v := e.Value
-		if e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil {
-			v = c.configMin
-		}
-		n, _ := strconv.Atoi(v)
-		switch e.Name {
-		case kube.EnvMax:
-			pool.Max = n
-		case kube.EnvMin:
-			pool.Min = n
-		}
-	}
-	return poolpilot.Health{Status: "ok", Pool: pool}, nil
+	dep := kubetest.Deployment("prod", "ledgerd", 3,
+		corev1.Container{Name: "app", Image: "ledgerd:1", Env: env},
+		corev1.Container{Name: "proxy", Image: "envoy", Env: []corev1.EnvVar{{Name: "DB_POOL_MAX", Value: "7"}}})
+	pool := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "prod", Name: "pool"}, Data: map[string]string{"min": "2"}}
+	c := kubetest.New(t, dep, pool)
+	return &cluster{Cluster: c, app: c.Prober("prod", "ledgerd", "app")}
 }
 
 func (c *cluster) env(t *testing.T) []corev1.EnvVar {
 	t.Helper()
-	dep, err := c.cs.AppsV1().Deployments("prod").Get(context.Background(), "ledgerd", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dep := c.Get("prod", "ledgerd")
 	if sidecar := dep.Spec.Template.Spec.Containers[1].Env; len(sidecar) != 1 || sidecar[0].Value != "7" {
 		t.Errorf("the sidecar's env changed: %+v", sidecar)
 	}
@@ -172,14 +89,14 @@ func kubePlan(t *testing.T) *plan.Plan {
 func runKube(t *testing.T, c *cluster, soak func(context.Context) (change.Verdict, error)) (change.Outcome, *recorder) {
 	t.Helper()
 	p := kubePlan(t)
-	drv := &kube.Driver{Client: c.cs, From: p.Change.From, Run: p.SHA256(), Timeout: time.Minute, Poll: time.Second, Clock: c, Wait: c.Wait}
+	drv := &kube.Driver{Client: c.Clientset, From: p.Change.From, Run: p.SHA256(), Timeout: time.Minute, Poll: time.Second, Clock: c.Clock, Wait: c.Wait}
 	j, err := change.OpenJournal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { j.Close() })
 	rec := &recorder{}
-	ctl := &change.Controller{Plan: p, Journal: j, Driver: drv, Prober: c, Recorder: rec, Clock: c, Wait: c.Wait}
+	ctl := &change.Controller{Plan: p, Journal: j, Driver: drv, Prober: c.app, Recorder: rec, Clock: c.Clock, Wait: c.Wait}
 	ctl.Phases.Soak = soak
 	out, err := ctl.Run(context.Background())
 	if err != nil {
@@ -212,7 +129,7 @@ func TestControllerWithKubeDriver(t *testing.T) {
 		if got["DB_POOL_MAX"].Value != "200" || got["DB_POOL_MIN"].Value != "20" || got["DB_POOL_MIN"].ValueFrom != nil || got["LOG"].Value != "info" {
 			t.Errorf("env after the change: %+v", got)
 		}
-		if h, _ := c.Health(context.Background(), plan.Instance{}); h.Pool.Max != 200 || h.Pool.Min != 20 {
+		if h, _ := c.app.Health(context.Background(), plan.Instance{}); h.Pool.Max != 200 || h.Pool.Min != 20 {
 			t.Errorf("pods run %d:%d", h.Pool.Max, h.Pool.Min)
 		}
 		if !strings.Contains(rec.files["deployment_log.txt"], "rollout complete") {
@@ -222,7 +139,7 @@ func TestControllerWithKubeDriver(t *testing.T) {
 	t.Run("rolls back to the exact env", func(t *testing.T) {
 		c := newCluster(t, before)
 		out, rec := runKube(t, c, func(ctx context.Context) (change.Verdict, error) {
-			if h, _ := c.Health(ctx, plan.Instance{}); h.Pool.Max != 200 {
+			if h, _ := c.app.Health(ctx, plan.Instance{}); h.Pool.Max != 200 {
 				t.Errorf("soak sees max %d, want 200", h.Pool.Max)
 			}
 			return change.Verdict{Rollback: true, Criterion: "error_rate_high", Class: poolpilot.ClassP0, Reason: "error rate 0.02 > 0.01"}, nil

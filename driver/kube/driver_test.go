@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 
+	"github.com/poolpilot/poolpilot/internal/kubetest"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
@@ -32,13 +33,13 @@ func TestApplyThenRollbackRestoresExactEnv(t *testing.T) {
 	}
 	for name, env := range cases {
 		t.Run(name, func(t *testing.T) {
-			c := newCluster(t, deployment("prod", "ledgerd", 3, env))
-			d := c.driver(seedFrom)
+			c := kubetest.New(t, deployment("prod", "ledgerd", 3, env))
+			d := driverOn(c, seedFrom)
 			var log bytes.Buffer
 			if err := d.Apply(context.Background(), inst("kube://prod/ledgerd/app"), seedTo, &log); err != nil {
 				t.Fatalf("apply: %v\n%s", err, log.String())
 			}
-			after := c.get("prod", "ledgerd")
+			after := c.Get("prod", "ledgerd")
 			got := map[string]corev1.EnvVar{}
 			for _, e := range envOf(t, after, "app") {
 				got[e.Name] = e
@@ -59,7 +60,7 @@ func TestApplyThenRollbackRestoresExactEnv(t *testing.T) {
 			if err := d.Apply(context.Background(), inst("kube://prod/ledgerd/app"), seedFrom, &log); err != nil {
 				t.Fatalf("rollback: %v\n%s", err, log.String())
 			}
-			back := c.get("prod", "ledgerd")
+			back := c.Get("prod", "ledgerd")
 			if !equalEnv(envOf(t, back, "app"), env) {
 				t.Errorf("env after rollback\n got %+v\nwant %+v", envOf(t, back, "app"), env)
 			}
@@ -94,18 +95,18 @@ func equalEnv(a, b []corev1.EnvVar) bool {
 
 func TestApplyIsIdempotentAndKeepsTheFirstSnapshot(t *testing.T) {
 	env := []corev1.EnvVar{{Name: "DB_POOL_MAX", Value: "10"}, {Name: "DB_POOL_MIN", Value: "2"}}
-	c := newCluster(t, deployment("prod", "ledgerd", 2, env))
-	d := c.driver(seedFrom)
+	c := kubetest.New(t, deployment("prod", "ledgerd", 2, env))
+	d := driverOn(c, seedFrom)
 	var log bytes.Buffer
 	for i := 0; i < 2; i++ {
 		if err := d.Apply(context.Background(), inst("kube://prod/ledgerd/app"), seedTo, &log); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if c.patches != 1 {
-		t.Errorf("%d patches, want 1 (the second apply finds the env at size)", c.patches)
+	if c.Patches() != 1 {
+		t.Errorf("%d patches, want 1 (the second apply finds the env at size)", c.Patches())
 	}
-	s := snapshotAnnotation(t, c.get("prod", "ledgerd"))
+	s := snapshotAnnotation(t, c.Get("prod", "ledgerd"))
 	if got := s.String(); got != "DB_POOL_MAX=10 DB_POOL_MIN=2" {
 		t.Errorf("snapshot %q, want the env before the first apply", got)
 	}
@@ -115,8 +116,8 @@ func TestApplyIsIdempotentAndKeepsTheFirstSnapshot(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if c.patches != 2 {
-		t.Errorf("%d patches after two rollbacks, want 2", c.patches)
+	if c.Patches() != 2 {
+		t.Errorf("%d patches after two rollbacks, want 2", c.Patches())
 	}
 }
 
@@ -124,28 +125,31 @@ func TestStaleSnapshotOfAnotherRunIsNotRestored(t *testing.T) {
 	env := []corev1.EnvVar{{Name: "DB_POOL_MAX", Value: "10"}, {Name: "DB_POOL_MIN", Value: "2"}}
 	dep := deployment("prod", "ledgerd", 2, env)
 	dep.Annotations = map[string]string{Annotation: `{"target":{"namespace":"prod","deployment":"ledgerd","container":"app"},"run":"old","state":"applied","env":[{"name":"DB_POOL_MAX","present":true,"value":"99"}]}`}
-	c := newCluster(t, dep)
-	d := c.driver(seedFrom)
+	c := kubetest.New(t, dep)
+	d := driverOn(c, seedFrom)
 	var log bytes.Buffer
 	if err := d.Apply(context.Background(), inst("kube://prod/ledgerd/app"), seedTo, &log); err != nil {
 		t.Fatal(err)
 	}
-	if s := snapshotAnnotation(t, c.get("prod", "ledgerd")); s.Run != "run-1" || s.String() != "DB_POOL_MAX=10 DB_POOL_MIN=2" {
+	if s := snapshotAnnotation(t, c.Get("prod", "ledgerd")); s.Run != "run-1" || s.String() != "DB_POOL_MAX=10 DB_POOL_MIN=2" {
 		t.Errorf("snapshot %+v: want this run's, of the env before it", s)
 	}
 }
 
 func TestRolloutFailures(t *testing.T) {
-	for _, tc := range []struct{ mode, reason, text string }{
-		{modeFail, ReasonProgressDeadlineExceeded, "has timed out progressing"},
-		{modeStuck, "timeout", "not complete after 1m0s: generation 5: 1/3 updated, 3/3 available, 4 total"},
+	for _, tc := range []struct {
+		mode         kubetest.Mode
+		reason, text string
+	}{
+		{kubetest.Fail, ReasonProgressDeadlineExceeded, "has timed out progressing"},
+		{kubetest.Stuck, "timeout", "not complete after 1m0s: generation 5: 1/3 updated, 3/3 available, 4 total"},
 	} {
-		t.Run(tc.mode, func(t *testing.T) {
-			c := newCluster(t, deployment("prod", "ledgerd", 3, nil))
-			c.mode = tc.mode
-			d := c.driver(seedFrom)
+		t.Run(string(tc.mode), func(t *testing.T) {
+			c := kubetest.New(t, deployment("prod", "ledgerd", 3, nil))
+			c.Mode = tc.mode
+			d := driverOn(c, seedFrom)
 			var log bytes.Buffer
-			start := c.clock.Now()
+			start := c.Clock.Now()
 			err := d.Apply(context.Background(), inst("kube://prod/ledgerd/app"), seedTo, &log)
 			var re *RolloutError
 			if !errors.As(err, &re) || re.Reason != tc.reason || !strings.Contains(err.Error(), tc.text) {
@@ -154,7 +158,7 @@ func TestRolloutFailures(t *testing.T) {
 			if !strings.Contains(err.Error(), "deployment prod/ledgerd") {
 				t.Errorf("error does not name the deployment: %v", err)
 			}
-			if el := c.clock.Now().Sub(start); tc.mode == modeStuck && el < d.Timeout {
+			if el := c.Clock.Now().Sub(start); tc.mode == kubetest.Stuck && el < d.Timeout {
 				t.Errorf("gave up after %s, before the %s timeout", el, d.Timeout)
 			}
 		})
@@ -163,8 +167,8 @@ func TestRolloutFailures(t *testing.T) {
 
 func TestApplyErrors(t *testing.T) {
 	dep := deployment("prod", "ledgerd", 1, nil)
-	c := newCluster(t, dep)
-	d := c.driver(seedFrom)
+	c := kubetest.New(t, dep)
+	d := driverOn(c, seedFrom)
 	for target, want := range map[string]string{
 		"":                             "admin_url must name the Deployment",
 		"kube://prod/ledgerd":          "has 2 containers (app, sidecar)",
@@ -179,8 +183,8 @@ func TestApplyErrors(t *testing.T) {
 			t.Errorf("target %q: err %v, want %q", target, err, want)
 		}
 	}
-	if c.patches != 0 {
-		t.Errorf("%d patches after errors", c.patches)
+	if c.Patches() != 0 {
+		t.Errorf("%d patches after errors", c.Patches())
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/poolpilot/poolpilot/internal/kubetest"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
@@ -55,9 +56,9 @@ func TestReadFleet(t *testing.T) {
 			if tc.edit != nil {
 				tc.edit(dep)
 			}
-			c := newCluster(t, append(tc.others, dep)...)
+			c := kubetest.New(t, append(tc.others, dep)...)
 			tgt := Target{Namespace: "prod", Deployment: "ledgerd", Container: "app"}
-			got, err := ReadFleet(context.Background(), c.driver(seedFrom), tgt)
+			got, err := ReadFleet(context.Background(), driverOn(c, seedFrom), tgt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,8 +75,8 @@ func TestReadFleet(t *testing.T) {
 
 func TestDryRunPrintsExactPatchAndArithmetic(t *testing.T) {
 	dep := deployment("prod", "ledgerd", 3, []corev1.EnvVar{{Name: "DB_POOL_MAX", Value: "10"}, {Name: "DB_POOL_MIN", Value: "2"}})
-	c := newCluster(t, dep, hpa("prod", "ledgerd", "ledgerd", 10))
-	res, err := c.driver(seedFrom).DryRun(context.Background(), inst("kube://prod/ledgerd/app"), seedTo)
+	c := kubetest.New(t, dep, hpa("prod", "ledgerd", "ledgerd", 10))
+	res, err := driverOn(c, seedFrom).DryRun(context.Background(), inst("kube://prod/ledgerd/app"), seedTo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +96,8 @@ func TestDryRunPrintsExactPatchAndArithmetic(t *testing.T) {
 	if res.Previous.String() != "DB_POOL_MAX=10 DB_POOL_MIN=2" {
 		t.Errorf("previous %s", res.Previous)
 	}
-	if c.patches != 0 {
-		t.Errorf("dry run patched %d times", c.patches)
+	if c.Patches() != 0 {
+		t.Errorf("dry run patched %d times", c.Patches())
 	}
 	if _, err := json.Marshal(res); err != nil {
 		t.Error(err)
