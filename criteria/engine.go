@@ -36,9 +36,15 @@ type Options struct {
 	// SuccessWindow is the window of Evaluation.Verdict (default 60m, the
 	// seed's "sustained 60 minutes").
 	SuccessWindow time.Duration
-	// Retention is how long samples are kept (default: the longest For
-	// plus 2 minutes, at least 10 minutes).
+	// Retention is how long samples are kept (default: the longest For or
+	// max_inconclusive plus 2 minutes, at least 10 minutes, and at least
+	// BaselineWindow). Each series is kept in a buffer pruned in place to
+	// it, so memory is about Retention's samples however long the run.
 	Retention time.Duration
+	// BaselineWindow is the longest window CaptureBaseline will be asked
+	// for; the default Retention keeps that much, so that a baseline
+	// longer than 10 minutes is not silently measured over the last 10.
+	BaselineWindow time.Duration
 	// MaxEvidence caps the samples kept in a Decision (default 1000, the
 	// newest are kept).
 	MaxEvidence int
@@ -55,8 +61,8 @@ type Engine struct {
 	start time.Time
 
 	mu       sync.Mutex
-	series   map[seriesKey][]poolpilot.Sample
-	fleet    map[string][]poolpilot.Sample // aggregate series per criterion name
+	series   map[seriesKey]*window
+	fleet    map[string]*window // aggregate series per criterion name
 	baseline map[string]float64
 	decision *Decision
 	okSince  time.Time
@@ -91,11 +97,12 @@ func New(specs []poolpilot.CriterionSpec, opts Options) (*Engine, error) {
 		for _, c := range crit {
 			opts.Retention = max(opts.Retention, c.For.D()+2*time.Minute, c.MaxInconclusive.D()+2*time.Minute)
 		}
+		opts.Retention = max(opts.Retention, opts.BaselineWindow)
 	}
 	return &Engine{
 		opts: opts, crit: crit, start: opts.Clock.Now(),
-		series:   map[seriesKey][]poolpilot.Sample{},
-		fleet:    map[string][]poolpilot.Sample{},
+		series:   map[seriesKey]*window{},
+		fleet:    map[string]*window{},
 		baseline: map[string]float64{},
 	}, nil
 }
@@ -120,7 +127,10 @@ func (e *Engine) Metrics() []string {
 }
 
 // Observe stores samples. A sample whose value is not a finite number is
-// stored as a gap.
+// stored as a gap. Samples older than Retention may be dropped here rather
+// than at the next Evaluate (when a series' buffer is full), so that a
+// caller that keeps observing without evaluating — the runner during an
+// apply — holds no more than Retention of samples either.
 func (e *Engine) Observe(samples ...poolpilot.Sample) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -129,17 +139,23 @@ func (e *Engine) Observe(samples ...poolpilot.Sample) {
 			s.Gap, s.Value, s.Reason = true, 0, "value is not a finite number"
 		}
 		k := seriesKey{s.Metric, s.Instance}
-		ser := e.series[k]
-		i := len(ser)
-		for i > 0 && ser[i-1].Time.After(s.Time) {
-			i--
+		w := e.series[k]
+		if w == nil {
+			w = &window{}
+			e.series[k] = w
 		}
-		ser = append(ser, poolpilot.Sample{})
-		copy(ser[i+1:], ser[i:])
-		ser[i] = s
-		e.series[k] = ser
+		w.insert(s, e.keep())
 	}
 }
+
+// keep tells a window when its samples expire and how many it usually
+// holds: one per interval over the retention.
+func (e *Engine) keep() keep {
+	return keep{cut: e.cut, hint: int(e.opts.Retention/e.opts.Interval) + 1}
+}
+
+// cut is the time before which samples are no longer kept.
+func (e *Engine) cut() time.Time { return e.opts.Clock.Now().Add(-e.opts.Retention) }
 
 // SetBaseline sets the baseline of a metric (a Criterion.Key) for
 // baseline-relative criteria.
@@ -163,7 +179,8 @@ func (e *Engine) Baselines() map[string]float64 {
 // CaptureBaseline sets the baseline of every metric read by a
 // baseline-relative criterion to the mean of its samples (all instances,
 // gaps excluded) over the last window, and returns them. It fails, naming
-// the metric, when one has no sample in the window.
+// the metric, when one has no sample in the window. Only samples within
+// Retention are kept: a longer window needs Options.BaselineWindow.
 func (e *Engine) CaptureBaseline(window time.Duration) (map[string]float64, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -177,11 +194,11 @@ func (e *Engine) CaptureBaseline(window time.Duration) (map[string]float64, erro
 		key := c.Key()
 		var sum float64
 		n := 0
-		for k, ser := range e.series {
+		for k, w := range e.series {
 			if k.metric != key {
 				continue
 			}
-			for _, s := range ser {
+			for _, s := range w.samples() {
 				if !s.Gap && !s.Time.Before(now.Add(-window)) && !s.Time.After(now) {
 					sum += s.Value
 					n++
@@ -211,8 +228,8 @@ func (e *Engine) Series() []poolpilot.Series {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := make([]poolpilot.Series, 0, len(e.series))
-	for k, ser := range e.series {
-		out = append(out, poolpilot.Series{Metric: k.metric, Instance: k.instance, Samples: append([]poolpilot.Sample(nil), ser...)})
+	for k, w := range e.series {
+		out = append(out, poolpilot.Series{Metric: k.metric, Instance: k.instance, Samples: append([]poolpilot.Sample(nil), w.samples()...)})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Metric != out[j].Metric {
@@ -248,21 +265,18 @@ func (e *Engine) Evaluate() Evaluation {
 	return ev
 }
 
+// prune drops the samples older than Retention, in place; a series left
+// empty is forgotten (its instance no longer counts), a fleet series is
+// kept.
 func (e *Engine) prune(now time.Time) {
 	cut := now.Add(-e.opts.Retention)
-	for k, ser := range e.series {
-		i := sort.Search(len(ser), func(i int) bool { return !ser[i].Time.Before(cut) })
-		if i == len(ser) {
+	for k, w := range e.series {
+		if w.prune(cut) == 0 {
 			delete(e.series, k)
-			continue
-		}
-		if i > 0 {
-			e.series[k] = append([]poolpilot.Sample(nil), ser[i:]...)
 		}
 	}
-	for k, ser := range e.fleet {
-		i := sort.Search(len(ser), func(i int) bool { return !ser[i].Time.Before(cut) })
-		e.fleet[k] = ser[i:]
+	for _, w := range e.fleet {
+		w.prune(cut)
 	}
 }
 

@@ -141,10 +141,11 @@ func (e *Engine) evalInstances(c Criterion, now time.Time) Result {
 		r.apply(e.inconclusive(c, nil, now, "no data for "+c.Key()), now)
 		return r
 	}
+	r.Instances = make([]InstanceState, 0, len(insts))
 	var worst track
 	worstInst := ""
 	for i, inst := range insts {
-		t := e.evalSeries(c, e.series[seriesKey{c.Key(), inst}], now, th)
+		t := e.evalSeries(c, e.series[seriesKey{c.Key(), inst}].samples(), now, th)
 		r.Instances = append(r.Instances, InstanceState{
 			Instance: inst, State: t.state, Value: t.value, HeldS: t.held.Seconds(), LeftS: t.left.Seconds(), Reason: t.reason,
 		})
@@ -190,11 +191,13 @@ func (e *Engine) evalFleet(c Criterion, now time.Time) Result {
 	var vals []float64
 	var missing []string
 	insts := e.instancesOf(c.Key())
+	if len(insts) > 0 {
+		r.Instances = make([]InstanceState, 0, len(insts))
+	}
 	for _, inst := range insts {
-		ser := e.series[seriesKey{c.Key(), inst}]
 		is := InstanceState{Instance: inst, State: StateInconclusive}
-		if n := len(ser); n > 0 && !ser[n-1].Gap && now.Sub(ser[n-1].Time) <= e.opts.Stale {
-			v := ser[n-1].Value
+		if last, ok := e.series[seriesKey{c.Key(), inst}].last(); ok && !last.Gap && now.Sub(last.Time) <= e.opts.Stale {
+			v := last.Value
 			is.State, is.Value = StateOK, &v
 			vals = append(vals, v)
 		} else {
@@ -210,9 +213,13 @@ func (e *Engine) evalFleet(c Criterion, now time.Time) Result {
 	default:
 		agg.Value = aggregate(c.Aggregate, vals)
 	}
-	ser := append(e.fleet[c.Name], agg)
-	e.fleet[c.Name] = ser
-	r.apply(e.evalSeries(c, ser, now, th), now)
+	w := e.fleet[c.Name]
+	if w == nil {
+		w = &window{}
+		e.fleet[c.Name] = w
+	}
+	w.push(agg, e.keep())
+	r.apply(e.evalSeries(c, w.samples(), now, th), now)
 	return r
 }
 

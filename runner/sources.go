@@ -68,7 +68,7 @@ func (r *runner) ensureMonitor(ctx context.Context) (*monitor.Monitor, error) {
 		r.logf("criterion %s skipped: metric %s: %s", c.Name, c.Key(), why)
 	}
 	eng, err := criteria.New(kept, criteria.Options{Interval: interval, MaxInconclusive: r.p.Evaluation.MaxInconclusive.D(),
-		SuccessWindow: max(r.p.Soak.Duration.D(), interval)})
+		SuccessWindow: max(r.p.Soak.Duration.D(), interval), BaselineWindow: r.p.Baseline.Duration.D() + 3*interval})
 	if err != nil {
 		return nil, err
 	}
