@@ -218,7 +218,9 @@ func (e *Engine) evalFleet(c Criterion, now time.Time) Result {
 		w = &window{}
 		e.fleet[c.Name] = w
 	}
-	w.push(agg, e.keep())
+	k := e.keep()
+	k.cut = func() time.Time { return now.Add(-e.opts.Retention) } // the cut this evaluation pruned to
+	w.push(agg, k)
 	r.apply(e.evalSeries(c, w.samples(), now, th), now)
 	return r
 }
