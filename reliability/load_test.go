@@ -2,7 +2,9 @@ package reliability
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -48,13 +50,27 @@ func openLoad(t *testing.T, url string, rate float64, d time.Duration) *loadgen.
 	return rep
 }
 
+// p99Attempts is how many 4 s measurements a path gets to meet the 5 ms
+// p99 goal. On a shared 2-core machine a neighbour's compile or test burst
+// stalls the process for tens of milliseconds, and at 1,000 requests per
+// second two such stalls in 4 s make the p99; a server that is itself too
+// slow (the uncached /metrics: about 1 ms of CPU per scrape) misses the goal
+// in every attempt.
+const p99Attempts = 3
+
 // TestProbesFastWhilePoolSaturated holds every connection of a ledgerd pool
 // (max 4) with pg_sleep and sends 1,000 requests per second (open model,
-// 1 s warm-up + 4 s) to /healthz and then to /metrics: no error, and a p99
-// far below DB_POOL_CONNECTION_TIMEOUT, i.e. no request waited for a
-// connection. The 5 ms goal is asserted only with POOLPILOT_STRICT_P99=1:
-// on a shared 2-core machine the figure is recorded instead (see
-// docs/reliability.md). Under -race the rate is 50/s.
+// 1 s warm-up + 4 s) to /healthz and then to /metrics: no error, and a
+// service p99 far below DB_POOL_CONNECTION_TIMEOUT (2 s), i.e. no request
+// waited for a connection. /metrics must also keep its p99 under 5 ms (best
+// of p99Attempts): it is served from a gather at most 1 s old, refreshed in
+// the background, so a scrape costs a few microseconds of CPU
+// (httpapi.BenchmarkMetricsScrape). The same goal for /healthz is asserted
+// only with POOLPILOT_STRICT_P99=1: once a second its cached ping expires
+// and the requests of that moment wait for a database round trip, which on
+// a loaded shared 2-core machine can take tens of milliseconds (see
+// docs/reliability.md). Under -race the rate is 50/s and no 5 ms goal is
+// asserted (unless POOLPILOT_STRICT_P99=1).
 func TestProbesFastWhilePoolSaturated(t *testing.T) {
 	ld := ledgerdtest.Start(t, ledgerdtest.Options{Env: map[string]string{"DB_POOL_MAX": "4", "DB_POOL_MIN": "4", "DB_POOL_CONNECTION_TIMEOUT": "2s"}})
 	release := saturate(t, ld, 4)
@@ -64,20 +80,41 @@ func TestProbesFastWhilePoolSaturated(t *testing.T) {
 		rate = 50 // the race detector costs 5–10× CPU: only "no error, no wait" is checked
 	}
 	for _, path := range []string{"/healthz", "/metrics"} {
-		rep := openLoad(t, ld.URL+path, rate, 4*time.Second)
-		t.Logf("%s at %.0f/s with the pool saturated: requests %d, errors %d, achieved %.0f/s, latency p50 %.2fms p99 %.2fms max %.2fms; service p99 %.2fms; late %d dropped %d",
-			path, rate, rep.Requests, rep.Errors, rep.AchievedRate, rep.LatencyMS.P50, rep.LatencyMS.P99, rep.LatencyMS.Max, rep.ServiceMS.P99, rep.Late, rep.Dropped)
-		if rep.Errors != 0 || rep.Dropped != 0 {
-			t.Errorf("%s: %d errors, %d dropped: %v", path, rep.Errors, rep.Dropped, rep.ErrorSamples)
-		}
-		if rep.ServiceMS.P99 > 100 {
-			t.Errorf("%s: service p99 %.2fms: a probe waited (for a connection?)", path, rep.ServiceMS.P99)
-		}
-		if os.Getenv("POOLPILOT_STRICT_P99") == "1" && rep.LatencyMS.P99 >= 5 {
-			t.Errorf("%s: p99 %.2fms, goal < 5ms", path, rep.LatencyMS.P99)
+		strict := (path == "/metrics" && !raceEnabled) || os.Getenv("POOLPILOT_STRICT_P99") == "1"
+		var p99s []string
+		for attempt := 1; ; attempt++ {
+			rep := openLoad(t, ld.URL+path, rate, 4*time.Second)
+			t.Logf("%s at %.0f/s with the pool saturated, attempt %d (load average %s): requests %d, errors %d, achieved %.0f/s, latency p50 %.2fms p99 %.2fms max %.2fms; service p99 %.2fms; late %d dropped %d",
+				path, rate, attempt, loadAverage(), rep.Requests, rep.Errors, rep.AchievedRate, rep.LatencyMS.P50, rep.LatencyMS.P99, rep.LatencyMS.Max, rep.ServiceMS.P99, rep.Late, rep.Dropped)
+			if rep.Errors != 0 || rep.Dropped != 0 {
+				t.Errorf("%s: %d errors, %d dropped: %v", path, rep.Errors, rep.Dropped, rep.ErrorSamples)
+			}
+			// A probe that waited for a connection takes the 2 s timeout;
+			// 500 ms leaves room for a loaded machine's stalls.
+			if rep.ServiceMS.P99 > 500 {
+				t.Errorf("%s: service p99 %.2fms: a probe waited (for a connection?)", path, rep.ServiceMS.P99)
+			}
+			p99s = append(p99s, fmt.Sprintf("%.2fms", rep.LatencyMS.P99))
+			if !strict || rep.LatencyMS.P99 < 5 {
+				break
+			}
+			if attempt == p99Attempts {
+				t.Errorf("%s: p99 %s in %d attempts at %.0f/s (load average %s), goal < 5ms", path, strings.Join(p99s, ", "), attempt, rate, loadAverage())
+				break
+			}
 		}
 	}
 	if st := ld.Server.Pool().Stats(); st.Acquired != 4 {
 		t.Errorf("pool not saturated during the run: acquired %d", st.Acquired)
 	}
+}
+
+// loadAverage is the machine's 1-minute load average, for the log: the
+// latency tail of a 2-core machine follows it.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
 }
