@@ -127,7 +127,7 @@ func runWatch(ctx context.Context, e *env, f watchFlags) error {
 	if err != nil {
 		return err
 	}
-	eng, err := criteria.New(kept, criteria.Options{Interval: w.interval, MaxInconclusive: w.maxInc})
+	eng, err := criteria.New(kept, criteria.Options{Interval: w.interval, MaxInconclusive: w.maxInc, BaselineWindow: f.baseline + 3*w.interval})
 	if err != nil {
 		return poolpilot.BadInput("criteria: %v", err)
 	}
