@@ -1,8 +1,8 @@
 // Package httpapi is the HTTP surface that any service using a poolpilot pool
 // mounts: GET /healthz (the pool's configuration and live statistics, the
 // service's windowed request statistics, the server connection budget),
-// GET /metrics (Prometheus text from an injected registry, read from the pool
-// at scrape time) and PUT /admin/pool (a live resize behind a bearer token).
+// GET /metrics (Prometheus text from an injected registry, from a gather at
+// most Options.MetricsCacheTTL old: see metricsCache) and PUT /admin/pool (a live resize behind a bearer token).
 //
 // It also provides the middleware that measures the service's own requests
 // (count, 5xx errors including recovered panics, latency percentiles over a

@@ -13,8 +13,9 @@ import (
 
 const ns = "poolpilot_pool_"
 
-// poolCollector reads Pool.Stats() once per scrape, after client_golang's
-// dbstats collector.
+// poolCollector reads Pool.Stats() once per gather, after client_golang's
+// dbstats collector (a scrape is served from a gather at most
+// Options.MetricsCacheTTL old).
 type poolCollector struct {
 	pool   poolpilot.Pool
 	gauges []gaugeDesc
