@@ -12,9 +12,9 @@ import (
 	"github.com/poolpilot/poolpilot/pgpool"
 )
 
-// benchServer is a Server over a real pgpool (max 4, min 4) on a fresh
+// realPoolServer is a Server over a real pgpool (max 4, min 4) on a fresh
 // database of the test PostgreSQL.
-func benchServer(tb testing.TB, opts Options) *Server {
+func realPoolServer(tb testing.TB, opts Options) *Server {
 	tb.Helper()
 	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(tb), "DB_POOL_MAX": "4", "DB_POOL_MIN": "4"}
 	cfg, err := pgpool.LoadConfig(func(k string) string { return env[k] })
@@ -46,7 +46,7 @@ func BenchmarkMetricsScrape(b *testing.B) {
 		name string
 		ttl  time.Duration
 	}{{"uncached", -1}, {"cached", 0}} {
-		srv := benchServer(b, Options{MetricsCacheTTL: mode.ttl})
+		srv := realPoolServer(b, Options{MetricsCacheTTL: mode.ttl})
 		h := srv.Handler()
 		for _, enc := range []string{"identity", "gzip"} {
 			b.Run(mode.name+"/"+enc, func(b *testing.B) {

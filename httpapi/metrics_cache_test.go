@@ -444,3 +444,43 @@ func TestMetricsCacheWaitEndsWithRequest(t *testing.T) {
 		t.Errorf("scrape whose request ended while waiting: %d, want 503", w.Code)
 	}
 }
+
+// TestMetricsCacheRealPoolFreshness resizes a real pgpool behind a Server
+// with a 100 ms TTL on the system clock: every scrape that starts more than
+// the TTL after the resize returned shows the new size (the cache never
+// serves a gather older than the TTL), and scrapes keep coming until one
+// such scrape has been seen.
+func TestMetricsCacheRealPoolFreshness(t *testing.T) {
+	const ttl = 100 * time.Millisecond
+	srv := realPoolServer(t, Options{MetricsCacheTTL: ttl})
+	t.Cleanup(func() { _ = srv.Close(context.Background()) })
+	h := srv.Handler()
+	scrape := func() string { return serve(h, "GET", PathMetrics, "", "Accept-Encoding", "gzip").Body.String() }
+	show := func(body string, n string) bool {
+		zr, err := gzip.NewReader(strings.NewReader(body))
+		if err != nil {
+			t.Fatalf("gzip: %v", err)
+		}
+		b, _ := io.ReadAll(zr)
+		return strings.Contains(string(b), "poolpilot_pool_max_connections "+n+"\n")
+	}
+	if !show(scrape(), "4") {
+		t.Fatal("first scrape does not show max 4")
+	}
+	if err := srv.opts.Pool.Resize(context.Background(), 6, 4); err != nil {
+		t.Fatalf("Resize: %v", err)
+	}
+	resized := time.Now()
+	for scrapes := 1; ; scrapes++ {
+		start := time.Now()
+		body := scrape()
+		late := start.Sub(resized) > ttl
+		if late && !show(body, "6") {
+			t.Fatalf("scrape started %v after the resize (TTL %v) does not show max 6", start.Sub(resized), ttl)
+		}
+		if late {
+			t.Logf("%d scrapes until one started past the TTL; all answers consistent", scrapes)
+			return
+		}
+	}
+}
