@@ -228,17 +228,17 @@ func newMetricsSnapshot(at time.Time, mfs []*dto.MetricFamily, err error, opts p
 // response returns the encoded answer to r, from the variant cache when it
 // can.
 func (s *metricsSnapshot) response(r *http.Request) *cachedResponse {
-	key, req := variantOf(r)
+	key := variantKey(r)
 	s.mu.RLock()
 	v := s.variants[key]
 	s.mu.RUnlock()
 	if v == nil {
 		if len(key) > maxVariantKey {
-			return s.record(req)
+			return s.record(variantRequest(r))
 		}
 		s.mu.Lock()
 		if v = s.variants[key]; v == nil {
-			v = s.record(req)
+			v = s.record(variantRequest(r))
 			if len(s.variants) < maxVariants {
 				s.variants[key] = v
 			}
@@ -256,28 +256,32 @@ func (s *metricsSnapshot) record(req *http.Request) *cachedResponse {
 	return &cachedResponse{req: req, status: rec.status, header: rec.header, body: rec.buf.Bytes()}
 }
 
-// variantOf returns what promhttp's answer depends on (Accept,
-// Accept-Encoding, the name[] filter) as a cache key, and a minimal request
-// carrying only that.
-func variantOf(r *http.Request) (string, *http.Request) {
-	accept := r.Header.Values("Accept")
-	encoding := r.Header.Values("Accept-Encoding")
+// variantKey is what promhttp's answer depends on: Accept,
+// Accept-Encoding and the name[] filter.
+func variantKey(r *http.Request) string {
 	var names []string
 	if r.URL != nil && r.URL.RawQuery != "" {
 		names = r.URL.Query()["name[]"]
 	}
-	key := strings.Join(accept, ",") + "\x00" + strings.Join(encoding, ",") + "\x00" + strings.Join(names, "\x00")
+	return strings.Join(r.Header.Values("Accept"), ",") + "\x00" +
+		strings.Join(r.Header.Values("Accept-Encoding"), ",") + "\x00" + strings.Join(names, "\x00")
+}
+
+// variantRequest is a minimal request carrying only what variantKey reads,
+// kept to render the variant again from the next snapshot.
+func variantRequest(r *http.Request) *http.Request {
 	req := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: PathMetrics}, Header: http.Header{}}
-	if len(accept) > 0 {
-		req.Header["Accept"] = slices.Clone(accept)
+	for _, k := range []string{"Accept", "Accept-Encoding"} {
+		if v := r.Header.Values(k); len(v) > 0 {
+			req.Header[k] = slices.Clone(v)
+		}
 	}
-	if len(encoding) > 0 {
-		req.Header["Accept-Encoding"] = slices.Clone(encoding)
+	if r.URL != nil && r.URL.RawQuery != "" {
+		if names := r.URL.Query()["name[]"]; len(names) > 0 {
+			req.URL.RawQuery = url.Values{"name[]": names}.Encode()
+		}
 	}
-	if len(names) > 0 {
-		req.URL.RawQuery = url.Values{"name[]": names}.Encode()
-	}
-	return key, req
+	return req
 }
 
 // writeTo replays the answer. Header slices are copied: a middleware may
