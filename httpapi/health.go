@@ -17,7 +17,11 @@ const (
 )
 
 // pingCache runs at most one database ping at a time and reuses its result
-// for ttl, so that /healthz costs at most one ping a second.
+// for ttl, so that /healthz costs at most one ping a second. Like /metrics'
+// cache it refreshes early: a result older than ttl/2 is still served, and
+// the first such request starts a ping in the background, so that steady
+// probing never waits for the database; a result older than ttl is never
+// served.
 type pingCache struct {
 	ttl time.Duration
 
@@ -25,6 +29,22 @@ type pingCache struct {
 	at       time.Time // when the cached result was taken; zero: none
 	err      error
 	inflight chan struct{} // closed when the running ping ends; nil: none
+}
+
+// wait waits for the ping in flight, if any (bounded by PingTimeout).
+func (c *pingCache) wait(ctx context.Context) error {
+	c.mu.Lock()
+	w := c.inflight
+	c.mu.Unlock()
+	if w == nil {
+		return nil
+	}
+	select {
+	case <-w:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // check returns the fresh cached result, or waits for the ping in flight,
@@ -36,14 +56,15 @@ func (s *Server) check(ctx context.Context) error {
 	now := s.clock.Now()
 	if !c.at.IsZero() && now.Sub(c.at) < c.ttl && !now.Before(c.at) {
 		err := c.err
+		if now.Sub(c.at) >= c.ttl/2 && c.inflight == nil {
+			s.startPingLocked(ctx)
+		}
 		c.mu.Unlock()
 		return err
 	}
 	wait := c.inflight
 	if wait == nil {
-		wait = make(chan struct{})
-		c.inflight = wait
-		go s.runPing(context.WithoutCancel(ctx), wait)
+		wait = s.startPingLocked(ctx)
 	}
 	c.mu.Unlock()
 	select {
@@ -54,6 +75,15 @@ func (s *Server) check(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.err
+}
+
+// startPingLocked starts a ping; the caller holds s.ping.mu.
+func (s *Server) startPingLocked(ctx context.Context) chan struct{} {
+	c := &s.ping
+	wait := make(chan struct{})
+	c.inflight = wait
+	go s.runPing(context.WithoutCancel(ctx), wait)
+	return wait
 }
 
 func (s *Server) runPing(ctx context.Context, done chan struct{}) {

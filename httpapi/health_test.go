@@ -118,6 +118,7 @@ func TestHealthHeadAndMethods(t *testing.T) {
 
 func TestHealthPingCached(t *testing.T) {
 	e := newTestEnv(t, nil)
+	ctx := context.Background()
 	for i := 0; i < 50; i++ {
 		if w := e.do("GET", "/healthz", ""); w.Code != 200 {
 			t.Fatalf("status %d", w.Code)
@@ -126,20 +127,44 @@ func TestHealthPingCached(t *testing.T) {
 	if n := e.pool.pingCount(); n != 1 {
 		t.Fatalf("pings = %d after 50 calls within 1s, want 1", n)
 	}
-	e.clock.Advance(999 * time.Millisecond)
+	e.clock.Advance(499 * time.Millisecond)
 	e.do("GET", "/healthz", "")
-	if n := e.pool.pingCount(); n != 1 {
-		t.Fatalf("pings = %d at +999ms, want 1", n)
+	if err := e.srv.ping.wait(ctx); err != nil {
+		t.Fatal(err)
 	}
+	if n := e.pool.pingCount(); n != 1 {
+		t.Fatalf("pings = %d at +499ms (under half the TTL), want 1", n)
+	}
+
+	// Past half the TTL: the cached result is served at once and one ping
+	// starts in the background; its result is what the next call sees.
 	e.pool.mu.Lock()
 	e.pool.pingErr = errors.New("down")
 	e.pool.mu.Unlock()
 	e.clock.Advance(time.Millisecond)
-	if w := e.do("GET", "/healthz", ""); w.Code != http.StatusServiceUnavailable {
-		t.Fatalf("status %d at +1s after the database went down, want 503", w.Code)
+	if w := e.do("GET", "/healthz", ""); w.Code != http.StatusOK {
+		t.Fatalf("status %d at +500ms, want the cached 200 (served without waiting)", w.Code)
+	}
+	if err := e.srv.ping.wait(ctx); err != nil {
+		t.Fatal(err)
 	}
 	if n := e.pool.pingCount(); n != 2 {
-		t.Fatalf("pings = %d at +1s, want 2", n)
+		t.Fatalf("pings = %d after the early refresh, want 2", n)
+	}
+	if w := e.do("GET", "/healthz", ""); w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("status %d after the refresh saw the database down, want 503", w.Code)
+	}
+
+	// A result older than the TTL is never served: the call waits for a ping.
+	e.pool.mu.Lock()
+	e.pool.pingErr = nil
+	e.pool.mu.Unlock()
+	e.clock.Advance(time.Second)
+	if w := e.do("GET", "/healthz", ""); w.Code != http.StatusOK {
+		t.Fatalf("status %d a TTL after the last ping, database back, want 200 (not the stale 503)", w.Code)
+	}
+	if n := e.pool.pingCount(); n != 3 {
+		t.Fatalf("pings = %d, want 3", n)
 	}
 }
 

@@ -318,14 +318,16 @@ func (r *recorder) Write(p []byte) (int, error) {
 }
 
 // Close stops the background refresh of the /metrics cache and waits for a
-// gather in flight, or for ctx. Later scrapes are still answered, each from
+// gather in flight and for a /healthz ping in flight, or for ctx. Later scrapes are still answered, each from
 // a gather of its own. Call it when the service shuts down, after the HTTP
 // server: a refresh goroutine lives for one gather (about a millisecond), so
 // a Server that is never closed leaks nothing lasting, but a leak check at
 // the end of a test could see one in flight.
 func (s *Server) Close(ctx context.Context) error {
-	if s.mcache == nil {
-		return nil
+	if s.mcache != nil {
+		if err := s.mcache.close(ctx); err != nil {
+			return err
+		}
 	}
-	return s.mcache.close(ctx)
+	return s.ping.wait(ctx) // the /healthz ping in flight, if any
 }

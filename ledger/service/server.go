@@ -153,6 +153,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			err = fmt.Errorf("graceful shutdown: %w", err)
 		}
 		<-s.done
+		// The /metrics refresh and the /healthz ping in flight end before the
+		// pool they read closes (each is bounded: a gather, a ping timeout).
+		if cerr := s.api.Close(ctx); cerr != nil && err == nil {
+			err = fmt.Errorf("stop the health and metrics background work: %w", cerr)
+		}
 		s.pool.Close()
 		s.log.Info("stopped")
 		s.shutdownErr = err
