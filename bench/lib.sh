@@ -35,7 +35,7 @@ build() {
 start_pg() {
 	local fifo=$BENCH_TMP/pg.in out=$BENCH_TMP/pg.out
 	mkfifo "$fifo"
-	"$BENCH_TMP/bin/pgup" -max-connections "${1:-300}" <"$fifo" >"$out" 2>"$BENCH_TMP/pg.err" &
+	${PG_PIN:+taskset -c "$PG_PIN"} "$BENCH_TMP/bin/pgup" -max-connections "${1:-300}" <"$fifo" >"$out" 2>"$BENCH_TMP/pg.err" &
 	BENCH_PIDS+=($!)
 	exec 9>"$fifo"
 	local i
