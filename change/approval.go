@@ -21,7 +21,28 @@ import (
 const (
 	ApprovalsFile = "approvals.jsonl"
 	TicksFile     = "checklist.jsonl"
+	// UsedFile records which approvals let which run start: an approval is
+	// for one execution, and a later run of the same plan (after a rollback,
+	// say) needs new ones.
+	UsedFile = "approvals-used.jsonl"
 )
+
+// Use is one line of UsedFile: the approvals (by Hash) a run started on.
+type Use struct {
+	RunID      string    `json:"run_id"`
+	Time       time.Time `json:"time"`
+	PlanSHA256 string    `json:"plan_sha256"`
+	Approvals  []string  `json:"approvals"`
+}
+
+// MarkUsed records that run runID started on approvals as.
+func MarkUsed(dir, runID string, p *plan.Plan, as []Approval, now time.Time) error {
+	u := Use{RunID: runID, Time: now.UTC(), PlanSHA256: p.SHA256(), Approvals: []string{}}
+	for _, a := range as {
+		u.Approvals = append(u.Approvals, a.Hash)
+	}
+	return appendLine(dir, UsedFile, u)
+}
 
 // Approval is one person's written approval of one exact plan.
 type Approval struct {
@@ -218,13 +239,36 @@ type ApprovalStatus struct {
 	Problems []string
 }
 
-// CheckApprovals returns the approvals of dir that bind to p exactly, and an
-// error when fewer than the plan requires remain: edited lines, approvals of
-// another version of the plan, and duplicates by one person do not count.
+// CheckApprovals returns the approvals of dir that bind to p exactly and
+// that no run has used yet, and an error when fewer than the plan requires
+// remain: edited lines, approvals of another version of the plan, unsigned
+// or forged ones when the plan lists its approvers, approvals a run already
+// started on, and duplicates by one person do not count.
 func CheckApprovals(dir string, p *plan.Plan) (ApprovalStatus, error) {
+	return CheckApprovalsFor(dir, p, "")
+}
+
+// CheckApprovalsFor is CheckApprovals for run runID, which may reuse the
+// approvals it started on itself (a resumed run).
+func CheckApprovalsFor(dir string, p *plan.Plan, runID string) (ApprovalStatus, error) {
 	all, err := readLines[Approval](dir, ApprovalsFile)
 	if err != nil {
 		return ApprovalStatus{}, fmt.Errorf("read approvals: %w", err)
+	}
+	uses, err := readLines[Use](dir, UsedFile)
+	if err != nil {
+		return ApprovalStatus{}, fmt.Errorf("read used approvals: %w", err)
+	}
+	usedBy := map[string]Use{}
+	for _, u := range uses {
+		if u.RunID == runID && runID != "" {
+			continue
+		}
+		for _, h := range u.Approvals {
+			if _, seen := usedBy[h]; !seen {
+				usedBy[h] = u
+			}
+		}
 	}
 	var st ApprovalStatus
 	sha := p.SHA256()
@@ -239,6 +283,9 @@ func CheckApprovals(dir string, p *plan.Plan) (ApprovalStatus, error) {
 			st.Problems = append(st.Problems, fmt.Sprintf("approval by %s is for plan sha256 %s…; the plan is now %s…: it changed after approval, approve it again", a.By, short(a.PlanSHA256), short(sha)))
 		case p.Approvals.Signed() && checkSignature(p, a) != "":
 			st.Problems = append(st.Problems, checkSignature(p, a))
+		case usedBy[a.Hash].RunID != "":
+			u := usedBy[a.Hash]
+			st.Problems = append(st.Problems, fmt.Sprintf("approval by %s at %s was used by run %s (started %s): an approval is for one run; approve again for a new one", a.By, a.Time.Format(time.RFC3339), u.RunID, u.Time.Format(time.RFC3339)))
 		case seen[strings.ToLower(a.By)]:
 		default:
 			seen[strings.ToLower(a.By)] = true

@@ -159,3 +159,39 @@ func writeApprovals(t *testing.T, dir string, as ...Approval) {
 		t.Fatal(err)
 	}
 }
+
+// TestApprovalIsForOneRun: once a run started on an approval, another run
+// of the same plan cannot (a replay); the run itself, resumed, still can.
+func TestApprovalIsForOneRun(t *testing.T) {
+	dir := t.TempDir()
+	p := testPlan(t, nil)
+	now := time.Date(2026, 2, 1, 1, 0, 0, 0, time.UTC)
+	a, err := Approve(dir, p, "ops-lead", p.Approvals.Statement, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := CheckApprovalsFor(dir, p, "run-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := MarkUsed(dir, "run-1", p, st.Valid, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckApprovalsFor(dir, p, "run-1"); err != nil {
+		t.Errorf("the run that used the approval, resumed: %v", err)
+	}
+	for _, run := range []string{"run-2", ""} {
+		st, err := CheckApprovalsFor(dir, p, run)
+		if err == nil || len(st.Valid) != 0 || !strings.Contains(err.Error(), "was used by run run-1") || !strings.Contains(err.Error(), "approve again") {
+			t.Errorf("run %q on a used approval: %+v %v", run, st, err)
+		}
+	}
+	// A new approval (a new time, hence a new line) lets the next run start.
+	if _, err := Approve(dir, p, "ops-lead", p.Approvals.Statement, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	st, err = CheckApprovalsFor(dir, p, "run-2")
+	if err != nil || len(st.Valid) != 1 || st.Valid[0].Hash == a.Hash {
+		t.Errorf("after a new approval: %+v %v", st, err)
+	}
+}

@@ -1,6 +1,7 @@
 package reliability
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
@@ -100,4 +101,37 @@ func jsonLine(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return append(b, '\n')
+}
+
+// TestApprovalReplayRefused: an approval lets one run start; running the
+// same plan again on it is refused before anything changes, and a new
+// approval lets the next run start.
+func TestApprovalReplayRefused(t *testing.T) {
+	f := newRunFixtureOn(t, pgtest.NewDatabase(t), 2*time.Second, nil)
+	f.approve()
+	if out, stderr, code := f.cli(2*time.Minute, "run", f.planFile); code != 0 {
+		t.Fatalf("first run: exit %d\n%s\n%s", code, out, stderr)
+	}
+	to := f.p.Change.To
+	if !f.allAt(to) {
+		t.Fatalf("after the first run: %v, want %v", f.sizes(), to)
+	}
+	// Put the instances back at change.from, as after a rollback: the same
+	// plan (same SHA-256) is run again.
+	for _, ld := range f.lds {
+		if err := ld.Server.Pool().Resize(context.Background(), f.p.Change.From.Max, f.p.Change.From.Min); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, stderr, code := f.cli(2*time.Minute, "run", f.planFile)
+	if code != 4 || !strings.Contains(out+stderr, "was used by run") {
+		t.Fatalf("second run on the same approval: exit %d, want 4 (refused: used by the first run)\n%s\n%s", code, out, strings.TrimSpace(stderr))
+	}
+	if !f.allAt(f.p.Change.From) {
+		t.Fatalf("a refused run changed the instances: %v", f.sizes())
+	}
+	f.approve()
+	if out, stderr, code := f.cli(2*time.Minute, "run", f.planFile); code != 0 {
+		t.Fatalf("run after a new approval: exit %d\n%s\n%s", code, out, stderr)
+	}
 }

@@ -50,7 +50,7 @@ func (r *runner) writeChecklist(rep change.PreflightReport) {
 }
 
 func (r *runner) approvals(ctx context.Context) error {
-	st, err := change.CheckApprovals(r.o.PlanDir, r.p)
+	st, err := change.CheckApprovalsFor(r.o.PlanDir, r.p, r.folder.RunID())
 	rec := evidence.ApprovalRecord{Plan: r.p.Name, PlanSHA256: r.p.SHA256(), Approvals: []evidence.Approval{}}
 	if r.p.Approvals.Required > 0 {
 		rec.Required = []string{fmt.Sprintf("%d approval(s) stating %q", r.p.Approvals.Required, r.p.Approvals.Statement)}
@@ -71,6 +71,13 @@ func (r *runner) approvals(ctx context.Context) error {
 	r.writeJSON(evidence.FileApproval, rec)
 	if err != nil {
 		return err
+	}
+	if r.p.Approvals.Required > 0 {
+		// Spend the approvals before anything changes: a later run of this
+		// plan needs new ones.
+		if err := change.MarkUsed(r.o.PlanDir, r.folder.RunID(), r.p, st.Valid, r.clock.Now()); err != nil {
+			return fmt.Errorf("cannot record that this run used its approvals (%w): refusing to start, nothing was changed", err)
+		}
 	}
 	if len(names) > 0 {
 		r.notifyNow(ctx, "approval", fmt.Sprintf("poolpilot: plan %s approved by %v (sha256 %s…)", r.p.Name, names, r.p.SHA256()[:12]))
