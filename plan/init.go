@@ -158,9 +158,16 @@ window:
   end: "06:00"
   timezone: UTC
 
+# Each approval binds to this plan's SHA-256 and lets one run start. List the
+# approvers' Ed25519 public keys (poolpilot evidence keygen --out NAME prints the
+# line) so that only their signed approvals count (approve --signing-key NAME.key);
+# without them preflight warns that an approval can be forged.
 approvals:
   required: 1
   statement: I approve Phase 1 execution
+  # approvers:
+  #   - name: Jane Doe
+  #     public_key: <base64 from poolpilot evidence keygen>
 
 # Pre-launch checklist items a person confirms: poolpilot checklist tick ID --by NAME.
 # (Database reachability, connection budget, baseline health, backup recency and
