@@ -72,13 +72,6 @@ func (r *runner) approvals(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if r.p.Approvals.Required > 0 {
-		// Spend the approvals before anything changes: a later run of this
-		// plan needs new ones.
-		if err := change.MarkUsed(r.o.PlanDir, r.folder.RunID(), r.p, st.Valid, r.clock.Now()); err != nil {
-			return fmt.Errorf("cannot record that this run used its approvals (%w): refusing to start, nothing was changed", err)
-		}
-	}
 	if len(names) > 0 {
 		r.notifyNow(ctx, "approval", fmt.Sprintf("poolpilot: plan %s approved by %v (sha256 %s…)", r.p.Name, names, r.p.SHA256()[:12]))
 	}
@@ -158,6 +151,24 @@ func (r *runner) baseline(ctx context.Context) error {
 	r.base = b
 	r.writeBaselineFiles(ctx, snap, b)
 	r.event(evidence.EventNote, map[string]any{"text": fmt.Sprintf("baseline over %s: %s", d, fmtBaselines(bl))})
+	return r.spendApprovals()
+}
+
+// spendApprovals records, just before the first change, that this run used
+// its approvals: a later run of the plan needs new ones. A run refused
+// earlier (preflight, window, baseline) changed nothing and spends nothing.
+// A resumed run may record its approvals again; they stay its own.
+func (r *runner) spendApprovals() error {
+	if r.p.Approvals.Required == 0 {
+		return nil
+	}
+	st, err := change.CheckApprovalsFor(r.o.PlanDir, r.p, r.folder.RunID())
+	if err != nil {
+		return fmt.Errorf("approvals changed since the run was approved: %w", err)
+	}
+	if err := change.MarkUsed(r.o.PlanDir, r.folder.RunID(), r.p, st.Valid, r.clock.Now()); err != nil {
+		return fmt.Errorf("cannot record that this run used its approvals (%w): refusing to apply, nothing was changed", err)
+	}
 	return nil
 }
 
