@@ -1,10 +1,12 @@
 package runner
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
 
+	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/criteria"
 )
 
@@ -65,5 +67,26 @@ func TestLockAndRequest(t *testing.T) {
 	l2.Release()
 	if got := (ManualRollback{By: "Jane", Reason: "alarms"}).Error(); got != "manual rollback by Jane: alarms" {
 		t.Errorf("%q", got)
+	}
+}
+
+func TestSoakObservedFromTheJournal(t *testing.T) {
+	note := func(reason, data string) change.Record {
+		return change.Record{Kind: "note", Reason: reason, Data: json.RawMessage(data)}
+	}
+	cases := []struct {
+		name string
+		recs []change.Record
+		want time.Duration
+	}{
+		{"never soaked", nil, 0},
+		{"other notes only", []change.Record{note("baseline", `{"seconds":99}`), {Kind: "state", State: change.StateSoak}}, 0},
+		{"the last note counts", []change.Record{note(soakObservedNote, `{"seconds":60}`), note(soakObservedNote, `{"seconds":120.5}`)}, 120500 * time.Millisecond},
+		{"a torn note is ignored", []change.Record{note(soakObservedNote, `{"seconds":60}`), note(soakObservedNote, `{"sec`)}, time.Minute},
+	}
+	for _, c := range cases {
+		if got := soakObserved(c.recs); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
 	}
 }

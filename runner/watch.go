@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -114,8 +115,38 @@ func (r *runner) soakStart() time.Time {
 	return r.clock.Now()
 }
 
-// soakPhase watches for soak.duration (what is left of it after a
-// resume). It rolls back when a rollback trigger fires, or when a success
+// soakObservedNote is the journal note that records how much of the soak
+// has been watched, so that a resumed run watches only the rest.
+const soakObservedNote = "soak_observed"
+
+// soakObserved is the soak time watched before a crash, from the journal's
+// last soak_observed note (at most checkpointEvery old): the time the
+// controller was down is not counted, since nobody watched the criteria.
+func soakObserved(recs []change.Record) time.Duration {
+	var d time.Duration
+	for _, rec := range recs {
+		if rec.Kind != "note" || rec.Reason != soakObservedNote {
+			continue
+		}
+		var v struct {
+			Seconds float64 `json:"seconds"`
+		}
+		if json.Unmarshal(rec.Data, &v) == nil && v.Seconds > 0 {
+			d = time.Duration(v.Seconds * float64(time.Second))
+		}
+	}
+	return d
+}
+
+func (r *runner) journalSoakObserved(d time.Duration) {
+	raw, _ := json.Marshal(map[string]float64{"seconds": d.Seconds()})
+	if _, err := r.journal.Append(change.Record{Kind: "note", Reason: soakObservedNote, Data: raw}, r.clock.Now()); err != nil {
+		r.logf("soak: cannot journal the observed time (%v): a resumed run would watch the whole soak again", err)
+	}
+}
+
+// soakPhase watches for soak.duration (what is left of it, watched time
+// only, after a resume). It rolls back when a rollback trigger fires, or when a success
 // criterion fails: violated at every evaluation, within the soak, for
 // max(its for, 3 evaluation intervals); or inconclusive longer than
 // max_inconclusive. At the end, a success criterion never ok during the
@@ -127,9 +158,13 @@ func (r *runner) soakPhase(ctx context.Context) (change.Verdict, error) {
 	}
 	start := r.soakStart()
 	total := r.p.Soak.Duration.D()
-	left := max(total-r.clock.Now().Sub(start), time.Second)
+	observed := soakObserved(r.journal.Records())
+	left := max(total-observed, time.Second)
 	r.soak.started = start.UTC()
 	r.logf("soak: %s (%s left), background load %g/s", total, left.Round(time.Second), r.p.Soak.Rate)
+	if observed > 0 || r.o.ResumeDir != "" {
+		r.logf("soak resumed: %s of it was observed before; the time the controller was down does not count", observed.Round(time.Second))
+	}
 	stopLoad := r.background(ctx, r.p.Soak.Rate, left, "soak")
 	grace := 3 * m.Interval()
 	everOK := map[string]bool{}
@@ -137,10 +172,11 @@ func (r *runner) soakPhase(ctx context.Context) (change.Verdict, error) {
 	t0 := time.Now()
 	lastCheckpoint := t0
 	err = m.Run(ctx, left, func(ev criteria.Evaluation) bool {
-		r.progressLine("soak", time.Since(t0)+(total-left), total, ev)
+		r.progressLine("soak", observed+time.Since(t0), total, ev)
 		if time.Since(lastCheckpoint) >= checkpointEvery {
 			lastCheckpoint = time.Now()
 			r.checkpoint()
+			r.journalSoakObserved(observed + time.Since(t0))
 		}
 		if ev.Decision != nil {
 			v = decisionVerdict(ev.Decision)
