@@ -197,6 +197,21 @@ func TestKeyFiles(t *testing.T) {
 	if _, _, err := evidence.WriteKeyPair(prefix, nil); err == nil {
 		t.Fatal("keygen overwrote a key")
 	}
+	// A private key others can read is refused, as ssh refuses it.
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o602} {
+		if err := os.Chmod(kp, mode); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := evidence.LoadPrivateKey(kp); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+			t.Errorf("mode %04o: %v, want a refusal saying chmod 600", mode, err)
+		}
+	}
+	if err := os.Chmod(kp, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := evidence.LoadPrivateKey(kp); err != nil {
+		t.Errorf("mode 0400: %v", err)
+	}
 	if _, err := evidence.LoadPublicKey(kp); err == nil {
 		t.Fatal("private key accepted as public key")
 	}

@@ -78,8 +78,17 @@ func ParsePublicKey(b []byte) (ed25519.PublicKey, error) {
 	return ek, nil
 }
 
-// LoadPrivateKey reads a private key file.
+// LoadPrivateKey reads a private key file. Like ssh, it refuses a key that
+// other users can read: whoever can read it can sign evidence heads and
+// approvals in its owner's name.
 func LoadPrivateKey(path string) (ed25519.PrivateKey, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("signing key %s is readable or writable by other users (mode %04o): make it private with chmod 600 %s (for a Kubernetes secret, defaultMode: 0400)", path, perm, path)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("signing key: %w", err)
