@@ -69,6 +69,11 @@ able to write the approvals file can recompute: preflight warns about it.`,
 				signed = ", signed"
 			}
 			fmt.Fprintf(e.stdout, "approved: plan %s (sha256 %s) by %s at %s%s\n", a.PlanName, a.PlanSHA256, a.By, a.Time.Format(time.RFC3339), signed)
+			if st, err := change.CheckApprovals(dir, p); err == nil {
+				fmt.Fprintf(e.stdout, "plan %s has the %d approval(s) it requires; each lets one run start\n", p.Name, p.Approvals.Required)
+			} else {
+				fmt.Fprintf(e.stdout, "plan %s has %d valid approval(s) of the %d it requires\n", p.Name, len(st.Valid), p.Approvals.Required)
+			}
 			if !p.Approvals.Signed() {
 				fmt.Fprintf(e.stderr, "warning: %s\n", change.UnsignedApprovalsWarning)
 			}

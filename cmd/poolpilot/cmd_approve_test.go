@@ -14,8 +14,11 @@ func TestApproveAndChecklist(t *testing.T) {
 		t.Fatal(stderr)
 	}
 	out, stderr, code := runCLI(t, nil, "approve", file, "--by", "Jane (Executive Operator)", "--statement", "I approve Phase 1 execution")
-	if code != 0 || !strings.Contains(out, "approved: plan phase1_pool_scaling") {
+	if code != 0 || !strings.Contains(out, "approved: plan phase1_pool_scaling") || !strings.Contains(out, "has the 1 approval(s) it requires") {
 		t.Fatalf("approve: %d %s %s", code, out, stderr)
+	}
+	if !strings.Contains(stderr, "approvals are not signed") {
+		t.Errorf("approve of a plan without approvers does not warn that approvals can be forged: %q", stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "launch/evidence/phase1_pool_scaling/approvals.jsonl")); err != nil {
 		t.Errorf("approvals file not beside the plan's evidence: %v", err)
