@@ -134,9 +134,27 @@ func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.hist
 }
 
+// statsHistogrammer is implemented by a pool (pgpool.Pool) that can take
+// Stats and AcquireWaitHistogram from one read of its statistics window,
+// half the cost of calling both.
+type statsHistogrammer interface {
+	StatsAndWaitHistogram() (poolpilot.PoolStats, poolpilot.Histogram)
+}
+
 // Collect takes one snapshot of the pool and sends every metric from it.
 func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
-	s := c.pool.Stats()
+	var s poolpilot.PoolStats
+	var h *poolpilot.Histogram
+	if sh, ok := c.pool.(statsHistogrammer); ok {
+		st, hist := sh.StatsAndWaitHistogram()
+		s, h = st, &hist
+	} else {
+		s = c.pool.Stats()
+		if hp, ok := c.pool.(poolpilot.WaitHistogrammer); ok {
+			hist := hp.AcquireWaitHistogram()
+			h = &hist
+		}
+	}
 	for _, g := range c.gauges {
 		ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, g.val(s))
 	}
@@ -150,8 +168,7 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(b.desc, prometheus.GaugeValue, b.val(bud))
 		}
 	}
-	if hp, ok := c.pool.(poolpilot.WaitHistogrammer); ok {
-		h := hp.AcquireWaitHistogram()
+	if h != nil {
 		m, err := prometheus.NewConstHistogram(c.hist, h.Count, h.SumSeconds, h.Buckets)
 		if err != nil {
 			ch <- prometheus.NewInvalidMetric(c.hist, err)

@@ -178,8 +178,12 @@ type windowStats struct {
 }
 
 // read sums the slots of the window ending at now, in one pass over the
-// buckets (a Stats snapshot costs about 0.1 ms).
-func (w *window) read(now int64) *windowStats {
+// buckets (a Stats snapshot costs about 0.1 ms). When cum is not nil, the
+// same pass also fills it with the wait counts since the window was made
+// (what cumulative returns): the wait stripes of every slot are read anyway
+// for acquiresEver, so a caller that needs both (the /metrics collector)
+// reads them once instead of twice, and both come from the same instant.
+func (w *window) read(now int64, cum *[numBuckets]uint64) *windowStats {
 	e := now / w.slotNanos
 	ws := &windowStats{}
 	// Holding mu keeps a rotation from moving counts between retired and a
@@ -188,6 +192,9 @@ func (w *window) read(now int64) *windowStats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	ws.acquiresEver = w.retiredTotal
+	if cum != nil {
+		*cum = w.retired.wait
+	}
 	for i := range w.slots {
 		s := &w.slots[i]
 		ep := s.epoch.Load()
@@ -198,6 +205,9 @@ func (w *window) read(now int64) *windowStats {
 				n += s.wait[k].counts[j].Load()
 			}
 			ws.acquiresEver += n
+			if cum != nil {
+				cum[j] += n
+			}
 			if in && n != 0 {
 				ws.wait.counts[j] += n
 				ws.wait.total += n
