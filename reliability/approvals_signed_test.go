@@ -25,14 +25,14 @@ func TestForgedApprovalRefused(t *testing.T) {
 	f := newRunFixtureOn(t, pgtest.NewDatabase(t), 3*time.Second, nil)
 
 	// A plan without approvers: runs on an unsigned approval, with a warning.
-	f.approve()
-	out, stderr, code := f.cli(time.Minute, "run", f.planFile, "--dry-run")
+	f.Approve()
+	out, stderr, code := f.cli(time.Minute, "run", f.PlanFile, "--dry-run")
 	if code != 0 || !strings.Contains(out, "approvals are not signed") {
 		t.Fatalf("unsigned plan dry run: exit %d, want 0 with the unsigned-approvals warning\n%s\n%s", code, out, stderr)
 	}
 
 	// The plan lists Jane's key.
-	janeKey, _, err := evidence.WriteKeyPair(filepath.Join(f.dir, "jane"), nil)
+	janeKey, _, err := evidence.WriteKeyPair(filepath.Join(f.Dir, "jane"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,12 +44,12 @@ func TestForgedApprovalRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.p.Approvals.Approvers = []plan.Approver{{Name: "Jane Doe", PublicKey: evidence.PublicKeyText(jane.Public().(ed25519.PublicKey))}}
-	f.write()
-	approvals := filepath.Join(f.planDir(), change.ApprovalsFile)
+	f.P.Approvals.Approvers = []plan.Approver{{Name: "Jane Doe", PublicKey: evidence.PublicKeyText(jane.Public().(ed25519.PublicKey))}}
+	f.Write()
+	approvals := filepath.Join(f.PlanDir(), change.ApprovalsFile)
 	refused := func(what, want string) {
 		t.Helper()
-		out, stderr, code := f.cli(time.Minute, "run", f.planFile, "--dry-run")
+		out, stderr, code := f.cli(time.Minute, "run", f.PlanFile, "--dry-run")
 		if code != 4 || !strings.Contains(out+stderr, want) {
 			t.Errorf("%s: exit %d, want 4 (refused) saying %q\n%s\n%s", what, code, want, out, strings.TrimSpace(stderr))
 		}
@@ -57,7 +57,7 @@ func TestForgedApprovalRefused(t *testing.T) {
 	refused("the earlier unsigned approval", "needs 1 approval(s), has 0 valid")
 
 	// Forged: the unkeyed hash recomputed, no signature.
-	a := change.Approval{By: "Jane Doe", Statement: f.p.Approvals.Statement, Time: time.Now().UTC(), PlanName: f.p.Name, PlanSHA256: f.p.SHA256()}
+	a := change.Approval{By: "Jane Doe", Statement: f.P.Approvals.Statement, Time: time.Now().UTC(), PlanName: f.P.Name, PlanSHA256: f.P.SHA256()}
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s", a.By, a.Statement, a.Time.Format(time.RFC3339Nano), a.PlanName, a.PlanSHA256)
 	a.Hash = hex.EncodeToString(h.Sum(nil))
@@ -71,24 +71,24 @@ func TestForgedApprovalRefused(t *testing.T) {
 	refused("approval signed with another key", "does not verify with the key the plan lists for Jane Doe")
 
 	// Mallory cannot record one through the CLI either.
-	malloryKey, _, err := evidence.WriteKeyPair(filepath.Join(f.dir, "mallory"), nil)
+	malloryKey, _, err := evidence.WriteKeyPair(filepath.Join(f.Dir, "mallory"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, stderr, code := f.cli(time.Minute, "approve", f.planFile, "--by", "Jane Doe", "--signing-key", malloryKey, "--statement", f.p.Approvals.Statement); code != 2 || !strings.Contains(stderr, "not listed in approvals.approvers") {
+	if _, stderr, code := f.cli(time.Minute, "approve", f.PlanFile, "--by", "Jane Doe", "--signing-key", malloryKey, "--statement", f.P.Approvals.Statement); code != 2 || !strings.Contains(stderr, "not listed in approvals.approvers") {
 		t.Errorf("approve with an unlisted key: exit %d, want 2\n%s", code, stderr)
 	}
-	if _, stderr, code := f.cli(time.Minute, "approve", f.planFile, "--by", "Jane Doe", "--statement", f.p.Approvals.Statement); code != 2 || !strings.Contains(stderr, "--signing-key") {
+	if _, stderr, code := f.cli(time.Minute, "approve", f.PlanFile, "--by", "Jane Doe", "--statement", f.P.Approvals.Statement); code != 2 || !strings.Contains(stderr, "--signing-key") {
 		t.Errorf("unsigned approve of a plan with approvers: exit %d, want 2\n%s", code, stderr)
 	}
 
 	// Jane signs: the run may start, and approval.json carries her signature.
 	writeFile(t, approvals, nil)
-	if out, stderr, code := f.cli(time.Minute, "approve", f.planFile, "--signing-key", janeKey, "--statement", f.p.Approvals.Statement); code != 0 || !strings.Contains(out, "by Jane Doe") || !strings.Contains(out, "signed") {
+	if out, stderr, code := f.cli(time.Minute, "approve", f.PlanFile, "--signing-key", janeKey, "--statement", f.P.Approvals.Statement); code != 0 || !strings.Contains(out, "by Jane Doe") || !strings.Contains(out, "signed") {
 		t.Fatalf("Jane's approval: exit %d\n%s\n%s", code, out, stderr)
 	}
-	f.tick(f.planFile) // the checklist ticks, too, bind to the edited plan
-	out, stderr, code = f.cli(time.Minute, "run", f.planFile, "--dry-run")
+	f.Tick(f.PlanFile) // the checklist ticks, too, bind to the edited plan
+	out, stderr, code = f.cli(time.Minute, "run", f.PlanFile, "--dry-run")
 	if code != 0 || strings.Contains(out, "approvals are not signed") {
 		t.Fatalf("signed approval: exit %d, want 0 without the unsigned warning\n%s\n%s", code, out, stderr)
 	}
@@ -108,30 +108,30 @@ func jsonLine(t *testing.T, v any) []byte {
 // approval lets the next run start.
 func TestApprovalReplayRefused(t *testing.T) {
 	f := newRunFixtureOn(t, pgtest.NewDatabase(t), 2*time.Second, nil)
-	f.approve()
-	if out, stderr, code := f.cli(2*time.Minute, "run", f.planFile); code != 0 {
+	f.Approve()
+	if out, stderr, code := f.cli(2*time.Minute, "run", f.PlanFile); code != 0 {
 		t.Fatalf("first run: exit %d\n%s\n%s", code, out, stderr)
 	}
-	to := f.p.Change.To
-	if !f.allAt(to) {
-		t.Fatalf("after the first run: %v, want %v", f.sizes(), to)
+	to := f.P.Change.To
+	if !f.AllAt(to) {
+		t.Fatalf("after the first run: %v, want %v", f.Sizes(), to)
 	}
 	// Put the instances back at change.from, as after a rollback: the same
 	// plan (same SHA-256) is run again.
-	for _, ld := range f.lds {
-		if err := ld.Server.Pool().Resize(context.Background(), f.p.Change.From.Max, f.p.Change.From.Min); err != nil {
+	for _, ld := range f.Ledgerds {
+		if err := ld.Server.Pool().Resize(context.Background(), f.P.Change.From.Max, f.P.Change.From.Min); err != nil {
 			t.Fatal(err)
 		}
 	}
-	out, stderr, code := f.cli(2*time.Minute, "run", f.planFile)
+	out, stderr, code := f.cli(2*time.Minute, "run", f.PlanFile)
 	if code != 4 || !strings.Contains(out+stderr, "was used by run") {
 		t.Fatalf("second run on the same approval: exit %d, want 4 (refused: used by the first run)\n%s\n%s", code, out, strings.TrimSpace(stderr))
 	}
-	if !f.allAt(f.p.Change.From) {
-		t.Fatalf("a refused run changed the instances: %v", f.sizes())
+	if !f.AllAt(f.P.Change.From) {
+		t.Fatalf("a refused run changed the instances: %v", f.Sizes())
 	}
-	f.approve()
-	if out, stderr, code := f.cli(2*time.Minute, "run", f.planFile); code != 0 {
+	f.Approve()
+	if out, stderr, code := f.cli(2*time.Minute, "run", f.PlanFile); code != 0 {
 		t.Fatalf("run after a new approval: exit %d\n%s\n%s", code, out, stderr)
 	}
 }

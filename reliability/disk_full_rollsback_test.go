@@ -11,7 +11,7 @@ func TestEvidenceDiskFullRollsBack(t *testing.T) {
 	if r.code == 0 {
 		t.Errorf("the run succeeded although its evidence could not be written")
 	}
-	if !r.f.allAt(r.f.p.Change.From) {
-		t.Errorf("instances left at %v after a full evidence disk, want %v", r.f.sizes(), r.f.p.Change.From)
+	if !r.f.AllAt(r.f.P.Change.From) {
+		t.Errorf("instances left at %v after a full evidence disk, want %v", r.f.Sizes(), r.f.P.Change.From)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/internal/runtest"
 )
 
 // smallTmpfs mounts a tmpfs of size at dir (root and mount rights needed:
@@ -34,37 +35,37 @@ func TestEvidenceDirUnusable(t *testing.T) {
 		f := newRunFixture(t, 3*time.Second, nil)
 		// Move the plan's evidence dir under a regular file; approvals
 		// and ticks are read from there, so record them again first.
-		file := filepath.Join(f.dir, "not-a-dir")
+		file := filepath.Join(f.Dir, "not-a-dir")
 		writeFile(t, file, []byte("x"))
-		f.p.Evidence.Dir = filepath.Join(file, "evidence")
-		f.write()
-		out, stderr, code := f.cli(time.Minute, "run", f.planFile)
+		f.P.Evidence.Dir = filepath.Join(file, "evidence")
+		f.Write()
+		out, stderr, code := f.cli(time.Minute, "run", f.PlanFile)
 		t.Logf("exit %d: %s", code, firstLine(grepLine(stderr+out, "not a directory")))
 		if code == 0 || !strings.Contains(stderr+out, "not a directory") {
 			t.Errorf("run with evidence under a file: exit %d\n%s\n%s", code, out, stderr)
 		}
-		if !f.allAt(f.p.Change.From) {
-			t.Errorf("instances changed: %v", f.sizes())
+		if !f.AllAt(f.P.Change.From) {
+			t.Errorf("instances changed: %v", f.Sizes())
 		}
 	})
 	t.Run("read-only", func(t *testing.T) {
 		f := newRunFixtureOn(t, "", 3*time.Second, nil)
-		smallTmpfs(t, filepath.Join(f.dir, "evidence"), "4m")
-		f.approve()
-		if out, err := exec.Command("mount", "-o", "remount,ro", filepath.Join(f.dir, "evidence")).CombinedOutput(); err != nil {
+		smallTmpfs(t, filepath.Join(f.Dir, "evidence"), "4m")
+		f.Approve()
+		if out, err := exec.Command("mount", "-o", "remount,ro", filepath.Join(f.Dir, "evidence")).CombinedOutput(); err != nil {
 			t.Skipf("remount ro: %v %s", err, out)
 		}
-		err := os.WriteFile(filepath.Join(f.dir, "evidence", "probe"), []byte("x"), 0o644)
+		err := os.WriteFile(filepath.Join(f.Dir, "evidence", "probe"), []byte("x"), 0o644)
 		if !errors.Is(err, syscall.EROFS) {
 			t.Fatalf("write to the read-only mount: %v, want EROFS", err)
 		}
-		out, stderr, code := f.cli(time.Minute, "run", f.planFile)
+		out, stderr, code := f.cli(time.Minute, "run", f.PlanFile)
 		t.Logf("exit %d: %s", code, firstLine(grepLine(stderr+out, "read-only")))
 		if code == 0 || !strings.Contains(stderr+out, "read-only file system") {
 			t.Errorf("run with a read-only evidence dir: exit %d\n%s\n%s", code, out, stderr)
 		}
-		if !f.allAt(f.p.Change.From) {
-			t.Errorf("instances changed: %v", f.sizes())
+		if !f.AllAt(f.P.Change.From) {
+			t.Errorf("instances changed: %v", f.Sizes())
 		}
 	})
 }
@@ -92,11 +93,11 @@ type diskFullResult struct {
 func diskFullRun(t *testing.T) diskFullResult {
 	t.Helper()
 	f := newRunFixtureOn(t, "", 3*time.Second, nil)
-	evDir := filepath.Join(f.dir, "evidence")
+	evDir := filepath.Join(f.Dir, "evidence")
 	smallTmpfs(t, evDir, "4m")
-	f.approve()
-	cmd := f.start("run", f.planFile, "--json")
-	f.waitState(change.StateBaseline, time.Minute)
+	f.Approve()
+	cmd := f.start("run", f.PlanFile, "--json")
+	f.WaitState(change.StateBaseline, time.Minute)
 	fill := filepath.Join(evDir, "filler")
 	out, _ := exec.Command("dd", "if=/dev/zero", "of="+fill, "bs=64k").CombinedOutput()
 	if !strings.Contains(string(out), "No space left") {
@@ -110,7 +111,7 @@ func diskFullRun(t *testing.T) diskFullResult {
 		t.Fatal("the run did not end within 2 minutes on a full disk")
 	}
 	output := cmd.Stdout.(interface{ String() string }).String() + cmd.Stderr.(interface{ String() string }).String()
-	dir := f.runDirs()[0]
-	t.Logf("disk full at baseline: exit %d, journal %v, sizes %v; says: %s", cmd.ProcessState.ExitCode(), journalStates(dir), f.sizes(), firstLine(grepLine(output, "no space")))
+	dir := f.RunDirs()[0]
+	t.Logf("disk full at baseline: exit %d, journal %v, sizes %v; says: %s", cmd.ProcessState.ExitCode(), runtest.JournalStates(dir), f.Sizes(), firstLine(grepLine(output, "no space")))
 	return diskFullResult{f: f, code: cmd.ProcessState.ExitCode(), output: output}
 }

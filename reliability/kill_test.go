@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/internal/runtest"
 	"github.com/poolpilot/poolpilot/ledger"
 )
 
@@ -30,36 +31,36 @@ func TestControllerKilledAtEveryState(t *testing.T) {
 	for _, st := range states {
 		t.Run(string(st), func(t *testing.T) {
 			f := newRunFixture(t, 3*time.Second, nil)
-			cmd := f.start("run", f.planFile)
+			cmd := f.start("run", f.PlanFile)
 			wait := st
 			if st == change.StateRollingBack {
-				f.waitState(change.StateLoadTest, time.Minute)
-				for _, ld := range f.lds {
+				f.WaitState(change.StateLoadTest, time.Minute)
+				for _, ld := range f.Ledgerds {
 					ld.SetFaults(t, ledger.FaultSettings{ErrorRate: 0.6})
 				}
 			}
-			dir := f.waitState(wait, time.Minute)
-			f.kill9(cmd)
-			killedIn := journalStates(dir)
-			for _, ld := range f.lds {
+			dir := f.WaitState(wait, time.Minute)
+			runtest.Kill9(t, cmd)
+			killedIn := runtest.JournalStates(dir)
+			for _, ld := range f.Ledgerds {
 				ld.SetFaults(t, ledger.FaultSettings{})
 			}
-			sizesAtKill := f.sizes()
-			out, stderr, code := f.cli(3*time.Minute, "run", f.planFile, "--resume", dir)
-			last := journalStates(dir)
+			sizesAtKill := f.Sizes()
+			out, stderr, code := f.cli(3*time.Minute, "run", f.PlanFile, "--resume", dir)
+			last := runtest.JournalStates(dir)
 			end := ""
 			if len(last) > 0 {
 				end = last[len(last)-1]
 			}
-			t.Logf("killed in %v (sizes %v); resume exit %d, end state %s, sizes %v", killedIn[len(killedIn)-1], sizesAtKill, code, end, f.sizes())
+			t.Logf("killed in %v (sizes %v); resume exit %d, end state %s, sizes %v", killedIn[len(killedIn)-1], sizesAtKill, code, end, f.Sizes())
 			switch {
 			case code == 0 && end == string(change.StateSucceeded):
-				if !f.allAt(f.p.Change.To) {
-					t.Errorf("succeeded but instances at %v, want %v", f.sizes(), f.p.Change.To)
+				if !f.AllAt(f.P.Change.To) {
+					t.Errorf("succeeded but instances at %v, want %v", f.Sizes(), f.P.Change.To)
 				}
 			case code == 3 && end == string(change.StateRolledBack):
-				if !f.allAt(f.p.Change.From) {
-					t.Errorf("rolled back but instances at %v, want %v", f.sizes(), f.p.Change.From)
+				if !f.AllAt(f.P.Change.From) {
+					t.Errorf("rolled back but instances at %v, want %v", f.Sizes(), f.P.Change.From)
 				}
 			default:
 				t.Fatalf("resume: exit %d, end state %q (journal %v)\n%s\n%s", code, end, last, out, stderr)

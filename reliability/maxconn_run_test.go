@@ -14,6 +14,7 @@ import (
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
+	"github.com/poolpilot/poolpilot/internal/runtest"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
@@ -64,24 +65,24 @@ func wallCluster(t *testing.T) (db, admin string) {
 func TestPreflightRefusesWhenAnotherClientHoldsTheSlots(t *testing.T) {
 	db, admin := wallCluster(t)
 	f := newRunFixtureOn(t, db, 3*time.Second, nil)
-	f.p.Change.To = plan.PoolSize{Max: 15, Min: 5}
-	f.p.Database.OtherClients = 0
-	f.write()
-	f.approve()
-	if _, _, code := f.cli(time.Minute, "preflight", f.planFile); code != 0 {
+	f.P.Change.To = plan.PoolSize{Max: 15, Min: 5}
+	f.P.Database.OtherClients = 0
+	f.Write()
+	f.Approve()
+	if _, _, code := f.cli(time.Minute, "preflight", f.PlanFile); code != 0 {
 		t.Fatalf("preflight before the hog: exit %d", code)
 	}
 	n := hog(t, admin, 25)
-	out, stderr, code := f.cli(time.Minute, "preflight", f.planFile)
+	out, stderr, code := f.cli(time.Minute, "preflight", f.PlanFile)
 	if code != poolpilot.ExitRefused || !strings.Contains(out+stderr, "more connections than the server can serve") {
 		t.Errorf("preflight with %d slots held: exit %d, want 4 naming connection_budget\n%s\n%s", n, code, out, stderr)
 	}
-	out, stderr, code = f.cli(time.Minute, "run", f.planFile)
+	out, stderr, code = f.cli(time.Minute, "run", f.PlanFile)
 	if code != poolpilot.ExitRefused || !strings.Contains(out+stderr, "connection_budget") {
 		t.Errorf("run with %d slots held: exit %d, want 4\n%s\n%s", n, code, out, stderr)
 	}
-	if !f.allAt(f.p.Change.From) {
-		t.Errorf("a refused run changed the instances: %v", f.sizes())
+	if !f.AllAt(f.P.Change.From) {
+		t.Errorf("a refused run changed the instances: %v", f.Sizes())
 	}
 	t.Logf("%d slots held by another client: preflight and run refused: %s", n, firstLine(grepLine(out+stderr, "connection_budget")))
 }
@@ -94,21 +95,21 @@ func TestPreflightRefusesWhenAnotherClientHoldsTheSlots(t *testing.T) {
 func TestResizeIntoTheWallRollsBack(t *testing.T) {
 	db, admin := wallCluster(t)
 	f := newRunFixtureOn(t, db, 6*time.Second, nil)
-	f.p.Change.To = plan.PoolSize{Max: 15, Min: 15}
-	f.p.Database.OtherClients = 0
-	f.p.Criteria = append(f.p.Criteria, poolpilot.CriterionSpec{Name: "server_refusals", Expr: "pool.server_refusals > 0",
+	f.P.Change.To = plan.PoolSize{Max: 15, Min: 15}
+	f.P.Database.OtherClients = 0
+	f.P.Criteria = append(f.P.Criteria, poolpilot.CriterionSpec{Name: "server_refusals", Expr: "pool.server_refusals > 0",
 		Description: "the server refused a pool connection (53300)", Role: poolpilot.RoleRollback, Class: poolpilot.ClassP0})
-	f.write()
-	f.approve()
-	cmd := f.start("run", f.planFile, "--json")
-	dir := f.waitState(change.StateBaseline, time.Minute)
+	f.Write()
+	f.Approve()
+	cmd := f.start("run", f.PlanFile, "--json")
+	dir := f.WaitState(change.StateBaseline, time.Minute)
 	n := hog(t, admin, 40)
 	if err := cmd.Wait(); err == nil {
 		t.Fatalf("run succeeded into the wall (%d slots hogged)", n)
 	}
-	states := journalStates(dir)
+	states := runtest.JournalStates(dir)
 	end := states[len(states)-1]
-	t.Logf("%d slots hogged after preflight; journal %v; sizes %v; exit %d", n, states, f.sizes(), cmd.ProcessState.ExitCode())
+	t.Logf("%d slots hogged after preflight; journal %v; sizes %v; exit %d", n, states, f.Sizes(), cmd.ProcessState.ExitCode())
 	if end != string(change.StateRolledBack) || cmd.ProcessState.ExitCode() != poolpilot.ExitFailed {
 		t.Fatalf("end state %s exit %d, want rolled-back / 3\n%s", end, cmd.ProcessState.ExitCode(), cmd.Stdout)
 	}
@@ -118,10 +119,10 @@ func TestResizeIntoTheWallRollsBack(t *testing.T) {
 	if !strings.Contains(res.Reason, "server_refusals") && !strings.Contains(res.Reason, "error_rate") {
 		t.Errorf("rolled back for %q, want the refusals (or the errors they cause)", res.Reason)
 	}
-	if !f.allAt(f.p.Change.From) {
-		t.Errorf("rolled back but instances at %v", f.sizes())
+	if !f.AllAt(f.P.Change.From) {
+		t.Errorf("rolled back but instances at %v", f.Sizes())
 	}
-	for _, ld := range f.lds {
+	for _, ld := range f.Ledgerds {
 		if st := ld.Server.Pool().Stats(); st.ServerRefusals == 0 {
 			t.Errorf("ledgerd counted no refusal: %+v", st)
 		}

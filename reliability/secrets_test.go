@@ -60,7 +60,7 @@ func passwordURL(t *testing.T) (string, *pgtest.Server) {
 func TestSecretsNeverLeak(t *testing.T) {
 	dsn, srv := passwordURL(t)
 	f := newRunFixtureOn(t, dsn, 3*time.Second, nil)
-	f.approve()
+	f.Approve()
 	var seen []string
 	scan := func(what, text string) {
 		t.Helper()
@@ -71,20 +71,20 @@ func TestSecretsNeverLeak(t *testing.T) {
 			}
 		}
 	}
-	out, stderr, code := f.cli(3*time.Minute, "run", f.planFile, "--progress")
+	out, stderr, code := f.cli(3*time.Minute, "run", f.PlanFile, "--progress")
 	if code != 0 {
 		t.Fatalf("run: exit %d\n%s\n%s", code, out, stderr)
 	}
 	scan("run stdout", out)
 	scan("run stderr", stderr)
-	dir := f.runDirs()[0]
-	for _, args := range [][]string{{"report", dir}, {"evidence", "verify", dir}, {"preflight", f.planFile}, {"plan", "check", f.planFile}} {
+	dir := f.RunDirs()[0]
+	for _, args := range [][]string{{"report", dir}, {"evidence", "verify", dir}, {"preflight", f.PlanFile}, {"plan", "check", f.PlanFile}} {
 		o, e, _ := f.cli(time.Minute, args...)
 		scan(strings.Join(args[:1], " ")+" stdout", o)
 		scan(strings.Join(args[:1], " ")+" stderr", e)
 	}
 	probe := func(when string) {
-		for i, ld := range f.lds {
+		for i, ld := range f.Ledgerds {
 			for _, p := range []string{"/healthz", "/metrics"} {
 				resp, err := client.Get(ld.URL + p)
 				if err != nil {
@@ -103,14 +103,14 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	time.Sleep(1100 * time.Millisecond) // past /healthz's 1 s ping cache
 	probe("database down")
-	o, e, _ := f.cli(time.Minute, "preflight", f.planFile)
+	o, e, _ := f.cli(time.Minute, "preflight", f.PlanFile)
 	scan("preflight (db down) output", o+e)
-	for i, ld := range f.lds {
+	for i, ld := range f.Ledgerds {
 		scan("ledgerd "+string(rune('1'+i))+" logs", ld.Logs())
 	}
 	files := 0
-	_ = filepath.WalkDir(f.dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && p != f.planFile {
+	_ = filepath.WalkDir(f.Dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && p != f.PlanFile {
 			b, _ := os.ReadFile(p)
 			scan(p, string(b))
 			files++
@@ -129,7 +129,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 func scanDashboard(t *testing.T, f *runFixture, scan func(what, text string)) {
 	t.Helper()
 	addr := closedPort(t)
-	f.start("serve", filepath.Join(f.dir, "evidence"), "--addr", addr)
+	f.start("serve", filepath.Join(f.Dir, "evidence"), "--addr", addr)
 	base := "http://" + addr
 	get := func(path string) string {
 		t.Helper()
@@ -161,7 +161,7 @@ func scanDashboard(t *testing.T, f *runFixture, scan func(what, text string)) {
 		for _, p := range []string{"/runs/" + r.ID, "/runs/" + r.ID + "/report", "/api/runs/" + r.ID} {
 			get(p)
 		}
-		entries, _ := os.ReadDir(filepath.Join(f.planDir(), filepath.Base(r.ID)))
+		entries, _ := os.ReadDir(filepath.Join(f.PlanDir(), filepath.Base(r.ID)))
 		for _, e := range entries {
 			get("/runs/" + r.ID + "/files/" + e.Name())
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/internal/runtest"
 )
 
 // closedPort returns a loopback address where nothing listens.
@@ -46,24 +47,24 @@ func TestInstanceUnreachableDuringApply(t *testing.T) {
 func runUnreachable(t *testing.T) unreachableResult {
 	t.Helper()
 	f := newRunFixture(t, 3*time.Second, nil)
-	f.p.Instances[1].AdminURL = "http://" + closedPort(t)
-	f.write()
-	f.approve()
-	out, stderr, code := f.cli(3*time.Minute, "run", f.planFile, "--json")
+	f.P.Instances[1].AdminURL = "http://" + closedPort(t)
+	f.Write()
+	f.Approve()
+	out, stderr, code := f.cli(3*time.Minute, "run", f.PlanFile, "--json")
 	var res unreachableResult
 	res.code = code
 	if err := json.Unmarshal(bytes.TrimSpace([]byte(out)), &res); err != nil {
 		t.Fatalf("--json: %v\n%s\n%s", err, out, stderr)
 	}
-	dir := f.runDirs()[0]
+	dir := f.RunDirs()[0]
 	dl, _ := os.ReadFile(filepath.Join(dir, evidence.FileDeploymentLog))
-	t.Logf("exit %d, state %s, reason %s; journal %v; sizes %v\ndeployment log:\n%s", code, res.State, res.Reason, journalStates(dir), f.sizes(), dl)
-	first := f.lds[0].URL + "/admin/pool"
+	t.Logf("exit %d, state %s, reason %s; journal %v; sizes %v\ndeployment log:\n%s", code, res.State, res.Reason, runtest.JournalStates(dir), f.Sizes(), dl)
+	first := f.Ledgerds[0].URL + "/admin/pool"
 	if !strings.Contains(string(dl), first+` {"max":100,"min":10}`) || !strings.Contains(string(dl), first+` {"max":10,"min":2}`) {
 		t.Errorf("instance-1 was not changed and then rolled back:\n%s", dl)
 	}
-	if !f.allAt(f.p.Change.From) {
-		t.Errorf("instances at %v, want every one at %v", f.sizes(), f.p.Change.From)
+	if !f.AllAt(f.P.Change.From) {
+		t.Errorf("instances at %v, want every one at %v", f.Sizes(), f.P.Change.From)
 	}
 	if !strings.Contains(res.Reason, "instance-2") {
 		t.Errorf("reason %q does not name the unreachable instance", res.Reason)

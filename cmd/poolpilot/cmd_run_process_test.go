@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,47 +19,23 @@ import (
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
+	"github.com/poolpilot/poolpilot/internal/runtest"
 	"github.com/poolpilot/poolpilot/ledger"
 	"github.com/poolpilot/poolpilot/plan"
 	"github.com/poolpilot/poolpilot/runner"
 )
 
-var (
-	binOnce sync.Once
-	binDir  string
-	binErr  error
-)
-
 // buildBinaries builds poolpilot and ledgerd once per test binary.
 func buildBinaries(t *testing.T) (poolpilotBin, ledgerdBin string) {
 	t.Helper()
-	binOnce.Do(func() {
-		binDir, binErr = os.MkdirTemp("", "poolpilot-run-test-")
-		if binErr != nil {
-			return
-		}
-		for name, pkg := range map[string]string{"poolpilot": "github.com/poolpilot/poolpilot/cmd/poolpilot", "ledgerd": "github.com/poolpilot/poolpilot/cmd/ledgerd"} {
-			if out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, name), pkg).CombinedOutput(); err != nil {
-				binErr = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
-				return
-			}
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return filepath.Join(binDir, "poolpilot"), filepath.Join(binDir, "ledgerd")
+	return runtest.Binary(t, "github.com/poolpilot/poolpilot/cmd/poolpilot"), runtest.Binary(t, "github.com/poolpilot/poolpilot/cmd/ledgerd")
 }
 
 // startPoolpilot runs the poolpilot binary with the fixture's environment.
 func (f *runFixture) startPoolpilot(t *testing.T, args ...string) (*exec.Cmd, *syncBuf) {
 	t.Helper()
 	bin, _ := buildBinaries(t)
-	cmd := exec.Command(bin, args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-	for k, v := range f.env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
+	cmd := runtest.Command(context.Background(), bin, f.Env, args...)
 	var out syncBuf
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -70,37 +45,29 @@ func (f *runFixture) startPoolpilot(t *testing.T, args ...string) (*exec.Cmd, *s
 	return cmd, &out
 }
 
-func (f *runFixture) kill9(t *testing.T, cmd *exec.Cmd) {
-	t.Helper()
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-}
-
 func TestRunResumeAfterKill9DuringTheSoak(t *testing.T) {
 	f := newAdminFixture(t, "", 6*time.Second, true)
-	cmd, out := f.startPoolpilot(t, "run", f.planFile)
-	dir := f.waitState(change.StateSoak, 40*time.Second)
-	f.kill9(t, cmd)
-	f.allAt(f.p.Change.To) // left changed by the dead run
-	other := *f.p
+	cmd, out := f.startPoolpilot(t, "run", f.PlanFile)
+	dir := f.WaitState(change.StateSoak, 40*time.Second)
+	runtest.Kill9(t, cmd)
+	f.ExpectAllAt(f.P.Change.To) // left changed by the dead run
+	other := *f.P
 	other.Soak.Duration = poolpilot.Duration(time.Hour)
 	otherFile := filepath.Join(t.TempDir(), "other.yaml")
 	if err := os.WriteFile(otherFile, other.YAML(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, stderr, code := runCLI(t, f.getenv, "run", otherFile, "--resume", dir); code != poolpilot.ExitBadInput || !strings.Contains(stderr, "resume with the plan it ran") {
+	if _, stderr, code := runCLI(t, f.Getenv, "run", otherFile, "--resume", dir); code != poolpilot.ExitBadInput || !strings.Contains(stderr, "resume with the plan it ran") {
 		t.Errorf("resume with another plan: exit %d: %s", code, stderr)
 	}
-	stdout, stderr, code := runCLI(t, f.getenv, "run", f.planFile, "--resume", dir)
+	stdout, stderr, code := runCLI(t, f.Getenv, "run", f.PlanFile, "--resume", dir)
 	if code != 0 {
 		t.Fatalf("resume: exit %d\n%s\n%s\nfirst run:\n%s", code, stdout, stderr, out.String())
 	}
 	if !strings.Contains(stderr, "resuming run from soak") || !strings.Contains(stderr, "monitoring samples from before the crash kept") {
 		t.Errorf("resume does not say where it resumed and what it kept:\n%s", stderr)
 	}
-	f.allAt(f.p.Change.To)
+	f.ExpectAllAt(f.P.Change.To)
 	mustVerify(t, dir)
 	if !auditHas(t, dir, "run_resumed") {
 		t.Error("no run_resumed in the audit log")
@@ -197,18 +164,18 @@ func newRestartFixture(t *testing.T, soak time.Duration) (*runFixture, *restartF
 	t.Helper()
 	db := pgtest.NewDatabase(t)
 	rf := startRestartFleet(t, db, "test-admin-token", 2)
-	f := &runFixture{t: t, dir: t.TempDir(), env: map[string]string{"DATABASE_URL": db, "POOLPILOT_ADMIN_TOKEN": "test-admin-token", "USER": "tester"}}
+	var health []string
 	for _, u := range rf.urls {
-		f.health = append(f.health, u+"/healthz")
+		health = append(health, u+"/healthz")
 	}
-	f.p = testPlan(t, "restart_test", f.health, f.dir, soak, plan.PoolSize{Max: 100, Min: 10})
-	f.p.Driver = plan.DriverRestart
-	for i := range f.p.Instances {
-		f.p.Instances[i].EnvFile = filepath.Join(rf.dirs[i], "ledgerd.env")
-		f.p.Instances[i].RestartCommand = []string{filepath.Join(rf.dirs[i], "restart.sh")}
+	f := &runFixture{runtest.New(t, runtest.Options{DatabaseURL: db, Name: "restart_test", Soak: soak, Health: health, CLI: inProcessCLI(t)})}
+	f.P.Driver = plan.DriverRestart
+	for i := range f.P.Instances {
+		f.P.Instances[i].EnvFile = filepath.Join(rf.dirs[i], "ledgerd.env")
+		f.P.Instances[i].RestartCommand = []string{filepath.Join(rf.dirs[i], "restart.sh")}
 	}
-	f.write()
-	f.approve()
+	f.Write()
+	f.Approve()
 	return f, rf
 }
 
@@ -240,16 +207,16 @@ func envFileHas(t *testing.T, path, want string) bool {
 
 func TestRunRestartDriverSucceeds(t *testing.T) {
 	f, _ := newRestartFixture(t, 3*time.Second)
-	dry, _, code := runCLI(t, f.getenv, "run", f.planFile, "--dry-run")
+	dry, _, code := runCLI(t, f.Getenv, "run", f.PlanFile, "--dry-run")
 	if code != 0 || !strings.Contains(dry, "DB_POOL_MAX=100 DB_POOL_MIN=10") || !strings.Contains(dry, "restart.sh") {
 		t.Errorf("dry run (exit %d):\n%s", code, dry)
 	}
-	out, stderr, code := runCLI(t, f.getenv, "run", f.planFile)
+	out, stderr, code := runCLI(t, f.Getenv, "run", f.PlanFile)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
 	}
-	f.allAt(f.p.Change.To)
-	for _, in := range f.p.Instances {
+	f.ExpectAllAt(f.P.Change.To)
+	for _, in := range f.P.Instances {
 		if !envFileHas(t, in.EnvFile, "DB_POOL_MAX=100") || !envFileHas(t, in.EnvFile, "DB_POOL_MIN=10") {
 			t.Errorf("%s does not hold the new size", in.EnvFile)
 		}
@@ -264,15 +231,15 @@ func TestRunRestartDriverSucceeds(t *testing.T) {
 
 func TestRunRestartDriverRollsBackOnFault(t *testing.T) {
 	f, rf := newRestartFixture(t, 20*time.Second)
-	done := f.runAsync("run", f.planFile)
-	f.waitState(change.StateSoak, 40*time.Second)
+	done := f.runAsync("run", f.PlanFile)
+	f.WaitState(change.StateSoak, 40*time.Second)
 	rf.setFaults(t, ledger.FaultSettings{ErrorRate: 0.5}) // the restarted processes
 	r := <-done
 	if r.code != poolpilot.ExitFailed || !strings.Contains(r.out, "error_rate") {
 		t.Fatalf("exit %d, want 3\n%s\n%s", r.code, r.out, r.stderr)
 	}
-	f.allAt(f.p.Change.From)
-	for _, in := range f.p.Instances {
+	f.ExpectAllAt(f.P.Change.From)
+	for _, in := range f.P.Instances {
 		if !envFileHas(t, in.EnvFile, "DB_POOL_MAX=10") {
 			t.Errorf("%s was not restored", in.EnvFile)
 		}
@@ -284,14 +251,14 @@ func TestRunRestartDriverRollsBackOnFault(t *testing.T) {
 // holds it, so poolpilot rollback restores change.from itself.
 func TestRollbackWithoutALiveRunAfterKill9(t *testing.T) {
 	f, _ := newRestartFixture(t, 60*time.Second)
-	cmd, _ := f.startPoolpilot(t, "run", f.planFile)
-	dir := f.waitState(change.StateSoak, 40*time.Second)
-	f.kill9(t, cmd)
-	out, stderr, code := runCLI(t, f.getenv, "rollback", dir, "--reason", "the run died; back to 10:2", "--by", "Jane Doe")
+	cmd, _ := f.startPoolpilot(t, "run", f.PlanFile)
+	dir := f.WaitState(change.StateSoak, 40*time.Second)
+	runtest.Kill9(t, cmd)
+	out, stderr, code := runCLI(t, f.Getenv, "rollback", dir, "--reason", "the run died; back to 10:2", "--by", "Jane Doe")
 	if code != poolpilot.ExitFailed || !strings.Contains(out, "rolled-back") {
 		t.Fatalf("rollback: exit %d (want 3: rolled back)\n%s\n%s", code, out, stderr)
 	}
-	f.allAt(f.p.Change.From)
+	f.ExpectAllAt(f.P.Change.From)
 	mustVerify(t, dir)
 	if !auditHas(t, dir, "rollback_requested") {
 		t.Error("no rollback_requested")
@@ -306,16 +273,16 @@ func TestRunInterruptedWithoutATerminalRollsBack(t *testing.T) {
 	ch := make(chan cliResult, 1)
 	go func() {
 		var out, errb syncBuf
-		err := run(ctx, []string{"run", f.planFile}, f.getenv, strings.NewReader(""), &out, &errb)
+		err := run(ctx, []string{"run", f.PlanFile}, f.Getenv, strings.NewReader(""), &out, &errb)
 		ch <- cliResult{out.String(), errb.String(), poolpilot.ExitCode(err)}
 	}()
-	dir := f.waitState(change.StateSoak, 30*time.Second)
+	dir := f.WaitState(change.StateSoak, 30*time.Second)
 	cancel()
 	r := <-ch
 	if r.code != poolpilot.ExitFailed || !strings.Contains(r.stderr, "interrupted") {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.stderr)
 	}
-	f.allAt(f.p.Change.From)
+	f.ExpectAllAt(f.P.Change.From)
 	mustVerify(t, dir)
 	if !auditHas(t, dir, "interrupted") {
 		t.Error("the operator's choice is not recorded")
@@ -326,16 +293,16 @@ func TestRunInterruptedWithoutATerminalRollsBack(t *testing.T) {
 // rollback, with no live run, then restores change.from from the journal.
 func TestLeaveAsIsThenRollbackWithoutALiveRun(t *testing.T) {
 	f := newAdminFixture(t, "", 60*time.Second, false)
-	raw, err := os.ReadFile(f.planFile)
+	raw, err := os.ReadFile(f.PlanFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	intr := make(chan struct{}, 1)
 	var errb syncBuf
-	o := runner.Options{Plan: f.p, PlanYAML: raw, PlanDir: f.planDir(), EvidenceDir: filepath.Dir(f.planDir()),
-		Getenv: f.getenv, Operator: "tester", Log: &errb, Interrupts: intr, Ask: func() string { return "leave" },
+	o := runner.Options{Plan: f.P, PlanYAML: raw, PlanDir: f.PlanDir(), EvidenceDir: filepath.Dir(f.PlanDir()),
+		Getenv: f.Getenv, Operator: "tester", Log: &errb, Interrupts: intr, Ask: func() string { return "leave" },
 		Preflight: func(ctx context.Context, p *plan.Plan, dir string) change.PreflightReport {
-			return runPreflight(ctx, &env{getenv: f.getenv, stdout: &errb, stderr: &errb}, p, dir)
+			return runPreflight(ctx, &env{getenv: f.Getenv, stdout: &errb, stderr: &errb}, p, dir)
 		}}
 	done := make(chan runner.Result, 1)
 	go func() {
@@ -345,21 +312,21 @@ func TestLeaveAsIsThenRollbackWithoutALiveRun(t *testing.T) {
 		}
 		done <- res
 	}()
-	dir := f.waitState(change.StateSoak, 30*time.Second)
+	dir := f.WaitState(change.StateSoak, 30*time.Second)
 	intr <- struct{}{}
 	res := <-done
 	if res.State != change.StateSoak || res.ExitCode != poolpilot.ExitInternal {
 		t.Fatalf("left as is: %+v\n%s", res, errb.String())
 	}
-	f.allAt(f.p.Change.To)
+	f.ExpectAllAt(f.P.Change.To)
 	if _, err := os.Stat(filepath.Join(dir, "audit.head")); err == nil {
 		t.Fatal("a run left as is must stay open")
 	}
-	out, stderr, code := runCLI(t, f.getenv, "rollback", dir, "--reason", "left overnight; back to 10:2")
+	out, stderr, code := runCLI(t, f.Getenv, "rollback", dir, "--reason", "left overnight; back to 10:2")
 	if code != poolpilot.ExitFailed || !strings.Contains(out, "rolled-back") {
 		t.Fatalf("rollback: exit %d\n%s\n%s", code, out, stderr)
 	}
-	f.allAt(f.p.Change.From)
+	f.ExpectAllAt(f.P.Change.From)
 	mustVerify(t, dir)
 	if !auditHas(t, dir, "interrupted") {
 		t.Error("the choice is not audited")

@@ -16,72 +16,18 @@ import (
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/evidence"
-	"github.com/poolpilot/poolpilot/internal/ledgerdtest"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
+	"github.com/poolpilot/poolpilot/internal/runtest"
 	"github.com/poolpilot/poolpilot/ledger"
 	"github.com/poolpilot/poolpilot/plan"
 	"github.com/poolpilot/poolpilot/runner"
 )
 
-// runFixture is a plan against real ledgerd instances and PostgreSQL.
-type runFixture struct {
-	t        *testing.T
-	dir      string
-	planFile string
-	p        *plan.Plan
-	env      map[string]string
-	health   []string
-	faults   []func(ledger.FaultSettings)
-}
+// runFixture is the run fixture of internal/runtest with the CLI run
+// in-process.
+type runFixture struct{ *runtest.Fixture }
 
-// testPlan is the seed's plan with time compressed for tests: baseline 1s,
-// load test 2s, soak as given, trigger windows 2s, success criteria held
-// for 3s, evaluations every 500ms, no change window. The latency
-// regression criterion (p95 within 20% of a 1 s baseline) is left out: on
-// a shared 2-core machine it is noise.
-func testPlan(t *testing.T, name string, health []string, dir string, soak time.Duration, to plan.PoolSize) *plan.Plan {
-	t.Helper()
-	o := plan.SeedInitOptions()
-	o.To = to
-	o.Name, o.HealthURLs, o.EvidenceDir = name, health, filepath.Join(dir, "evidence")
-	o.LoadRate = 30
-	b, err := plan.Init(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	compress(p, time.Second, 2*time.Second, soak, 2*time.Second)
-	p.Window = plan.Window{}
-	p.Database.OtherClients = 20 // the shared test cluster serves other tests too
-	p.Backup = plan.Backup{Check: "skip", SkipReason: "ephemeral test database", MaxAge: p.Backup.MaxAge}
-	p.Soak.Rate = 20
-	p.Evaluation.Interval = poolpilot.Duration(500 * time.Millisecond)
-	p.Rollout.VerifyTimeout = poolpilot.Duration(20 * time.Second)
-	// Thresholds loosened for a shared 2-core machine, where one 5xx in
-	// 45 requests is 2.2% and a dial under load can take 15 ms; the fault
-	// tests inject a 50% error rate.
-	loose := map[string]string{
-		"error_rate_high": "error_rate > 0.1", "error_rate": "error_rate < 0.1",
-		"error_rate_no_regression": "error_rate <= baseline + 0.1", "pool_wait_p95": "pool.wait_p95_ms < 500",
-	}
-	var kept []poolpilot.CriterionSpec
-	for _, c := range p.Criteria {
-		if c.Name == "latency_p95_no_regression" {
-			continue
-		}
-		if e, ok := loose[c.Name]; ok {
-			c.Expr = e
-		}
-		kept = append(kept, c)
-	}
-	p.Criteria = kept
-	return p
-}
-
-// newAdminFixture starts two ledgerd processes at 10:2 on db and writes,
+// newAdminFixture starts two ledgerd instances at 10:2 on db and writes,
 // approves and ticks a test plan for the admin driver.
 func newAdminFixture(t *testing.T, db string, soak time.Duration, process bool) *runFixture {
 	return newAdminFixtureTo(t, db, soak, process, plan.PoolSize{Max: 100, Min: 10})
@@ -89,114 +35,17 @@ func newAdminFixture(t *testing.T, db string, soak time.Duration, process bool) 
 
 func newAdminFixtureTo(t *testing.T, db string, soak time.Duration, process bool, to plan.PoolSize) *runFixture {
 	t.Helper()
-	if db == "" {
-		db = pgtest.NewDatabase(t)
-	}
-	f := &runFixture{t: t, dir: t.TempDir(), env: map[string]string{"DATABASE_URL": db, "POOLPILOT_ADMIN_TOKEN": "test-admin-token", "USER": "tester"}}
-	for range 2 {
-		inst := ledgerdtest.Start(t, ledgerdtest.Options{DatabaseURL: db, AdminToken: "test-admin-token", Process: process,
-			Env: map[string]string{"DB_POOL_MAX": "10", "DB_POOL_MIN": "2"}})
-		f.health = append(f.health, inst.URL+"/healthz")
-		f.faults = append(f.faults, func(s ledger.FaultSettings) { inst.SetFaults(t, s) })
-	}
-	f.p = testPlan(t, "run_test", f.health, f.dir, soak, to)
-	f.write()
-	f.approve()
+	f := &runFixture{runtest.New(t, runtest.Options{DatabaseURL: db, Soak: soak, To: to, Process: process, CLI: inProcessCLI(t)})}
+	f.Approve()
 	return f
 }
 
-func (f *runFixture) getenv(k string) string { return f.env[k] }
-
-// write writes the plan file (normalised YAML).
-func (f *runFixture) write() {
-	f.t.Helper()
-	f.planFile = filepath.Join(f.dir, "plan.yaml")
-	if err := os.WriteFile(f.planFile, f.p.YAML(), 0o644); err != nil {
-		f.t.Fatal(err)
+// inProcessCLI is runCLI as the fixture's way of running poolpilot.
+func inProcessCLI(t *testing.T) runtest.CLI {
+	return func(env map[string]string, args ...string) (string, string, int) {
+		t.Helper()
+		return runCLI(t, func(k string) string { return env[k] }, args...)
 	}
-	p, err := plan.Load(f.planFile)
-	if err != nil {
-		f.t.Fatalf("test plan does not load: %v\n%s", err, f.p.YAML())
-	}
-	f.p = p
-}
-
-func (f *runFixture) approve() {
-	f.t.Helper()
-	if _, stderr, code := runCLI(f.t, f.getenv, "approve", f.planFile, "--by", "Jane Doe", "--statement", f.p.Approvals.Statement); code != 0 {
-		f.t.Fatalf("approve: %s", stderr)
-	}
-	f.tick()
-}
-
-// tick ticks every checklist item of the plan as it is now.
-func (f *runFixture) tick() {
-	f.t.Helper()
-	for _, it := range f.p.Checklist {
-		if _, stderr, code := runCLI(f.t, f.getenv, "checklist", "tick", it.ID, "--plan", f.planFile, "--by", "Jane Doe"); code != 0 {
-			f.t.Fatalf("tick: %s", stderr)
-		}
-	}
-}
-
-func (f *runFixture) planDir() string { return filepath.Join(f.dir, "evidence", f.p.Name) }
-
-// sizes returns each instance's pool max:min from /healthz.
-func (f *runFixture) sizes() []plan.PoolSize {
-	f.t.Helper()
-	var out []plan.PoolSize
-	for _, u := range f.health {
-		resp, err := http.Get(u)
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		var h poolpilot.Health
-		err = json.NewDecoder(resp.Body).Decode(&h)
-		resp.Body.Close()
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		out = append(out, plan.PoolSize{Max: h.Pool.Max, Min: h.Pool.Min})
-	}
-	return out
-}
-
-func (f *runFixture) allAt(want plan.PoolSize) {
-	f.t.Helper()
-	for i, s := range f.sizes() {
-		if s != want {
-			f.t.Errorf("instance %d is at %d:%d, want %d:%d", i+1, s.Max, s.Min, want.Max, want.Min)
-		}
-	}
-}
-
-// runDirs lists the plan's run folders.
-func (f *runFixture) runDirs() []string {
-	m, _ := filepath.Glob(filepath.Join(f.planDir(), "2*"))
-	var out []string
-	for _, d := range m {
-		if !strings.HasSuffix(d, runner.ControlSuffix) {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-// waitState waits until a run's journal reaches state and returns its folder.
-func (f *runFixture) waitState(state change.State, timeout time.Duration) string {
-	f.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		for _, d := range f.runDirs() {
-			b, _ := os.ReadFile(filepath.Join(runner.ControlDir(d), change.JournalFile))
-			if bytes.Contains(b, []byte(`"state":"`+string(state)+`"`)) {
-				return d
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	f.t.Fatalf("no run reached %s within %s", state, timeout)
-	return ""
 }
 
 type cliResult struct {
@@ -209,7 +58,7 @@ func (f *runFixture) runAsync(args ...string) <-chan cliResult {
 	ch := make(chan cliResult, 1)
 	go func() {
 		var out, errb syncBuf
-		err := run(context.Background(), args, f.getenv, strings.NewReader(""), &out, &errb)
+		err := run(context.Background(), args, f.Getenv, strings.NewReader(""), &out, &errb)
 		ch <- cliResult{out.String(), errb.String(), poolpilot.ExitCode(err)}
 	}()
 	return ch
@@ -280,8 +129,8 @@ func (h *hook) all() string { h.mu.Lock(); defer h.mu.Unlock(); return strings.J
 func TestRunAdminDriverSucceeds(t *testing.T) {
 	f := newAdminFixture(t, "", 3*time.Second, true)
 	hk := newHook(t, http.StatusOK)
-	f.env["POOLPILOT_WEBHOOK_URL"] = hk.url
-	out, stderr, code := runCLI(t, f.getenv, "run", f.planFile, "--progress")
+	f.Env["POOLPILOT_WEBHOOK_URL"] = hk.url
+	out, stderr, code := runCLI(t, f.Getenv, "run", f.PlanFile, "--progress")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
 	}
@@ -293,7 +142,7 @@ func TestRunAdminDriverSucceeds(t *testing.T) {
 	if !strings.Contains(stderr, "[soak ") || !strings.Contains(stderr, "left] ok ") {
 		t.Errorf("--progress printed no evaluation lines:\n%s", stderr)
 	}
-	f.allAt(f.p.Change.To)
+	f.ExpectAllAt(f.P.Change.To)
 	dir := runDirOf(t, out)
 	mustVerify(t, dir)
 	for _, want := range []string{"succeeded", "audit head: ", "report.html"} {
@@ -336,15 +185,15 @@ func noSecretIn(t *testing.T, dir string, secrets ...string) {
 
 func TestRunAdminDriverRollsBackOnFault(t *testing.T) {
 	f := newAdminFixture(t, "", 20*time.Second, true)
-	f.p.LoadTest.Duration = poolpilot.Duration(20 * time.Second)
-	f.write()
-	f.approve()
+	f.P.LoadTest.Duration = poolpilot.Duration(20 * time.Second)
+	f.Write()
+	f.Approve()
 	hk := newHook(t, http.StatusInternalServerError) // failures are recorded, never fatal
-	f.env["POOLPILOT_WEBHOOK_URL"] = hk.url
-	done := f.runAsync("run", f.planFile, "--json")
-	f.waitState(change.StateLoadTest, 30*time.Second) // the engine watches the load test too
-	for _, set := range f.faults {
-		set(ledger.FaultSettings{ErrorRate: 0.5})
+	f.Env["POOLPILOT_WEBHOOK_URL"] = hk.url
+	done := f.runAsync("run", f.PlanFile, "--json")
+	f.WaitState(change.StateLoadTest, 30*time.Second) // the engine watches the load test too
+	for _, ld := range f.Ledgerds {
+		ld.SetFaults(t, ledger.FaultSettings{ErrorRate: 0.5})
 	}
 	r := <-done
 	if r.code != poolpilot.ExitFailed {
@@ -357,7 +206,7 @@ func TestRunAdminDriverRollsBackOnFault(t *testing.T) {
 	if res.State != change.StateRolledBack || !strings.Contains(res.Reason, "error_rate") {
 		t.Errorf("outcome %s: %s", res.State, res.Reason)
 	}
-	f.allAt(f.p.Change.From)
+	f.ExpectAllAt(f.P.Change.From)
 	mustVerify(t, res.Dir)
 	for _, ev := range []string{"criterion_fired", "incident", "rollback", "notify_failed"} {
 		if !auditHas(t, res.Dir, ev) {
@@ -381,9 +230,9 @@ func TestRunAdminDriverRollsBackOnFault(t *testing.T) {
 
 func TestRunManualRollbackOfALiveRun(t *testing.T) {
 	f := newAdminFixture(t, "", 60*time.Second, false)
-	done := f.runAsync("run", f.planFile)
-	dir := f.waitState(change.StateSoak, 30*time.Second)
-	out, stderr, code := runCLI(t, f.getenv, "rollback", dir, "--reason", "p99 alarms from payments", "--by", "Jane Doe")
+	done := f.runAsync("run", f.PlanFile)
+	dir := f.WaitState(change.StateSoak, 30*time.Second)
+	out, stderr, code := runCLI(t, f.Getenv, "rollback", dir, "--reason", "p99 alarms from payments", "--by", "Jane Doe")
 	if code != 0 || !strings.Contains(out, "rolled back") {
 		t.Fatalf("rollback: exit %d\n%s\n%s", code, out, stderr)
 	}
@@ -391,13 +240,13 @@ func TestRunManualRollbackOfALiveRun(t *testing.T) {
 	if r.code != poolpilot.ExitFailed || !strings.Contains(r.stderr, "manual rollback by Jane Doe: p99 alarms from payments") {
 		t.Fatalf("run: exit %d\n%s\n%s", r.code, r.out, r.stderr)
 	}
-	f.allAt(f.p.Change.From)
+	f.ExpectAllAt(f.P.Change.From)
 	mustVerify(t, dir)
 	if !auditHas(t, dir, "rollback_requested") {
 		t.Error("no rollback_requested in the audit log")
 	}
 	// A finished run cannot be rolled back again.
-	if _, stderr, code := runCLI(t, f.getenv, "rollback", dir, "--reason", "again"); code != poolpilot.ExitBadInput {
+	if _, stderr, code := runCLI(t, f.Getenv, "rollback", dir, "--reason", "again"); code != poolpilot.ExitBadInput {
 		t.Errorf("rollback of a closed run: exit %d: %s", code, stderr)
 	}
 }
@@ -409,14 +258,14 @@ func TestRunRefusedByTheConnectionBudget(t *testing.T) {
 	if _, stderr, code := runCLI(t, nil, "evidence", "keygen", "--out", prefix); code != 0 {
 		t.Fatal(stderr)
 	}
-	out, stderr, code := runCLI(t, f.getenv, "run", f.planFile, "--signing-key", prefix+".key")
+	out, stderr, code := runCLI(t, f.Getenv, "run", f.PlanFile, "--signing-key", prefix+".key")
 	if code != poolpilot.ExitRefused {
 		t.Fatalf("exit %d, want 4\n%s\n%s", code, out, stderr)
 	}
 	if !strings.Contains(out, "refused") || !strings.Contains(out, "connection_budget") || !strings.Contains(out, "max_connections 100") {
 		t.Errorf("the refusal does not name the budget:\n%s", out)
 	}
-	f.allAt(f.p.Change.From)
+	f.ExpectAllAt(f.P.Change.From)
 	dir := runDirOf(t, out)
 	mustVerify(t, dir)
 	head := strings.TrimSpace(strings.SplitN(out[strings.Index(out, "audit head: ")+len("audit head: "):], "\n", 2)[0])
@@ -428,38 +277,38 @@ func TestRunRefusedByTheConnectionBudget(t *testing.T) {
 
 func TestRunRefusedWhenThePlanChangedAfterApproval(t *testing.T) {
 	f := newAdminFixture(t, "", 3*time.Second, false)
-	f.p.Soak.Duration = poolpilot.Duration(4 * time.Second)
-	f.write()
-	f.tick() // the checklist is ticked again, the approval is not
-	out, stderr, code := runCLI(t, f.getenv, "run", f.planFile)
+	f.P.Soak.Duration = poolpilot.Duration(4 * time.Second)
+	f.Write()
+	f.Tick(f.PlanFile) // the checklist is ticked again, the approval is not
+	out, stderr, code := runCLI(t, f.Getenv, "run", f.PlanFile)
 	if code != poolpilot.ExitRefused || !strings.Contains(out, "changed after approval") {
 		t.Fatalf("exit %d, want 4 naming the edit\n%s\n%s", code, out, stderr)
 	}
-	f.allAt(f.p.Change.From)
+	f.ExpectAllAt(f.P.Change.From)
 	mustVerify(t, runDirOf(t, out))
 }
 
 func TestRunRefusedOutsideTheChangeWindow(t *testing.T) {
 	f := newAdminFixture(t, "", 3*time.Second, false)
 	now := time.Now().UTC()
-	f.p.Window = plan.Window{Start: now.Add(2 * time.Hour).Format("15:04"), End: now.Add(3 * time.Hour).Format("15:04"), Timezone: "UTC"}
-	f.write()
-	f.approve()
-	out, stderr, code := runCLI(t, f.getenv, "run", f.planFile)
-	if code != poolpilot.ExitRefused || !strings.Contains(out, "outside the change window "+f.p.Window.String()) || !strings.Contains(out, "now ") {
+	f.P.Window = plan.Window{Start: now.Add(2 * time.Hour).Format("15:04"), End: now.Add(3 * time.Hour).Format("15:04"), Timezone: "UTC"}
+	f.Write()
+	f.Approve()
+	out, stderr, code := runCLI(t, f.Getenv, "run", f.PlanFile)
+	if code != poolpilot.ExitRefused || !strings.Contains(out, "outside the change window "+f.P.Window.String()) || !strings.Contains(out, "now ") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
 	}
 	mustVerify(t, runDirOf(t, out))
-	if _, stderr, code := runCLI(t, f.getenv, "run", f.planFile, "--override-window"); code != poolpilot.ExitBadInput || !strings.Contains(stderr, "--reason") {
+	if _, stderr, code := runCLI(t, f.Getenv, "run", f.PlanFile, "--override-window"); code != poolpilot.ExitBadInput || !strings.Contains(stderr, "--reason") {
 		t.Errorf("--override-window without --reason: exit %d: %s", code, stderr)
 	}
 	elsewhere := t.TempDir()
-	out, stderr, code = runCLI(t, f.getenv, "run", f.planFile, "--override-window", "--reason", "INC-42 pool exhaustion", "--evidence-dir", elsewhere)
+	out, stderr, code = runCLI(t, f.Getenv, "run", f.PlanFile, "--override-window", "--reason", "INC-42 pool exhaustion", "--evidence-dir", elsewhere)
 	if code != 0 {
 		t.Fatalf("override: exit %d\n%s\n%s", code, out, stderr)
 	}
 	dir := runDirOf(t, out)
-	if !strings.HasPrefix(dir, filepath.Join(elsewhere, f.p.Name)) {
+	if !strings.HasPrefix(dir, filepath.Join(elsewhere, f.P.Name)) {
 		t.Errorf("--evidence-dir %s: the run folder is %s", elsewhere, dir)
 	}
 	mustVerify(t, dir)
@@ -470,7 +319,7 @@ func TestRunRefusedOutsideTheChangeWindow(t *testing.T) {
 
 func TestRunDryRunChangesNothing(t *testing.T) {
 	f := newAdminFixture(t, "", 3*time.Second, false)
-	out, stderr, code := runCLI(t, f.getenv, "run", f.planFile, "--dry-run")
+	out, stderr, code := runCLI(t, f.Getenv, "run", f.PlanFile, "--dry-run")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
 	}
@@ -482,8 +331,8 @@ func TestRunDryRunChangesNothing(t *testing.T) {
 	if strings.Contains(out, "test-admin-token") {
 		t.Error("token printed")
 	}
-	f.allAt(f.p.Change.From)
-	if d := f.runDirs(); len(d) != 0 {
+	f.ExpectAllAt(f.P.Change.From)
+	if d := f.RunDirs(); len(d) != 0 {
 		t.Errorf("dry run created run folders %v", d)
 	}
 }

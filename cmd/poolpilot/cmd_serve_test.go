@@ -212,12 +212,12 @@ func TestServeAsksAnotherProcessRunToRollBack(t *testing.T) {
 func TestRunWithDashboard(t *testing.T) {
 	f := newAdminFixture(t, "", 60*time.Second, false)
 	token := "dash-token-for-run-0123"
-	f.env["DASH"] = token
+	f.Env["DASH"] = token
 	var out, stderr serveBuf
 	done := make(chan int, 1)
 	go func() {
-		err := run(context.Background(), []string{"run", f.planFile, "--dashboard", "127.0.0.1:0", "--dashboard-token-env", "DASH"},
-			f.getenv, strings.NewReader(""), &out, &stderr)
+		err := run(context.Background(), []string{"run", f.PlanFile, "--dashboard", "127.0.0.1:0", "--dashboard-token-env", "DASH"},
+			f.Getenv, strings.NewReader(""), &out, &stderr)
 		done <- poolpilot.ExitCode(err)
 	}()
 	var url string
@@ -231,7 +231,7 @@ func TestRunWithDashboard(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	dir := f.waitState(change.StateSoak, 40*time.Second)
+	dir := f.WaitState(change.StateSoak, 40*time.Second)
 	id := filepath.Base(dir)
 	var view struct {
 		Live     bool              `json:"live"`
@@ -277,6 +277,6 @@ func TestRunWithDashboard(t *testing.T) {
 	if strings.Contains(out.String()+stderr.String(), token) {
 		t.Error("the dashboard token was printed")
 	}
-	f.allAt(f.p.Change.From)
+	f.ExpectAllAt(f.P.Change.From)
 	mustVerify(t, dir)
 }
