@@ -4,7 +4,6 @@ import (
 	"context"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/poolpilot/poolpilot/driver/kube"
 	"github.com/poolpilot/poolpilot/internal/kubetest"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/sim"
 )
 
 // cluster is the fake cluster (internal/kubetest) with one Deployment,
@@ -53,22 +53,6 @@ func sortedEnv(env []corev1.EnvVar) []corev1.EnvVar {
 	return out
 }
 
-type recorder struct {
-	mu    sync.Mutex
-	files map[string]string
-}
-
-func (r *recorder) Event(string, map[string]any) error { return nil }
-func (r *recorder) WriteFile(name string, b []byte) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.files == nil {
-		r.files = map[string]string{}
-	}
-	r.files[name] = string(b)
-	return nil
-}
-
 // kubePlan is a plan with driver kube naming the Deployment in kube:.
 func kubePlan(t *testing.T) *plan.Plan {
 	t.Helper()
@@ -86,7 +70,7 @@ func kubePlan(t *testing.T) *plan.Plan {
 	return p
 }
 
-func runKube(t *testing.T, c *cluster, soak func(context.Context) (change.Verdict, error)) (change.Outcome, *recorder) {
+func runKube(t *testing.T, c *cluster, soak func(context.Context) (change.Verdict, error)) (change.Outcome, *sim.MemRecorder) {
 	t.Helper()
 	p := kubePlan(t)
 	drv := &kube.Driver{Client: c.Clientset, From: p.Change.From, Run: p.SHA256(), Timeout: time.Minute, Poll: time.Second, Clock: c.Clock, Wait: c.Wait}
@@ -95,7 +79,7 @@ func runKube(t *testing.T, c *cluster, soak func(context.Context) (change.Verdic
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { j.Close() })
-	rec := &recorder{}
+	rec := &sim.MemRecorder{}
 	ctl := &change.Controller{Plan: p, Journal: j, Driver: drv, Prober: c.app, Recorder: rec, Clock: c.Clock, Wait: c.Wait}
 	ctl.Phases.Soak = soak
 	out, err := ctl.Run(context.Background())
@@ -132,8 +116,8 @@ func TestControllerWithKubeDriver(t *testing.T) {
 		if h, _ := c.app.Health(context.Background(), plan.Instance{}); h.Pool.Max != 200 || h.Pool.Min != 20 {
 			t.Errorf("pods run %d:%d", h.Pool.Max, h.Pool.Min)
 		}
-		if !strings.Contains(rec.files["deployment_log.txt"], "rollout complete") {
-			t.Errorf("deployment_log.txt:\n%s", rec.files["deployment_log.txt"])
+		if !strings.Contains(rec.File("deployment_log.txt"), "rollout complete") {
+			t.Errorf("deployment_log.txt:\n%s", rec.File("deployment_log.txt"))
 		}
 	})
 	t.Run("rolls back to the exact env", func(t *testing.T) {
@@ -150,7 +134,7 @@ func TestControllerWithKubeDriver(t *testing.T) {
 		if got, want := c.env(t), sortedEnv(before); !equality.Semantic.DeepEqual(got, want) {
 			t.Errorf("env after rollback\n%+v\nwant exactly\n%+v", got, want)
 		}
-		log := rec.files["deployment_log.txt"]
+		log := rec.File("deployment_log.txt")
 		for _, w := range []string{"previous env DB_POOL_MAX=10 DB_POOL_MIN=<valueFrom", "rollback: restoring the recorded env", "rollout complete"} {
 			if !strings.Contains(log, w) {
 				t.Errorf("deployment_log.txt lacks %q:\n%s", w, log)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,29 +20,6 @@ import (
 // Deployment, prod/ledgerd (4 replicas, container "app" with env).
 func newKubeWorld(t *testing.T, env []corev1.EnvVar) *kubetest.Cluster {
 	return kubetest.New(t, kubetest.Deployment("prod", "ledgerd", 4, corev1.Container{Name: "app", Image: "ledgerd:1", Env: env}))
-}
-
-type logRecorder struct {
-	mu     sync.Mutex
-	events []string
-	files  map[string]string
-}
-
-func (r *logRecorder) Event(e string, _ map[string]any) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, e)
-	return nil
-}
-
-func (r *logRecorder) WriteFile(name string, b []byte) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.files == nil {
-		r.files = map[string]string{}
-	}
-	r.files[name] = string(b)
-	return nil
 }
 
 // TestControllerWithKubeDriver runs change.Controller with the kube driver
@@ -80,7 +56,7 @@ func TestControllerWithKubeDriver(t *testing.T) {
 			if fmt.Sprint(envMap(got)) != fmt.Sprint(envMap(tc.before)) || len(got) != len(tc.before) {
 				t.Errorf("env after rollback %+v, want exactly %+v", got, tc.before)
 			}
-			log := rec.files["deployment_log.txt"]
+			log := rec.File("deployment_log.txt")
 			if !strings.Contains(log, "kube kube://prod/ledgerd/app: previous env DB_POOL_MAX=10") || !strings.Contains(log, "rollback: restoring the recorded env DB_POOL_MAX=10") {
 				t.Errorf("deployment_log.txt does not record the snapshot and its restore:\n%s", log)
 			}
@@ -88,7 +64,7 @@ func TestControllerWithKubeDriver(t *testing.T) {
 	}
 }
 
-func runKubeChange(t *testing.T, before []corev1.EnvVar) (change.Outcome, *kubetest.Cluster, *logRecorder) {
+func runKubeChange(t *testing.T, before []corev1.EnvVar) (change.Outcome, *kubetest.Cluster, *sim.MemRecorder) {
 	t.Helper()
 	w := newKubeWorld(t, before)
 	app := w.Prober("prod", "ledgerd", "app") // the pods, as a Service URL would report them
@@ -104,7 +80,7 @@ func runKubeChange(t *testing.T, before []corev1.EnvVar) (change.Outcome, *kubet
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { j.Close() })
-	rec := &logRecorder{}
+	rec := &sim.MemRecorder{}
 	c := &change.Controller{Plan: p, Journal: j, Driver: drv, Prober: app, Recorder: rec, Clock: w.Clock, Wait: w.Wait}
 	c.Phases.Soak = func(ctx context.Context) (change.Verdict, error) {
 		if h, _ := app.Health(ctx, p.Instances[0]); h.Pool.Max != 200 || h.Pool.Min != 20 {
