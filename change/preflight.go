@@ -120,7 +120,7 @@ func approversCheck(p *plan.Plan) Check {
 		for i, a := range p.Approvals.Approvers {
 			names[i] = a.Name
 		}
-		c.Status, c.Detail = CheckPass, fmt.Sprintf("%d of %s must sign with the key the plan lists for them", p.Approvals.Required, strings.Join(names, ", "))
+		c.Status, c.Detail = CheckPass, fmt.Sprintf("%d approval(s) required from the listed approvers (%s), each signed with the key the plan lists for its approver", p.Approvals.Required, strings.Join(names, "; "))
 	}
 	return c
 }
