@@ -70,7 +70,8 @@ func (r *runner) target(ctx context.Context, client *http.Client) (loadgen.Targe
 
 // loadRun is a load generator running in the background.
 type loadRun struct {
-	cancel context.CancelFunc
+	cancel context.CancelFunc // stops sending
+	hard   context.CancelFunc // cancels the requests in flight
 	done   chan struct{}
 	rep    *loadgen.Report
 	err    error
@@ -92,24 +93,66 @@ func (r *runner) startLoad(ctx context.Context, rate float64, d time.Duration) (
 	if err != nil {
 		return nil, err
 	}
-	lctx, cancel := context.WithCancel(ctx)
-	lr := &loadRun{cancel: cancel, done: make(chan struct{}), target: name}
 	cfg := loadgen.Config{Schedule: sched, Duration: d, MaxInflight: r.p.LoadTest.MaxInflight, Timeout: 10 * time.Second,
 		OnSecond: func(s loadgen.Second) { r.viol.add(s.Violations) }}
-	go func() {
-		defer close(lr.done)
-		defer client.CloseIdleConnections()
-		lr.rep, lr.err = loadgen.Run(lctx, cfg, t)
-	}()
-	return lr, nil
+	return runLoad(ctx, cfg, t, name, client.CloseIdleConnections), nil
 }
 
-// stop ends the load and waits for it.
+// runLoad runs cfg against t in the background until stop (or its end).
+func runLoad(ctx context.Context, cfg loadgen.Config, t loadgen.Target, name string, cleanup func()) *loadRun {
+	hard, hardStop := context.WithCancel(ctx)
+	lctx, cancel := context.WithCancel(ctx)
+	lr := &loadRun{cancel: cancel, hard: hardStop, done: make(chan struct{}), target: name}
+	go func() {
+		defer close(lr.done)
+		defer cleanup()
+		lr.rep, lr.err = loadgen.Run(lctx, cfg, drainOnStop{Target: t, parent: hard})
+	}()
+	return lr
+}
+
+// drainOnStop runs each request under the run's context (parent) with the
+// engine's per-request deadline, instead of under the load's own context:
+// stopping the load (the end of the baseline, the soak, the load test)
+// stops sending and lets the requests in flight finish, bounded by their
+// timeout. Cancelling them would make the service answer a client that
+// hung up — ledgerd counts that as a 5xx, so poolpilot's own background
+// load would raise the error rate that its rollback triggers watch. The
+// run's context ending (Ctrl-C, rollback) still cancels them at once.
+type drainOnStop struct {
+	loadgen.Target
+	parent context.Context
+}
+
+func (d drainOnStop) Do(ctx context.Context) (loadgen.Result, error) {
+	c, cancel := context.WithCancel(d.parent)
+	defer cancel()
+	if dl, ok := ctx.Deadline(); ok {
+		c, cancel = context.WithDeadline(c, dl)
+		defer cancel()
+	}
+	return d.Target.Do(c)
+}
+
+// drainGrace is how long stop lets the requests in flight finish before
+// it cancels them: long enough for a healthy service (milliseconds), short
+// enough not to delay a rollback behind a hung one.
+const drainGrace = time.Second
+
+// stop ends the load, lets the requests in flight finish (for up to
+// drainGrace), and waits.
 func (lr *loadRun) stop() {
-	if lr != nil {
-		lr.cancel()
+	if lr == nil {
+		return
+	}
+	lr.cancel()
+	select {
+	case <-lr.done:
+	case <-time.After(drainGrace):
+		lr.hard()
 		<-lr.done
 	}
+	lr.hard()
 }
 
 // background keeps load at rate during a phase; stop ends it.
