@@ -45,16 +45,7 @@ func wallCluster(t *testing.T) (db, admin string) {
 	t.Helper()
 	srv := pgtest.New(t, pgtest.Options{Settings: map[string]string{"max_connections": "40"}})
 	admin = srv.URL("postgres")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, "CREATE DATABASE wall"); err != nil {
-		t.Fatal(err)
-	}
+	srv.Exec(t, "postgres", "CREATE DATABASE wall")
 	u, _ := url.Parse(srv.URL("wall"))
 	return u.String(), admin
 }

@@ -1,7 +1,6 @@
 package reliability
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/url"
@@ -11,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
@@ -27,20 +24,7 @@ const plantedPassword = "pw-PLANTED-c0ffee-5eb1"
 func passwordURL(t *testing.T) (string, *pgtest.Server) {
 	t.Helper()
 	srv := pgtest.New(t, pgtest.Options{Settings: map[string]string{"max_connections": "400"}})
-	admin := srv.URL("postgres")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, "CREATE DATABASE secrets"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Exec(ctx, "ALTER ROLE CURRENT_USER PASSWORD '"+plantedPassword+"'"); err != nil {
-		t.Fatal(err)
-	}
+	srv.Exec(t, "postgres", "CREATE DATABASE secrets", "ALTER ROLE CURRENT_USER PASSWORD '"+plantedPassword+"'")
 	u, err := url.Parse(srv.URL("secrets"))
 	if err != nil {
 		t.Fatal(err)

@@ -105,7 +105,16 @@ func WithDatabase(rawURL, db string) string {
 	return u.String()
 }
 
-func adminExec(dsn, sql string) error {
+// Exec runs each statement on database db of the server, on one connection
+// (so a statement such as CREATE DATABASE runs outside a transaction).
+func (s *Server) Exec(t testing.TB, db string, sqls ...string) {
+	t.Helper()
+	if err := adminExec(s.URL(db), sqls...); err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+}
+
+func adminExec(dsn string, sqls ...string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, dsn)
@@ -113,6 +122,10 @@ func adminExec(dsn, sql string) error {
 		return err
 	}
 	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, sql)
-	return err
+	for i, sql := range sqls {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			return fmt.Errorf("statement %d of %d: %w", i+1, len(sqls), err) // not the SQL: it may hold a password
+		}
+	}
+	return nil
 }
