@@ -144,6 +144,28 @@ func listedKey(p *plan.Plan, pub ed25519.PublicKey) (plan.Approver, bool) {
 	return plan.Approver{}, false
 }
 
+// approvalProblem says why a does not count for plan p (SHA-256 sha), or
+// "" when it does; usedBy maps an approval's Hash to the run that used it.
+func approvalProblem(p *plan.Plan, sha string, a Approval, usedBy map[string]Use) string {
+	switch {
+	case a.Hash != a.digest():
+		return fmt.Sprintf("approval by %s at %s was edited after it was recorded", a.By, a.Time.Format(time.RFC3339))
+	case a.PlanName != p.Name:
+		return fmt.Sprintf("approval by %s is for plan %q, not %q", a.By, a.PlanName, p.Name)
+	case a.PlanSHA256 != sha:
+		return fmt.Sprintf("approval by %s is for plan sha256 %s…; the plan is now %s…: it changed after approval, approve it again", a.By, short(a.PlanSHA256), short(sha))
+	}
+	if p.Approvals.Signed() {
+		if why := checkSignature(p, a); why != "" {
+			return why
+		}
+	}
+	if u, ok := usedBy[a.Hash]; ok {
+		return fmt.Sprintf("approval by %s at %s was used by run %s (started %s): an approval is for one run; approve again for a new one", a.By, a.Time.Format(time.RFC3339), u.RunID, u.Time.Format(time.RFC3339))
+	}
+	return ""
+}
+
 // checkSignature says why a, which passed the hash and plan checks, does
 // not count for a plan that lists its approvers ("" when it counts).
 func checkSignature(p *plan.Plan, a Approval) string {
@@ -274,21 +296,12 @@ func CheckApprovalsFor(dir string, p *plan.Plan, runID string) (ApprovalStatus, 
 	sha := p.SHA256()
 	seen := map[string]bool{}
 	for _, a := range all {
-		switch {
-		case a.Hash != a.digest():
-			st.Problems = append(st.Problems, fmt.Sprintf("approval by %s at %s was edited after it was recorded", a.By, a.Time.Format(time.RFC3339)))
-		case a.PlanName != p.Name:
-			st.Problems = append(st.Problems, fmt.Sprintf("approval by %s is for plan %q, not %q", a.By, a.PlanName, p.Name))
-		case a.PlanSHA256 != sha:
-			st.Problems = append(st.Problems, fmt.Sprintf("approval by %s is for plan sha256 %s…; the plan is now %s…: it changed after approval, approve it again", a.By, short(a.PlanSHA256), short(sha)))
-		case p.Approvals.Signed() && checkSignature(p, a) != "":
-			st.Problems = append(st.Problems, checkSignature(p, a))
-		case usedBy[a.Hash].RunID != "":
-			u := usedBy[a.Hash]
-			st.Problems = append(st.Problems, fmt.Sprintf("approval by %s at %s was used by run %s (started %s): an approval is for one run; approve again for a new one", a.By, a.Time.Format(time.RFC3339), u.RunID, u.Time.Format(time.RFC3339)))
-		case seen[strings.ToLower(a.By)]:
-		default:
-			seen[strings.ToLower(a.By)] = true
+		if why := approvalProblem(p, sha, a, usedBy); why != "" {
+			st.Problems = append(st.Problems, why)
+			continue
+		}
+		if by := strings.ToLower(a.By); !seen[by] {
+			seen[by] = true
 			st.Valid = append(st.Valid, a)
 		}
 	}

@@ -146,13 +146,13 @@ func (lr *loadRun) stop() {
 		return
 	}
 	lr.cancel()
+	defer lr.hard() // releases the context even when the drain finished in time
 	select {
 	case <-lr.done:
 	case <-time.After(drainGrace):
 		lr.hard()
 		<-lr.done
 	}
-	lr.hard()
 }
 
 // background keeps load at rate during a phase; stop ends it.
