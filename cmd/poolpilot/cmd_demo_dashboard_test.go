@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -22,13 +21,11 @@ type urlWatcher struct {
 	url  chan string
 }
 
-var dashURL = regexp.MustCompile(`dashboard: (http://127\.0\.0\.1:\d+/)`)
-
 func (w *urlWatcher) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf.Write(p)
-	if m := dashURL.FindStringSubmatch(w.buf.String()); m != nil {
+	if m := dashURLRe.FindStringSubmatch(w.buf.String()); m != nil {
 		w.once.Do(func() { w.url <- m[1] })
 	}
 	return len(p), nil

@@ -36,6 +36,21 @@ func (s *serveBuf) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.
 
 var dashURLRe = regexp.MustCompile(`dashboard: (http://127\.0\.0\.1:\d+/)`)
 
+// waitDashURL polls stderr for the dashboard's URL for up to d ("" if it never
+// appears).
+func waitDashURL(stderr *serveBuf, d time.Duration) string {
+	deadline := time.Now().Add(d)
+	for {
+		if m := dashURLRe.FindStringSubmatch(stderr.String()); m != nil {
+			return m[1]
+		}
+		if time.Now().After(deadline) {
+			return ""
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestServeShowsRunsReadOnlyAndStops(t *testing.T) {
 	dir := t.TempDir()
 	evidencetest.Build(t, dir, evidencetest.Rollback)
@@ -53,16 +68,9 @@ func TestServeShowsRunsReadOnlyAndStops(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"serve", dir, "--addr", "127.0.0.1:0", "--token-env", "DASH_TOKEN"}, getenv, strings.NewReader(""), &stdout, &stderr)
 	}()
-	var url string
-	deadline := time.Now().Add(10 * time.Second)
-	for url == "" {
-		if m := dashURLRe.FindStringSubmatch(stderr.String()); m != nil {
-			url = m[1]
-		} else if time.Now().After(deadline) {
-			t.Fatalf("no URL on stderr: %q", stderr.String())
-		} else {
-			time.Sleep(10 * time.Millisecond)
-		}
+	url := waitDashURL(&stderr, 10*time.Second)
+	if url == "" {
+		t.Fatalf("no URL on stderr: %q", stderr.String())
 	}
 	if strings.Contains(stderr.String(), "WARNING") {
 		t.Errorf("loopback warned: %s", stderr.String())
@@ -151,17 +159,12 @@ func startServe(t *testing.T, getenv func(string) string, args ...string) (strin
 	go func() {
 		done <- run(ctx, append([]string{"serve"}, args...), getenv, strings.NewReader(""), io.Discard, &stderr)
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if m := dashURLRe.FindStringSubmatch(stderr.String()); m != nil {
-			return m[1], func() { cancel(); <-done }
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("serve did not start: %q", stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
+	url := waitDashURL(&stderr, 10*time.Second)
+	if url == "" {
+		cancel()
+		t.Fatalf("serve did not start: %q", stderr.String())
 	}
+	return url, func() { cancel(); <-done }
 }
 
 // TestServeAsksAnotherProcessRunToRollBack: a folder whose run lock is
@@ -220,16 +223,9 @@ func TestRunWithDashboard(t *testing.T) {
 			f.Getenv, strings.NewReader(""), &out, &stderr)
 		done <- poolpilot.ExitCode(err)
 	}()
-	var url string
-	deadline := time.Now().Add(20 * time.Second)
-	for url == "" {
-		if m := dashURLRe.FindStringSubmatch(stderr.String()); m != nil {
-			url = m[1]
-		} else if time.Now().After(deadline) {
-			t.Fatalf("no dashboard URL: %s", stderr.String())
-		} else {
-			time.Sleep(20 * time.Millisecond)
-		}
+	url := waitDashURL(&stderr, 20*time.Second)
+	if url == "" {
+		t.Fatalf("no dashboard URL: %s", stderr.String())
 	}
 	dir := f.WaitState(change.StateSoak, 40*time.Second)
 	id := filepath.Base(dir)
