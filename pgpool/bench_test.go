@@ -24,20 +24,8 @@ import (
 // process CPU time per operation, which a loaded shared machine disturbs far
 // less.
 func BenchmarkAcquireRelease(b *testing.B) {
-	dsn := pgtest.NewDatabase(b)
 	ctx := context.Background()
-	pc, err := pgxpool.ParseConfig(dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pc.MaxConns = 8
-	bare, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bare.Close()
-	inst := openTest(b, testConfig(b, dsn, 8, 0), Options{AppName: "pgpool-bench"})
-	warm(b, bare, inst)
+	bare, inst := benchPools(b)
 
 	impls := []benchImpl{
 		{"pgxpool", func() (func(), error) {
@@ -109,6 +97,25 @@ func runBench(b *testing.B, mode string, im benchImpl) {
 
 // warm opens every connection of both pools so that no dial lands in the
 // measured loops.
+// benchPools opens a bare pgxpool and an instrumented pool, 8 connections
+// each, on a fresh database, both warmed; they close when b ends.
+func benchPools(b *testing.B) (*pgxpool.Pool, *Pool) {
+	dsn := pgtest.NewDatabase(b)
+	pc, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pc.MaxConns = 8
+	bare, err := pgxpool.NewWithConfig(context.Background(), pc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(bare.Close)
+	inst := openTest(b, testConfig(b, dsn, 8, 0), Options{AppName: "pgpool-bench"})
+	warm(b, bare, inst)
+	return bare, inst
+}
+
 func warm(b *testing.B, bare *pgxpool.Pool, inst *Pool) {
 	ctx := context.Background()
 	var held []func()
@@ -152,20 +159,8 @@ func reportCPU(b *testing.B, start time.Duration, ops int64) {
 //
 //	go test -run XXX -bench Handles -benchmem -count 3 ./pgpool/
 func BenchmarkHandles(b *testing.B) {
-	dsn := pgtest.NewDatabase(b)
 	ctx := context.Background()
-	pc, err := pgxpool.ParseConfig(dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pc.MaxConns = 8
-	bare, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bare.Close()
-	inst := openTest(b, testConfig(b, dsn, 8, 0), Options{AppName: "pgpool-bench"})
-	warm(b, bare, inst)
+	bare, inst := benchPools(b)
 	type querier interface {
 		QueryRow(context.Context, string, ...any) Row
 		Query(context.Context, string, ...any) (Rows, error)
