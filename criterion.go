@@ -41,4 +41,7 @@ type CriterionSpec struct {
 	// MaxInconclusive is how long the criterion may lack data before that
 	// counts as a breach; 0 means the plan's default.
 	MaxInconclusive Duration `yaml:"max_inconclusive,omitempty" json:"max_inconclusive,omitempty"`
+	// Optional lets a run skip this criterion, with a warning, when no
+	// source or instance can feed it; otherwise preflight refuses the plan.
+	Optional bool `yaml:"optional,omitempty" json:"optional,omitempty"`
 }

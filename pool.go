@@ -98,7 +98,14 @@ type RequestStats struct {
 }
 
 // Health is the document served at /healthz.
+// HealthSchema is the version of the health-document contract this module
+// writes (contract/health.schema.json).
+const HealthSchema = "1.0"
+
 type Health struct {
+	// Schema is the contract version of the document, "MAJOR.MINOR"
+	// (HealthSchema); readers accept major 1, and read an absent one as 1.0.
+	Schema   string        `json:"schema,omitempty"`
 	Status   string        `json:"status"` // "ok" or "unavailable"
 	Error    string        `json:"error,omitempty"`
 	Service  string        `json:"service,omitempty"`

@@ -35,8 +35,12 @@ type Plan struct {
 	Soak        Soak                      `yaml:"soak" json:"soak"`
 	Evaluation  Evaluation                `yaml:"evaluation,omitempty" json:"evaluation"`
 	Criteria    []poolpilot.CriterionSpec `yaml:"criteria" json:"criteria"`
-	Notify      Notify                    `yaml:"notify,omitempty" json:"notify"`
-	Evidence    Evidence                  `yaml:"evidence,omitempty" json:"evidence"`
+	// Prometheus is the server that promql criteria query, in run as in watch.
+	Prometheus Prometheus `yaml:"prometheus,omitempty" json:"prometheus,omitzero"`
+	// RollbackPolicy says what happens after a rollback.
+	RollbackPolicy RollbackPolicy `yaml:"rollback,omitempty" json:"rollback"`
+	Notify         Notify         `yaml:"notify,omitempty" json:"notify"`
+	Evidence       Evidence       `yaml:"evidence,omitempty" json:"evidence"`
 	// Kubeconfig is the kubeconfig file for driver kube (a path, relative
 	// to the working directory, or a $KUBECONFIG-style list); empty means
 	// in-cluster config, else $KUBECONFIG or ~/.kube/config.
@@ -82,6 +86,10 @@ type Instance struct {
 	// Kube names the Deployment for the kube driver:
 	// kube://namespace/deployment[/container].
 	Kube string `yaml:"kube,omitempty" json:"kube,omitempty"`
+	// Processes is how many processes of this instance each hold their own
+	// pool (Node cluster, gunicorn workers); the connection budget counts
+	// Processes × max for it. 0 in the YAML means 1.
+	Processes int `yaml:"processes,omitempty" json:"processes,omitempty"`
 }
 
 // PoolSize is a max/min pair.
@@ -191,6 +199,32 @@ type Soak struct {
 type Evaluation struct {
 	Interval        poolpilot.Duration `yaml:"interval,omitempty" json:"interval"`
 	MaxInconclusive poolpilot.Duration `yaml:"max_inconclusive,omitempty" json:"max_inconclusive"`
+	// MinCoverage is the share of the soak's watched time for which every
+	// success criterion must have been conclusive (default 0.9).
+	MinCoverage float64 `yaml:"min_coverage,omitempty" json:"min_coverage"`
+}
+
+// RollbackPolicy is what the run does after rolling back.
+type RollbackPolicy struct {
+	// Monitor is how long the criteria are watched again after a rollback,
+	// to record whether the service returned to its baseline
+	// (post_rollback_monitoring.json). Default 15m capped at the soak's
+	// duration; 0s turns it off.
+	Monitor *poolpilot.Duration `yaml:"monitor,omitempty" json:"monitor,omitempty"`
+}
+
+// Prometheus is the Prometheus server (or compatible API) that promql
+// criteria query. Secrets come from environment variables, never the plan.
+type Prometheus struct {
+	URL            string `yaml:"url,omitempty" json:"url,omitempty"`
+	BearerTokenEnv string `yaml:"bearer_token_env,omitempty" json:"bearer_token_env,omitempty"`
+	UsernameEnv    string `yaml:"username_env,omitempty" json:"username_env,omitempty"`
+	PasswordEnv    string `yaml:"password_env,omitempty" json:"password_env,omitempty"`
+	// HeadersEnv maps an HTTP header name to the variable holding its value
+	// (X-Scope-OrgID: PROM_TENANT).
+	HeadersEnv map[string]string `yaml:"headers_env,omitempty" json:"headers_env,omitempty"`
+	// CAFile is a PEM bundle to trust for an https URL (relative to the plan).
+	CAFile string `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
 }
 
 // Notify configures notifications. The webhook URL is read from an
