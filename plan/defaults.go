@@ -104,4 +104,3 @@ func (p *Plan) RollbackMonitor() time.Duration {
 	}
 	return max(0, p.RollbackPolicy.Monitor.D())
 }
-

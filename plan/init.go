@@ -228,8 +228,8 @@ func yamlDur(d time.Duration) string {
 }
 
 var initTmpl = template.Must(template.New("plan").Funcs(template.FuncMap{
-	"dur":      yamlDur,
-	"q":        strconv.Quote,
+	"dur": yamlDur,
+	"q":   strconv.Quote,
 }).Parse(`# yaml-language-server: $schema={{.SchemaURL}}
 # poolpilot plan — the seed's Phase 1: Database Connection Pool Scaling.
 # Check it:    poolpilot plan check {{.Name}}.yaml

@@ -183,7 +183,9 @@ func TestRunAndPreflightNeedTheDSN(t *testing.T) {
 	if _, stderr, code := runCLI(t, nil, "plan", "init", "--out", file, "--evidence-dir", filepath.Join(dir, "evidence")); code != 0 {
 		t.Fatal(stderr)
 	}
-	getenv := func(k string) string { return map[string]string{"POOLPILOT_ADMIN_TOKEN": "tok", "DATABASE_URL": " "}[k] }
+	getenv := func(k string) string {
+		return map[string]string{"POOLPILOT_ADMIN_TOKEN": "tok", "DATABASE_URL": " "}[k]
+	}
 	for _, args := range [][]string{{"preflight", file}, {"run", file}, {"run", file, "--dry-run"}} {
 		_, stderr, code := runCLI(t, getenv, args...)
 		if code != 2 || !strings.Contains(stderr, "DATABASE_URL (database.dsn_env) is not set") {
