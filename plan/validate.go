@@ -13,10 +13,17 @@ import (
 	"github.com/poolpilot/poolpilot/evidence"
 )
 
+// Patterns of names and times in a plan (also in its JSON Schema).
+const (
+	NamePattern   = `^[a-z0-9][a-z0-9_.-]{0,63}$`
+	EnvVarPattern = `^[A-Za-z_][A-Za-z0-9_]*$`
+	ClockPattern  = `^([01][0-9]|2[0-3]):[0-5][0-9]$`
+)
+
 var (
-	nameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
-	envVarRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	clockRE  = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
+	nameRE   = regexp.MustCompile(NamePattern)
+	envVarRE = regexp.MustCompile(EnvVarPattern)
+	clockRE  = regexp.MustCompile(ClockPattern)
 )
 
 type checker struct{ errs []FieldError }

@@ -8,8 +8,10 @@ import (
 	"time"
 )
 
-// headerRE is an HTTP header name (RFC 9110 token characters).
-var headerRE = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+// HeaderPattern is an HTTP header name (RFC 9110 token characters).
+const HeaderPattern = "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"
+
+var headerRE = regexp.MustCompile(HeaderPattern)
 
 // validateTiming checks the durations of the run's phases and the
 // evaluation. Defaults are applied before, so a zero here was written.
