@@ -90,8 +90,9 @@ func decode(data []byte, p *Plan) (*source, []FieldError) {
 	if len(w.errs) == 0 {
 		err = yaml.UnmarshalWithOptions(data, p, yaml.Strict())
 	} else {
-		// Decode what the walk kept, to validate the rest of the plan.
-		err = yaml.NodeToValue(body, p, yaml.Strict())
+		// Decode what the walk kept, leniently (unknown keys are reported
+		// already), to validate the rest of the plan.
+		err = yaml.NodeToValue(body, p)
 	}
 	if err != nil { // something the walk does not know: report it as the decoder says
 		src.bad["$"] = true
@@ -170,6 +171,7 @@ func (w *walker) mapping(n ast.Node, path string, st, elem reflect.Type) bool {
 		if st != nil {
 			if ft, ok = fields[key]; !ok {
 				w.fail(p, mv.Key, "unknown field%s", suggest(key, fields, path))
+				kept = append(kept, mv) // ignored by the lenient decode; it may hold an anchor
 				continue
 			}
 		}
