@@ -86,7 +86,9 @@ func decode(data []byte, p *Plan) (*source, []FieldError) {
 	if body == nil {
 		return src, w.errs
 	}
-	w.check(body, reflect.TypeOf(Plan{}), "$")
+	if !w.check(body, reflect.TypeOf(Plan{}), "$") {
+		return src, w.errs // not a mapping at all
+	}
 	if len(w.errs) == 0 {
 		err = yaml.UnmarshalWithOptions(data, p, yaml.Strict())
 	} else {
