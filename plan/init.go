@@ -24,6 +24,37 @@ type InitOptions struct {
 	TriggerFor    time.Duration // the rollback triggers' sustain window (seed: 5m)
 	Baseline      time.Duration
 	EvidenceDir   string
+	// LoadURL is the URL the load test requests; workload http needs it.
+	LoadURL string
+	// EnvFile and RestartCommand are for the restart driver: a
+	// comma-separated list of env files, one per instance or one for all,
+	// and the command line that restarts an instance. "{instance}" in
+	// either is replaced by the instance's name. Empty: systemd-style
+	// placeholders (/etc/ledgerd/{instance}.env, systemctl restart
+	// ledgerd@{instance}).
+	EnvFile        string
+	RestartCommand string
+	// SchemaURL is written in the yaml-language-server modeline on the
+	// first line (default SchemaURL).
+	SchemaURL string
+}
+
+// SchemaURL is where editors find the plan's JSON Schema (plan/plan.schema.json
+// in the repository).
+const SchemaURL = "https://raw.githubusercontent.com/poolpilot/poolpilot/main/plan/plan.schema.json"
+
+// initInstance is one instance as Init writes it.
+type initInstance struct {
+	Name, HealthURL, EnvFile string
+	RestartCommand           []string
+}
+
+// initData is what the template renders.
+type initData struct {
+	InitOptions
+	Instances       []initInstance
+	MaxInconclusive time.Duration
+	RollbackMonitor time.Duration
 }
 
 // SeedInitOptions are the seed's numbers: 10:2 → 200:20, a 15-minute load
@@ -44,6 +75,7 @@ func SeedInitOptions() InitOptions {
 		TriggerFor:    5 * time.Minute,
 		Baseline:      time.Minute,
 		EvidenceDir:   DefaultEvidenceDir,
+		SchemaURL:     SchemaURL,
 	}
 }
 
@@ -70,14 +102,116 @@ func ParsePoolSize(s string) (PoolSize, error) {
 // Init renders the seed's Phase 1 plan with comments. The result always
 // passes Parse; Init returns an error when the options would not.
 func Init(o InitOptions) ([]byte, error) {
+	d, err := o.data()
+	if err != nil {
+		return nil, fmt.Errorf("plan init: %w", err)
+	}
 	var buf bytes.Buffer
-	if err := initTmpl.Execute(&buf, o); err != nil {
+	if err := initTmpl.Execute(&buf, d); err != nil {
 		return nil, fmt.Errorf("plan init: %w", err)
 	}
 	if _, err := Parse(buf.Bytes()); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// data checks the options that the plan alone cannot and works out each
+// instance's fields.
+func (o InitOptions) data() (initData, error) {
+	d := initData{InitOptions: o, MaxInconclusive: defaultMaxInconclusive(o.Soak), RollbackMonitor: defaultRollbackMonitor(o.Soak)}
+	if d.SchemaURL == "" {
+		d.SchemaURL = SchemaURL
+	}
+	if o.Workload == "http" && strings.TrimSpace(o.LoadURL) == "" {
+		return d, fmt.Errorf("workload http needs the URL its requests go to (--url http://127.0.0.1:8080/ledger/...)")
+	}
+	if o.LoadURL != "" && o.Workload != "http" {
+		return d, fmt.Errorf("a load test URL (--url) is for workload http (workload is %s)", o.Workload)
+	}
+	if (o.EnvFile != "" || o.RestartCommand != "") && o.Driver != DriverRestart {
+		return d, fmt.Errorf("an env file and a restart command (--env-file, --restart-command) are for driver restart (driver is %s)", o.Driver)
+	}
+	envFiles := splitComma(o.EnvFile)
+	if len(envFiles) == 0 {
+		envFiles = []string{"/etc/ledgerd/{instance}.env"}
+	}
+	if len(envFiles) != 1 && len(envFiles) != len(o.HealthURLs) {
+		return d, fmt.Errorf("%d env files for %d instances: give one per instance, or one for all (\"{instance}\" is replaced by each name)", len(envFiles), len(o.HealthURLs))
+	}
+	cmdLine := o.RestartCommand
+	if strings.TrimSpace(cmdLine) == "" {
+		cmdLine = "systemctl restart ledgerd@{instance}"
+	}
+	argv, err := SplitCommand(cmdLine)
+	if err != nil {
+		return d, fmt.Errorf("restart command: %w", err)
+	}
+	for i, u := range o.HealthURLs {
+		name := fmt.Sprintf("instance-%d", i+1)
+		in := initInstance{Name: name, HealthURL: u, EnvFile: strings.ReplaceAll(envFiles[min(i, len(envFiles)-1)], "{instance}", name)}
+		for _, a := range argv {
+			in.RestartCommand = append(in.RestartCommand, strings.ReplaceAll(a, "{instance}", name))
+		}
+		d.Instances = append(d.Instances, in)
+	}
+	return d, nil
+}
+
+func splitComma(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// SplitCommand splits a command line into arguments the way a shell
+// would for plain words: spaces separate, single and double quotes group,
+// a backslash escapes the next character outside single quotes. It runs
+// nothing and expands nothing.
+func SplitCommand(s string) ([]string, error) {
+	var args []string
+	var cur strings.Builder
+	inArg := false
+	var quote rune
+	escaped := false
+	for _, r := range s {
+		switch {
+		case escaped:
+			cur.WriteRune(r)
+			escaped = false
+		case r == '\\' && quote != '\'':
+			escaped, inArg = true, true
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '\'' || r == '"':
+			quote, inArg = r, true
+		case r == ' ' || r == '\t' || r == '\n':
+			if inArg {
+				args = append(args, cur.String())
+				cur.Reset()
+				inArg = false
+			}
+		default:
+			cur.WriteRune(r)
+			inArg = true
+		}
+	}
+	if quote != 0 || escaped {
+		return nil, fmt.Errorf("%q: unterminated quote or escape", s)
+	}
+	if inArg {
+		args = append(args, cur.String())
+	}
+	if len(args) == 0 {
+		return nil, fmt.Errorf("empty command")
+	}
+	return args, nil
 }
 
 // yamlDur writes a duration the way a person would: 1h, 5m, 30s, 1m30s.
@@ -94,10 +228,10 @@ func yamlDur(d time.Duration) string {
 }
 
 var initTmpl = template.Must(template.New("plan").Funcs(template.FuncMap{
-	"dur":      yamlDur,
-	"q":        strconv.Quote,
-	"instName": func(i int) string { return fmt.Sprintf("instance-%d", i+1) },
-}).Parse(`# poolpilot plan — the seed's Phase 1: Database Connection Pool Scaling.
+	"dur": yamlDur,
+	"q":   strconv.Quote,
+}).Parse(`# yaml-language-server: $schema={{.SchemaURL}}
+# poolpilot plan — the seed's Phase 1: Database Connection Pool Scaling.
 # Check it:    poolpilot plan check {{.Name}}.yaml
 # Approve it:  poolpilot approve {{.Name}}.yaml --by NAME --statement "I approve Phase 1 execution"
 # Run it:      poolpilot run {{.Name}}.yaml
@@ -121,20 +255,21 @@ database:
 
 # Every instance of the service whose pool changes.
 instances:
-{{- range $i, $u := .HealthURLs}}
-  - name: {{instName $i}}
-    health_url: {{q $u}}
+{{- range .Instances}}
+  - name: {{.Name}}
+    health_url: {{q .HealthURL}}
     admin_token_env: {{$.AdminTokenEnv}}
 {{- if eq $.Driver "restart"}}
-    env_file: /etc/ledgerd/{{instName $i}}.env
-    restart_command: [systemctl, restart, ledgerd@{{instName $i}}]
+    env_file: {{q .EnvFile}}
+    restart_command: [{{range $j, $a := .RestartCommand}}{{if $j}}, {{end}}{{q $a}}{{end}}]
 {{- end}}
 {{- if eq $.Driver "kube"}}
-    kube: kube://default/{{instName $i}}   # the Deployment: kube://namespace/deployment[/container]
+    kube: kube://default/{{.Name}}   # the Deployment: kube://namespace/deployment[/container]
 {{- else}}
     # driver kube: the Deployment whose env changes (one instance per Deployment)
     # kube: kube://prod/ledgerd/app
 {{- end}}
+    # processes: 1       # processes of this instance that each hold a pool (Node cluster, gunicorn workers)
 {{- end}}
 
 change:
@@ -191,6 +326,9 @@ baseline:
 
 load_test:
   workload: {{.Workload}}           # ledger | http | select1 | none
+{{- if .LoadURL}}
+  url: {{q .LoadURL}}
+{{- end}}
   rate: {{.LoadRate}}                 # requests per second, open model
   duration: {{dur .LoadDuration}}
 
@@ -199,7 +337,20 @@ soak:
 
 evaluation:
   interval: 1s
-  max_inconclusive: 60s     # missing data longer than this counts as a breach
+  max_inconclusive: {{dur .MaxInconclusive}}     # missing data longer than this counts as a breach (default: the smaller of 60s and a tenth of the soak)
+  min_coverage: 0.9         # every success criterion must be conclusive for this share of the soak's watched time
+
+# After a rollback, the criteria are watched again this long to record whether
+# the service returned to its baseline (post_rollback_monitoring.json); 0s: off.
+rollback:
+  monitor: {{dur .RollbackMonitor}}
+
+# promql criteria query this Prometheus; secrets come from environment variables.
+# prometheus:
+#   url: https://prometheus.example:9090
+#   bearer_token_env: PROM_TOKEN          # or username_env + password_env (basic auth)
+#   headers_env: {X-Scope-OrgID: PROM_TENANT}
+#   ca_file: prometheus-ca.pem            # relative to this file
 
 # Success criteria hold when their expr is true; rollback triggers fire when
 # their expr has been true at every evaluation for the whole "for" window

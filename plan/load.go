@@ -9,10 +9,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/parser"
 )
 
 // MaxSize is the largest plan file accepted.
@@ -28,6 +28,12 @@ type FieldError struct {
 
 func (e FieldError) Error() string {
 	field := strings.TrimPrefix(e.Path, "$.")
+	if field == "$" { // the whole file
+		if e.Line > 0 {
+			return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+		}
+		return e.Msg
+	}
 	if e.Line > 0 {
 		return fmt.Sprintf("line %d: %s: %s", e.Line, field, e.Msg)
 	}
@@ -113,16 +119,30 @@ func Parse(data []byte) (*Plan, error) {
 		return nil, &Error{Errors: []FieldError{{Path: "$", Msg: "empty plan: write one with `poolpilot plan init`"}}}
 	}
 	var p Plan
-	if err := yaml.UnmarshalWithOptions(data, &p, yaml.Strict()); err != nil {
-		return nil, &Error{Errors: []FieldError{decodeError(data, err)}}
+	src, errs := decode(data, &p)
+	if src.bad["$"] {
+		return nil, &Error{Errors: errs}
 	}
-	p.applyDefaults()
-	errs := p.validate()
+	p.applyDefaults(src)
+	for _, fe := range p.validate() {
+		if !src.refused(fe.Path) { // already reported as it was decoded
+			fe.Line = src.line(fe.Path)
+			errs = append(errs, fe)
+		}
+	}
 	if len(errs) > 0 {
-		locate(data, errs)
+		sort.SliceStable(errs, func(i, j int) bool { return lineKey(errs[i]) < lineKey(errs[j]) })
 		return nil, &Error{Errors: errs}
 	}
 	return &p, nil
+}
+
+// lineKey orders problems by line, those without one last.
+func lineKey(fe FieldError) int {
+	if fe.Line == 0 {
+		return int(^uint(0) >> 1)
+	}
+	return fe.Line
 }
 
 // decodeError turns a go-yaml error into a FieldError with its line and
@@ -180,30 +200,6 @@ func locateValue(data []byte, fe *FieldError) {
 	}
 	if found != 1 {
 		fe.Path, fe.Line = "$", 0
-	}
-}
-
-// locate fills in the line of each error from the YAML source.
-func locate(data []byte, errs []FieldError) {
-	file, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		return
-	}
-	for i := range errs {
-		for path := errs[i].Path; path != "$" && path != ""; path = parentPath(path) {
-			yp, err := yaml.PathString(path)
-			if err != nil {
-				continue
-			}
-			node, err := yp.FilterFile(file)
-			if err != nil || node == nil {
-				continue
-			}
-			if tok := node.GetToken(); tok != nil && tok.Position != nil {
-				errs[i].Line = tok.Position.Line
-				break
-			}
-		}
 	}
 }
 

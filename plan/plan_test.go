@@ -205,6 +205,15 @@ func FuzzParse(f *testing.F) {
 			if p != nil {
 				t.Fatal("plan returned with an error")
 			}
+			var pe *Error
+			if !errors.As(err, &pe) || len(pe.Errors) == 0 {
+				t.Fatalf("error %T %v is not a *plan.Error listing problems", err, err)
+			}
+			for _, fe := range pe.Errors {
+				if fe.Msg == "" || fe.Path == "" {
+					t.Fatalf("problem without a field or a message: %#v", fe)
+				}
+			}
 			return
 		}
 		// A plan that parses must round-trip through its normalised form.

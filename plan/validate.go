@@ -13,66 +13,18 @@ import (
 	"github.com/poolpilot/poolpilot/evidence"
 )
 
-var (
-	nameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
-	envVarRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	clockRE  = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
-)
-
-// MaxPoolSize is the largest pool max a plan may ask for.
-const MaxPoolSize = 10000
-
-// Defaults applied to fields a plan leaves out.
+// Patterns of names and times in a plan (also in its JSON Schema).
 const (
-	DefaultEvidenceDir     = "launch/evidence"
-	DefaultBatchSize       = 1
-	DefaultVerifyTimeout   = 60 * time.Second
-	DefaultBaseline        = 60 * time.Second
-	DefaultInterval        = time.Second
-	DefaultMaxInconclusive = 60 * time.Second
-	DefaultBackupMaxAge    = 24 * time.Hour
-	DefaultDSNEnv          = "DATABASE_URL"
+	NamePattern   = `^[a-z0-9][a-z0-9_.-]{0,63}$`
+	EnvVarPattern = `^[A-Za-z_][A-Za-z0-9_]*$`
+	ClockPattern  = `^([01][0-9]|2[0-3]):[0-5][0-9]$`
 )
 
-func (p *Plan) applyDefaults() {
-	setDur := func(d *poolpilot.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = poolpilot.Duration(v)
-		}
-	}
-	if p.Driver == "" {
-		p.Driver = DriverAdmin
-	}
-	if p.Database.DSNEnv == "" {
-		p.Database.DSNEnv = DefaultDSNEnv
-	}
-	if p.Rollout.BatchSize == 0 {
-		p.Rollout.BatchSize = DefaultBatchSize
-	}
-	setDur(&p.Rollout.VerifyTimeout, DefaultVerifyTimeout)
-	if p.Window.Timezone == "" && p.Window.Start != "" {
-		p.Window.Timezone = "UTC"
-	}
-	if p.Backup.Check == "" {
-		p.Backup.Check = "pg_stat_archiver"
-	}
-	setDur(&p.Backup.MaxAge, DefaultBackupMaxAge)
-	setDur(&p.Baseline.Duration, DefaultBaseline)
-	if p.LoadTest.Workload == "" {
-		p.LoadTest.Workload = "none"
-	}
-	setDur(&p.Evaluation.Interval, DefaultInterval)
-	setDur(&p.Evaluation.MaxInconclusive, DefaultMaxInconclusive)
-	if p.Evidence.Dir == "" {
-		p.Evidence.Dir = DefaultEvidenceDir
-	}
-	for i := range p.Criteria {
-		c := &p.Criteria[i]
-		if c.Scope == "" {
-			c.Scope = poolpilot.ScopeInstance
-		}
-	}
-}
+var (
+	nameRE   = regexp.MustCompile(NamePattern)
+	envVarRE = regexp.MustCompile(EnvVarPattern)
+	clockRE  = regexp.MustCompile(ClockPattern)
+)
 
 type checker struct{ errs []FieldError }
 
@@ -105,16 +57,9 @@ func (p *Plan) validate() []FieldError {
 	p.validateChecklist(c)
 	p.validateBackup(c)
 	p.validateLoad(c)
-	if p.Soak.Duration <= 0 {
-		c.add("$.soak.duration", "must be a positive duration such as 60m")
-	}
-	if p.Soak.Rate < 0 {
-		c.add("$.soak.rate", "must not be negative (got %g)", p.Soak.Rate)
-	}
-	if p.Evaluation.Interval.D() < 10*time.Millisecond {
-		c.add("$.evaluation.interval", "must be at least 10ms (got %s)", p.Evaluation.Interval)
-	}
+	p.validateTiming(c)
 	p.validateCriteria(c)
+	p.validatePrometheus(c)
 	c.envVar("$.notify.webhook_env", p.Notify.WebhookEnv, false)
 	if strings.TrimSpace(p.Evidence.Dir) == "" {
 		c.add("$.evidence.dir", "must not be blank")
@@ -155,7 +100,7 @@ func (c *checker) httpURL(path, raw string, required bool) {
 		return
 	}
 	if u.User != nil {
-		c.add(path, "must not hold credentials: a plan never holds a secret (use admin_token_env)")
+		c.add(path, "must not hold credentials: a plan never holds a secret (name an environment variable instead, e.g. admin_token_env)")
 	}
 }
 
@@ -189,6 +134,9 @@ func (p *Plan) validateInstances(c *checker) {
 		c.uniqueName(path+".name", in.Name, seen)
 		c.httpURL(path+".health_url", in.HealthURL, true)
 		c.httpURL(path+".admin_url", in.AdminURL, false)
+		if in.Processes < 0 {
+			c.add(path+".processes", "must be at least 1 (got %d): the processes of this instance that each hold a pool", in.Processes)
+		}
 		p.validateKube(c, path, in)
 		switch p.Driver {
 		case DriverAdmin:

@@ -34,10 +34,15 @@ func newPlanInitCmd(e *env) *cobra.Command {
 		Long: `Writes the seed's Phase 1 plan: pool 10:2 → 200:20 (max:min), the seed's seven
 success criteria and rollback triggers, a 15-minute load test, a 60-minute soak,
 5-minute trigger windows and a 02:00–06:00 UTC change window, with comments.
-Every duration can be compressed for drills and tests.`,
+Every duration can be compressed for drills and tests. The first line is a
+yaml-language-server modeline naming the plan's JSON Schema, so that editors
+check the plan as it is written.`,
 		Example: `  poolpilot plan init > phase1.yaml
   poolpilot plan init --health http://10.0.0.5:8080/healthz,http://10.0.0.6:8080/healthz --to 40:4 --out phase1.yaml
-  poolpilot plan init --soak 60s --trigger-window 5s --load-duration 10s --out drill.yaml`,
+  poolpilot plan init --soak 60s --trigger-window 5s --load-duration 10s --out drill.yaml
+  poolpilot plan init --workload http --url http://127.0.0.1:8080/ledger/accounts --load-rate 20
+  poolpilot plan init --driver restart --health http://127.0.0.1:8081/healthz,http://127.0.0.1:8082/healthz \
+    --env-file '/etc/ledgerd/{instance}.env' --restart-command 'systemctl restart ledgerd@{instance}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
@@ -71,10 +76,14 @@ Every duration can be compressed for drills and tests.`,
 	f.StringVar(&health, "health", strings.Join(o.HealthURLs, ","), "comma-separated /healthz URLs, one per instance")
 	f.StringVar(&o.AdminTokenEnv, "admin-token-env", o.AdminTokenEnv, "environment variable holding the admin bearer token")
 	f.StringVar(&o.DSNEnv, "dsn-env", o.DSNEnv, "environment variable holding the database URL")
-	f.StringVar(&o.Driver, "driver", o.Driver, "how the change is applied: admin or restart")
+	f.StringVar(&o.Driver, "driver", o.Driver, "how the change is applied: admin, restart or kube")
 	f.StringVar(&from, "from", "10:2", "current pool size MAX:MIN (the rollback target)")
 	f.StringVar(&to, "to", "200:20", "new pool size MAX:MIN")
 	f.StringVar(&o.Workload, "workload", o.Workload, "load test workload: ledger, http, select1 or none")
+	f.StringVar(&o.LoadURL, "url", "", "the URL the load test requests (required by --workload http)")
+	f.StringVar(&o.EnvFile, "env-file", "", "driver restart: the env file(s) to rewrite, comma-separated, one per instance or one for all; {instance} is replaced by the instance name (default /etc/ledgerd/{instance}.env)")
+	f.StringVar(&o.RestartCommand, "restart-command", "", "driver restart: the command that restarts an instance, quoted as for a shell; {instance} is replaced by the instance name (default 'systemctl restart ledgerd@{instance}')")
+	f.StringVar(&o.SchemaURL, "schema", o.SchemaURL, "the JSON Schema URL or path written in the first line's yaml-language-server modeline")
 	f.Float64Var(&o.LoadRate, "load-rate", o.LoadRate, "load test rate, requests per second")
 	f.DurationVar(&o.LoadDuration, "load-duration", o.LoadDuration, "load test duration")
 	f.DurationVar(&o.Soak, "soak", o.Soak, "soak duration (success criterion 7)")

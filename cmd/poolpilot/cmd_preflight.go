@@ -31,6 +31,15 @@ func openToolPool(ctx context.Context, dsn string) (*pgpool.Pool, error) {
 	return pgpool.Open(ctx, cfg, pgpool.Options{AppName: "poolpilot"})
 }
 
+// requireDSN refuses, as bad input, a plan whose database.dsn_env is not
+// set: without the database nothing can be checked, so nothing starts.
+func requireDSN(e *env, p *plan.Plan) error {
+	if strings.TrimSpace(e.getenv(p.Database.DSNEnv)) == "" {
+		return poolpilot.BadInput("%s (database.dsn_env) is not set: export the database URL in it (e.g. %s=postgres://app@db:5432/ledger)", p.Database.DSNEnv, p.Database.DSNEnv)
+	}
+	return nil
+}
+
 // unreachable is ServerFacts for a database that could not be opened.
 type unreachable struct{ err error }
 
@@ -102,6 +111,9 @@ refused, 2 on bad input.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, dir, err := loadPlan(args[0])
 			if err != nil {
+				return err
+			}
+			if err := requireDSN(e, p); err != nil {
 				return err
 			}
 			if sizing != "" {

@@ -111,6 +111,11 @@ func runRun(ctx context.Context, e *env, planPath string, f runFlags) error {
 	if err != nil {
 		return err
 	}
+	if f.resume == "" { // a resumed run may need to finish a rollback whatever the environment
+		if err := requireDSN(e, p); err != nil {
+			return err
+		}
+	}
 	if f.dryRun {
 		return dryRun(ctx, e, p, planDir)
 	}
