@@ -237,8 +237,16 @@ type SustainedMonitoring struct {
 	Samples         []Sample          `json:"samples"`
 	// Summary is the fleet view over the whole soak.
 	Summary *Aggregate `json:"summary,omitempty"`
-	Verdict string     `json:"verdict"` // pass, fail or inconclusive
-	Reason  string     `json:"reason,omitempty"`
+	// WatchedSeconds is the soak time during which evaluations happened
+	// (gaps excluded); Gaps are the stretches without one; Coverage is each
+	// success criterion's conclusive share of the watched time, which must
+	// reach MinCoverage.
+	WatchedSeconds float64             `json:"watched_seconds,omitempty"`
+	Gaps           []WatchGap          `json:"gaps,omitempty"`
+	MinCoverage    float64             `json:"min_coverage,omitempty"`
+	Coverage       []CriterionCoverage `json:"coverage,omitempty"`
+	Verdict        string              `json:"verdict"` // pass, fail or inconclusive
+	Reason         string              `json:"reason,omitempty"`
 }
 
 // LatencyComparison is latency_comparison.json: baseline against after.

@@ -99,6 +99,7 @@ type runner struct {
 	after    *snapshot
 	soak     soakOutcome
 	viol     violationCounter
+	cv       *clientView // what poolpilot's own requests saw of each instance
 }
 
 // Run executes (or resumes) the plan and returns its result. The error is
@@ -110,7 +111,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	r := &runner{o: o, p: o.Plan, clock: o.Clock}
+	r := &runner{o: o, p: o.Plan, clock: o.Clock, cv: newClientView(clientWindow(o.Plan.Evaluation.Interval.D()))}
 	res := Result{Plan: o.Plan.Name, Started: o.Clock.Now().UTC()}
 	lock, err := r.open()
 	if err != nil {
