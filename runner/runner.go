@@ -252,12 +252,13 @@ func (r *runner) buildController() error {
 		Recorder: r.folder, Clock: r.clock, Progress: r.o.Log, Notify: r.notify, OnState: r.onState(),
 	}
 	c.Phases = change.Phases{
-		Preflight: r.preflight,
-		Approvals: r.approvals,
-		Window:    r.window,
-		Baseline:  r.baseline,
-		LoadTest:  r.loadTest,
-		Soak:      r.soakPhase,
+		Preflight:     r.preflight,
+		Approvals:     r.approvals,
+		Window:        r.window,
+		Baseline:      r.baseline,
+		LoadTest:      r.loadTest,
+		Soak:          r.soakPhase,
+		AfterRollback: r.postRollback,
 	}
 	if r.o.ResumeDir != "" {
 		deploy, _ := os.ReadFile(filepath.Join(r.dir, evidence.FileDeploymentLog))

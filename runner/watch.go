@@ -172,8 +172,9 @@ func (r *runner) soakPhase(ctx context.Context) (change.Verdict, error) {
 	maxInc := r.maxInconclusive()
 	// The load runs past the soak's planned end: a soak is extended by its
 	// gaps (up to max_inconclusive); stopLoad ends it with the soak.
-	stopLoad := r.background(ctx, r.p.Soak.Rate, left+maxInc+3*m.Interval(), "soak")
+	stopLoad := r.background(ctx, r.p.Soak.Rate, left+maxInc+r.settleLimit(3*m.Interval(), maxInc), "soak")
 	grace := 3 * m.Interval()
+	settle := r.settleLimit(grace, maxInc)
 	w := newWatchedTime(m.Interval(), maxInc)
 	// Watched time runs from the soak's start: a controller frozen between
 	// journalling the soak and its first evaluation watched nothing either.
@@ -209,7 +210,16 @@ func (r *runner) soakPhase(ctx context.Context) (change.Verdict, error) {
 				return true
 			}
 		}
-		return observed+w.watched >= total
+		if observed+w.watched < total {
+			return false
+		}
+		// The soak's time is up. A success criterion still pending or
+		// inconclusive has not been seen to hold: wait for it to settle —
+		// back to ok, or failed by the rule above — for at most settle.
+		if unsettled(ev) && w.watched+observed < total+settle {
+			return false
+		}
+		return true
 	})
 	stopLoad()
 	r.after = r.snapshot(ctx)
@@ -232,6 +242,30 @@ func (r *runner) soakPhase(ctx context.Context) (change.Verdict, error) {
 		r.soak.verdict = evidence.VerdictPass
 	}
 	return v, nil
+}
+
+// settleLimit bounds how long a soak whose time is up waits for its
+// success criteria to settle: the longest a success criterion may be
+// violated before it fails, plus max_inconclusive.
+func (r *runner) settleLimit(grace, maxInc time.Duration) time.Duration {
+	longest := grace
+	for _, c := range r.p.Criteria {
+		if c.Role == poolpilot.RoleSuccess {
+			longest = max(longest, c.For.D())
+		}
+	}
+	return longest + maxInc
+}
+
+// unsettled reports whether a success criterion is pending or
+// inconclusive: on its way to failing, or without data.
+func unsettled(ev criteria.Evaluation) bool {
+	for _, res := range ev.Results {
+		if res.Role == poolpilot.RoleSuccess && (res.State == criteria.StatePending || res.State == criteria.StateInconclusive) {
+			return true
+		}
+	}
+	return false
 }
 
 // successFailed applies the soak's rule to one success criterion.
