@@ -23,3 +23,13 @@ type CriterionCoverage struct {
 	// LastState is the criterion's state at the phase's last evaluation.
 	LastState string `json:"last_state,omitempty"`
 }
+
+// ClientInstance is what poolpilot's own requests saw of one instance
+// during a phase: how many it sent, how many failed (refused or reset
+// connections, timeouts, 5xx), and the failures by kind.
+type ClientInstance struct {
+	Instance     string           `json:"instance"`
+	Requests     int64            `json:"requests"`
+	Failures     int64            `json:"failures"`
+	FailureKinds map[string]int64 `json:"failure_kinds,omitempty"`
+}

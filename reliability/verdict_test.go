@@ -113,12 +113,27 @@ func TestInstanceKilledMidSoakIsNotSuccess(t *testing.T) {
 	switch end {
 	case string(change.StateRolledBack):
 	case string(change.StateRollbackFailed):
-		host := strings.TrimSuffix(strings.TrimPrefix(dead.URL, "http://"), "/")
+		host := strings.TrimPrefix(dead.URL, "http://")
 		if !strings.Contains(stderr, host) && !strings.Contains(stderr, "instance-2") {
 			t.Errorf("rollback-failed does not name the dead instance %s:\n%s", host, stderr)
 		}
 	default:
 		t.Fatalf("end state %s, want rolled-back or rollback-failed\n%s", end, stderr)
+	}
+	// poolpilot's own requests to the dead instance are in the evidence.
+	var sm evidence.SustainedMonitoring
+	if b, err := os.ReadFile(filepath.Join(dir, evidence.FileSustainedMonitoring)); err != nil || json.Unmarshal(b, &sm) != nil {
+		t.Fatalf("sustained_monitoring.json: %v", err)
+	}
+	host := strings.TrimPrefix(dead.URL, "http://")
+	var failures int64
+	for _, c := range sm.Client {
+		if c.Instance == host {
+			failures = c.Failures
+		}
+	}
+	if failures == 0 {
+		t.Errorf("sustained_monitoring.json's client view shows no failed request to the dead instance %s: %+v", host, sm.Client)
 	}
 	// The instance that lived is back at change.from.
 	if got := healthSize(t, f.Health[0]); got != f.P.Change.From {

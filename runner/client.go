@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/loadgen"
 	"github.com/poolpilot/poolpilot/source/health"
 )
@@ -32,8 +33,9 @@ type clientView struct {
 	window time.Duration
 	now    func() time.Time
 
-	mu sync.Mutex
-	by map[string][]clientRequest // instance (health URL host:port) → newest last
+	mu     sync.Mutex
+	by     map[string][]clientRequest // instance (health URL host:port) → newest last
+	totals map[string]*evidence.ClientInstance
 }
 
 type clientRequest struct {
@@ -43,7 +45,7 @@ type clientRequest struct {
 }
 
 func newClientView(window time.Duration) *clientView {
-	return &clientView{window: window, now: time.Now, by: map[string][]clientRequest{}}
+	return &clientView{window: window, now: time.Now, by: map[string][]clientRequest{}, totals: map[string]*evidence.ClientInstance{}}
 }
 
 // clientWindow is the sliding window for an evaluation interval: five
@@ -75,8 +77,39 @@ func (v *clientView) record(instance string, started time.Time, latency time.Dur
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	rs := append(v.by[instance], clientRequest{at: started.Add(latency), latency: latency, failed: failed(err)})
+	bad := failed(err)
+	tot := v.totals[instance]
+	if tot == nil {
+		tot = &evidence.ClientInstance{Instance: instance}
+		v.totals[instance] = tot
+	}
+	tot.Requests++
+	if bad {
+		tot.Failures++
+		if tot.FailureKinds == nil {
+			tot.FailureKinds = map[string]int64{}
+		}
+		tot.FailureKinds[loadgen.ErrorKind(err)]++
+	}
+	rs := append(v.by[instance], clientRequest{at: started.Add(latency), latency: latency, failed: bad})
 	v.by[instance] = prune(rs, v.now().Add(-v.window))
+}
+
+// take returns the totals per instance since the previous take, sorted by
+// instance, and starts new ones: one phase's worth.
+func (v *clientView) take() []evidence.ClientInstance {
+	if v == nil {
+		return nil
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make([]evidence.ClientInstance, 0, len(v.totals))
+	for _, t := range v.totals {
+		out = append(out, *t)
+	}
+	v.totals = map[string]*evidence.ClientInstance{}
+	sort.Slice(out, func(i, j int) bool { return out[i].Instance < out[j].Instance })
+	return out
 }
 
 func prune(rs []clientRequest, cut time.Time) []clientRequest {

@@ -21,6 +21,7 @@ type soakOutcome struct {
 	gaps           []evidence.WatchGap
 	coverage       []evidence.CriterionCoverage
 	minCoverage    float64
+	client         []evidence.ClientInstance
 }
 
 // decisionVerdict turns the engine's rollback decision into a verdict.
@@ -61,7 +62,7 @@ func (r *runner) loadTest(ctx context.Context) (change.Verdict, error) {
 	})
 	lr.stop()
 	r.after = r.snapshot(ctx)
-	r.writeLoadResults(lr, started, v)
+	r.writeLoadResults(lr, started, v, r.cv.take())
 	r.checkpoint()
 	if err != nil {
 		return change.Verdict{}, err
@@ -75,7 +76,7 @@ func (r *runner) loadTest(ctx context.Context) (change.Verdict, error) {
 	return v, nil
 }
 
-func (r *runner) writeLoadResults(lr *loadRun, started time.Time, v change.Verdict) {
+func (r *runner) writeLoadResults(lr *loadRun, started time.Time, v change.Verdict, client []evidence.ClientInstance) {
 	rep := lr.rep
 	if rep == nil {
 		rep = &loadgen.Report{}
@@ -87,6 +88,7 @@ func (r *runner) writeLoadResults(lr *loadRun, started time.Time, v change.Verdi
 		LatencyMS: evidence.LoadLatency{P50: rep.LatencyMS.P50, P95: rep.LatencyMS.P95, P99: rep.LatencyMS.P99, Max: rep.LatencyMS.Max},
 		LagMS:     &evidence.LoadLatency{P95: rep.LagMS.P95, Max: rep.LagMS.Max},
 		Passed:    !v.Rollback && lr.err == nil && rep.Violations == 0,
+		Client:    client,
 	}
 	if rep.Pool != nil {
 		res.Pool = &evidence.LoadPool{WaitP95MS: rep.Pool.WaitP95MS, UtilizationMax: rep.Pool.UtilizationMax}
@@ -228,6 +230,7 @@ func (r *runner) soakPhase(ctx context.Context) (change.Verdict, error) {
 	r.soak.gaps = append(append([]evidence.WatchGap(nil), earlierGaps...), w.gaps...)
 	r.soak.coverage = w.coverage(earlierConc, observed)
 	r.soak.minCoverage = r.minCoverage()
+	r.soak.client = r.cv.take()
 	r.journalSoakProgress(w, observed, earlierConc, earlierGaps)
 	if err != nil {
 		r.soak.verdict, r.soak.reason = evidence.VerdictFail, "interrupted: "+causeOf(ctx)
