@@ -42,6 +42,9 @@ type Phases struct {
 	Baseline  func(ctx context.Context) error
 	LoadTest  func(ctx context.Context) (Verdict, error)
 	Soak      func(ctx context.Context) (Verdict, error)
+	// AfterRollback runs once a rollback succeeded, before the run is
+	// declared rolled back: the post-rollback monitoring.
+	AfterRollback func(ctx context.Context)
 }
 
 // Controller runs a plan through its states.
@@ -226,6 +229,9 @@ func (c *Controller) step(ctx context.Context, s State, rp Replay) (State, strin
 	case StateRollingBack:
 		if err := c.rollback(ctx, rp); err != nil {
 			return StateRollbackFailed, rp.Reason + "; rollback failed: " + err.Error(), nil
+		}
+		if c.Phases.AfterRollback != nil {
+			c.Phases.AfterRollback(ctx)
 		}
 		return StateRolledBack, "", nil
 	}

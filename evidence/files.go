@@ -174,8 +174,10 @@ type LoadTestResults struct {
 	LagMS           *LoadLatency `json:"lag_ms,omitempty"`
 	Pool            *LoadPool    `json:"pool,omitempty"`
 	Series          []LoadSecond `json:"series,omitempty"`
-	Passed          bool         `json:"passed"`
-	Failures        []string     `json:"failures,omitempty"`
+	// Client is what the load's requests saw of each instance.
+	Client   []ClientInstance `json:"client,omitempty"`
+	Passed   bool             `json:"passed"`
+	Failures []string         `json:"failures,omitempty"`
 }
 
 // Criterion states, as the criteria engine reports them.
@@ -237,8 +239,17 @@ type SustainedMonitoring struct {
 	Samples         []Sample          `json:"samples"`
 	// Summary is the fleet view over the whole soak.
 	Summary *Aggregate `json:"summary,omitempty"`
-	Verdict string     `json:"verdict"` // pass, fail or inconclusive
-	Reason  string     `json:"reason,omitempty"`
+	// WatchedSeconds is the soak time during which evaluations happened
+	// (gaps excluded); Gaps are the stretches without one; Coverage is each
+	// success criterion's conclusive share of the watched time, which must
+	// reach MinCoverage.
+	WatchedSeconds float64             `json:"watched_seconds,omitempty"`
+	Client         []ClientInstance    `json:"client,omitempty"`
+	Gaps           []WatchGap          `json:"gaps,omitempty"`
+	MinCoverage    float64             `json:"min_coverage,omitempty"`
+	Coverage       []CriterionCoverage `json:"coverage,omitempty"`
+	Verdict        string              `json:"verdict"` // pass, fail or inconclusive
+	Reason         string              `json:"reason,omitempty"`
 }
 
 // LatencyComparison is latency_comparison.json: baseline against after.

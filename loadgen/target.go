@@ -67,6 +67,10 @@ func (e *StatusError) Error() string { return fmt.Sprintf("unexpected HTTP statu
 // Kind returns "http_<code>".
 func (e *StatusError) Kind() string { return fmt.Sprintf("http_%d", e.Code) }
 
+// ErrorKind classifies an error as the report's breakdown does: http_503,
+// timeout, refused, reset, …
+func ErrorKind(err error) string { return errKind(err) }
+
 // errKind classifies an error for the breakdown in the report.
 func errKind(err error) string {
 	var k Kinder

@@ -23,6 +23,10 @@ type Options struct {
 	// MaxSamples caps the evaluations kept (default 48h at one a second);
 	// the oldest are dropped.
 	MaxSamples int
+	// Transform, if set, rewrites each sample a source delivers before the
+	// engine sees it (the runner folds its own requests' view into the
+	// service's error rate and latency).
+	Transform func(poolpilot.Sample) poolpilot.Sample
 }
 
 // Monitor is a running sources → engine loop.
@@ -71,6 +75,12 @@ func (m *Monitor) Interval() time.Duration { return m.opts.Interval }
 // Observe feeds samples to the engine and keeps the newest per metric and
 // instance (for Latest and the per-evaluation sample).
 func (m *Monitor) Observe(ss ...poolpilot.Sample) {
+	if m.opts.Transform != nil {
+		ss = append([]poolpilot.Sample(nil), ss...)
+		for i := range ss {
+			ss[i] = m.opts.Transform(ss[i])
+		}
+	}
 	m.eng.Observe(ss...)
 	m.mu.Lock()
 	defer m.mu.Unlock()

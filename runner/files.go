@@ -119,6 +119,7 @@ func (r *runner) monitoring() evidence.SustainedMonitoring {
 	sm := evidence.SustainedMonitoring{
 		Started: r.soak.started, Ended: r.soak.ended, PlannedSeconds: r.p.Soak.Duration.D().Seconds(),
 		IntervalSeconds: m.Interval().Seconds(), Samples: m.Samples(), Verdict: r.soak.verdict, Reason: r.soak.reason,
+		WatchedSeconds: r.soak.watched.Seconds(), Client: r.soak.client, Gaps: r.soak.gaps, MinCoverage: r.soak.minCoverage, Coverage: r.soak.coverage,
 	}
 	if sm.Samples == nil {
 		sm.Samples = []evidence.Sample{}

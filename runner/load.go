@@ -48,13 +48,21 @@ func (r *runner) target(ctx context.Context, client *http.Client) (loadgen.Targe
 			if err != nil {
 				return nil, "", err
 			}
-			rr.apis = append(rr.apis, api)
+			rr.apis = append(rr.apis, recordingLedger{Ledger: api, instance: u.Host, view: r.cv})
 		}
 		w, err := loadgen.NewLedgerWorkload(rr, loadgen.LedgerOptions{Tenants: 10, Accounts: 4})
 		return w, "ledgerd over HTTP, every instance", err
 	case "http":
 		t, err := loadgen.NewHTTPTarget(loadgen.HTTPRequest{URL: lt.URL}, client)
-		return t, lt.URL, err
+		if err != nil {
+			return nil, "", err
+		}
+		for _, in := range r.p.Instances {
+			if k := instanceKey(in.HealthURL); k == instanceKey(lt.URL) {
+				return recordingTarget{Target: t, instance: k, view: r.cv}, lt.URL, nil
+			}
+		}
+		return t, lt.URL, nil
 	case "select1":
 		cfg := pgpool.Config{PoolConfig: pgpool.DefaultPoolConfig(), DatabaseURL: r.getenv(r.p.Database.DSNEnv)}
 		cfg.Max, cfg.Min = 4, 0

@@ -136,6 +136,9 @@ func (r *runner) baseline(ctx context.Context) error {
 		}
 	}
 	stopLoad()
+	if c := r.cv.take(); len(c) > 0 {
+		r.event(evidence.EventNote, map[string]any{"text": "poolpilot's own requests during the baseline", "client": c})
+	}
 	if err != nil {
 		return err
 	}

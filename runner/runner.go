@@ -99,6 +99,7 @@ type runner struct {
 	after    *snapshot
 	soak     soakOutcome
 	viol     violationCounter
+	cv       *clientView // what poolpilot's own requests saw of each instance
 }
 
 // Run executes (or resumes) the plan and returns its result. The error is
@@ -110,7 +111,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	r := &runner{o: o, p: o.Plan, clock: o.Clock}
+	r := &runner{o: o, p: o.Plan, clock: o.Clock, cv: newClientView(clientWindow(o.Plan.Evaluation.Interval.D()))}
 	res := Result{Plan: o.Plan.Name, Started: o.Clock.Now().UTC()}
 	lock, err := r.open()
 	if err != nil {
@@ -251,12 +252,13 @@ func (r *runner) buildController() error {
 		Recorder: r.folder, Clock: r.clock, Progress: r.o.Log, Notify: r.notify, OnState: r.onState(),
 	}
 	c.Phases = change.Phases{
-		Preflight: r.preflight,
-		Approvals: r.approvals,
-		Window:    r.window,
-		Baseline:  r.baseline,
-		LoadTest:  r.loadTest,
-		Soak:      r.soakPhase,
+		Preflight:     r.preflight,
+		Approvals:     r.approvals,
+		Window:        r.window,
+		Baseline:      r.baseline,
+		LoadTest:      r.loadTest,
+		Soak:          r.soakPhase,
+		AfterRollback: r.postRollback,
 	}
 	if r.o.ResumeDir != "" {
 		deploy, _ := os.ReadFile(filepath.Join(r.dir, evidence.FileDeploymentLog))

@@ -79,7 +79,7 @@ func (r *runner) ensureMonitor(ctx context.Context) (*monitor.Monitor, error) {
 	}
 	var once sync.Map
 	var m *monitor.Monitor
-	m = monitor.Start(ctx, eng, sources, monitor.Options{Interval: interval, OnError: func(err error) {
+	m = monitor.Start(ctx, eng, sources, monitor.Options{Interval: interval, Transform: r.cv.transform, OnError: func(err error) {
 		if _, seen := once.LoadOrStore(err.Error(), true); !seen {
 			r.logf("source: %s", short(err.Error(), 200))
 		}
@@ -233,6 +233,17 @@ func (s *snapshot) fleet() evidence.Aggregate {
 		a.ErrorRate = float64(a.Errors) / float64(a.Requests)
 	}
 	return a
+}
+
+// unanswered names the instances whose probe failed, with why.
+func (s *snapshot) unanswered() []string {
+	var out []string
+	for _, ih := range s.instances {
+		if ih.Error != "" {
+			out = append(out, ih.Name+": "+ih.Error)
+		}
+	}
+	return out
 }
 
 func (s *snapshot) latency() evidence.LatencyStats {

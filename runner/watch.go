@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -18,6 +17,11 @@ type soakOutcome struct {
 	started, ended time.Time
 	verdict        string
 	reason         string
+	watched        time.Duration
+	gaps           []evidence.WatchGap
+	coverage       []evidence.CriterionCoverage
+	minCoverage    float64
+	client         []evidence.ClientInstance
 }
 
 // decisionVerdict turns the engine's rollback decision into a verdict.
@@ -58,7 +62,7 @@ func (r *runner) loadTest(ctx context.Context) (change.Verdict, error) {
 	})
 	lr.stop()
 	r.after = r.snapshot(ctx)
-	r.writeLoadResults(lr, started, v)
+	r.writeLoadResults(lr, started, v, r.cv.take())
 	r.checkpoint()
 	if err != nil {
 		return change.Verdict{}, err
@@ -72,7 +76,7 @@ func (r *runner) loadTest(ctx context.Context) (change.Verdict, error) {
 	return v, nil
 }
 
-func (r *runner) writeLoadResults(lr *loadRun, started time.Time, v change.Verdict) {
+func (r *runner) writeLoadResults(lr *loadRun, started time.Time, v change.Verdict, client []evidence.ClientInstance) {
 	rep := lr.rep
 	if rep == nil {
 		rep = &loadgen.Report{}
@@ -84,6 +88,7 @@ func (r *runner) writeLoadResults(lr *loadRun, started time.Time, v change.Verdi
 		LatencyMS: evidence.LoadLatency{P50: rep.LatencyMS.P50, P95: rep.LatencyMS.P95, P99: rep.LatencyMS.P99, Max: rep.LatencyMS.Max},
 		LagMS:     &evidence.LoadLatency{P95: rep.LagMS.P95, Max: rep.LagMS.Max},
 		Passed:    !v.Rollback && lr.err == nil && rep.Violations == 0,
+		Client:    client,
 	}
 	if rep.Pool != nil {
 		res.Pool = &evidence.LoadPool{WaitP95MS: rep.Pool.WaitP95MS, UtilizationMax: rep.Pool.UtilizationMax}
@@ -123,34 +128,35 @@ const soakObservedNote = "soak_observed"
 // last soak_observed note (at most checkpointEvery old): the time the
 // controller was down is not counted, since nobody watched the criteria.
 func soakObserved(recs []change.Record) time.Duration {
-	var d time.Duration
-	for _, rec := range recs {
-		if rec.Kind != "note" || rec.Reason != soakObservedNote {
-			continue
-		}
-		var v struct {
-			Seconds float64 `json:"seconds"`
-		}
-		if json.Unmarshal(rec.Data, &v) == nil && v.Seconds > 0 {
-			d = time.Duration(v.Seconds * float64(time.Second))
-		}
-	}
+	d, _, _ := soakObservedProgress(recs)
 	return d
 }
 
-func (r *runner) journalSoakObserved(d time.Duration) {
-	raw, _ := json.Marshal(map[string]float64{"seconds": d.Seconds()})
-	if _, err := r.journal.Append(change.Record{Kind: "note", Reason: soakObservedNote, Data: raw}, r.clock.Now()); err != nil {
-		r.logf("soak: cannot journal the observed time (%v): a resumed run would watch the whole soak again", err)
+// maxInconclusive is the plan's evaluation.max_inconclusive, or the smaller
+// of 60 s and a tenth of the soak.
+func (r *runner) maxInconclusive() time.Duration {
+	if d := r.p.Evaluation.MaxInconclusive.D(); d > 0 {
+		return d
 	}
+	return min(time.Minute, r.p.Soak.Duration.D()/10)
 }
 
-// soakPhase watches for soak.duration (what is left of it, watched time
-// only, after a resume). It rolls back when a rollback trigger fires, or when a success
-// criterion fails: violated at every evaluation, within the soak, for
-// max(its for, 3 evaluation intervals); or inconclusive longer than
-// max_inconclusive. At the end, a success criterion never ok during the
-// soak fails it too.
+func (r *runner) minCoverage() float64 {
+	if c := r.p.Evaluation.MinCoverage; c > 0 {
+		return c
+	}
+	return DefaultMinCoverage
+}
+
+// soakPhase watches for soak.duration of watched time (what is left of it
+// after a resume): time during which evaluations happened. It rolls back
+// when a rollback trigger fires; when a success criterion fails (violated
+// at every evaluation, within the soak, for max(its for, 3 evaluation
+// intervals), or inconclusive longer than max_inconclusive); or when no
+// evaluation happened for longer than max_inconclusive. At the end it
+// succeeds only if every success criterion is ok at the last evaluation,
+// every instance answers its last probe, and every success criterion was
+// conclusive for at least evaluation.min_coverage of the watched time.
 func (r *runner) soakPhase(ctx context.Context) (change.Verdict, error) {
 	m, err := r.ensureMonitor(ctx)
 	if err != nil {
@@ -158,25 +164,40 @@ func (r *runner) soakPhase(ctx context.Context) (change.Verdict, error) {
 	}
 	start := r.soakStart()
 	total := r.p.Soak.Duration.D()
-	observed := soakObserved(r.journal.Records())
+	observed, earlierConc, earlierGaps := soakObservedProgress(r.journal.Records())
 	left := max(total-observed, time.Second)
 	r.soak.started = start.UTC()
 	r.logf("soak: %s (%s left), background load %g/s", total, left.Round(time.Second), r.p.Soak.Rate)
 	if observed > 0 || r.o.ResumeDir != "" {
 		r.logf("soak resumed: %s of it was observed before; the time the controller was down does not count", observed.Round(time.Second))
 	}
-	stopLoad := r.background(ctx, r.p.Soak.Rate, left, "soak")
+	maxInc := r.maxInconclusive()
+	// The load runs past the soak's planned end: a soak is extended by its
+	// gaps (up to max_inconclusive); stopLoad ends it with the soak.
+	stopLoad := r.background(ctx, r.p.Soak.Rate, left+maxInc+r.settleLimit(3*m.Interval(), maxInc), "soak")
 	grace := 3 * m.Interval()
-	everOK := map[string]bool{}
+	settle := r.settleLimit(grace, maxInc)
+	w := newWatchedTime(m.Interval(), maxInc)
+	// Watched time runs from the soak's start: a controller frozen between
+	// journalling the soak and its first evaluation watched nothing either.
+	// A resumed soak counts from now (the outage is not watched time, and
+	// the journal's progress note says how much was).
+	w.prev = start
+	if r.o.ResumeDir != "" {
+		w.prev = time.Now()
+	}
 	var v change.Verdict
-	t0 := time.Now()
-	lastCheckpoint := t0
-	err = m.Run(ctx, left, func(ev criteria.Evaluation) bool {
-		r.progressLine("soak", observed+time.Since(t0), total, ev)
+	lastCheckpoint := time.Now()
+	err = m.Run(ctx, 0, func(ev criteria.Evaluation) bool {
+		if gapFailed, why := w.tick(ev); gapFailed {
+			v = change.Verdict{Rollback: true, Criterion: "watched-time", Role: poolpilot.RoleSuccess, Reason: why}
+			return true
+		}
+		r.progressLine("soak", observed+w.watched, total, ev)
 		if time.Since(lastCheckpoint) >= checkpointEvery {
 			lastCheckpoint = time.Now()
 			r.checkpoint()
-			r.journalSoakObserved(observed + time.Since(t0))
+			r.journalSoakProgress(w, observed, earlierConc, earlierGaps)
 		}
 		if ev.Decision != nil {
 			v = decisionVerdict(ev.Decision)
@@ -186,33 +207,37 @@ func (r *runner) soakPhase(ctx context.Context) (change.Verdict, error) {
 			if res.Role != poolpilot.RoleSuccess {
 				continue
 			}
-			if res.State == criteria.StateOK {
-				everOK[res.Name] = true
-			}
 			if failed, why := successFailed(res, start, ev.Time, grace); failed {
 				v = change.Verdict{Rollback: true, Criterion: res.Name, Role: poolpilot.RoleSuccess, Reason: why}
 				return true
 			}
 		}
-		return false
+		if observed+w.watched < total {
+			return false
+		}
+		// The soak's time is up. A success criterion still pending or
+		// inconclusive has not been seen to hold: wait for it to settle —
+		// back to ok, or failed by the rule above — for at most settle.
+		if unsettled(ev) && w.watched+observed < total+settle {
+			return false
+		}
+		return true
 	})
 	stopLoad()
 	r.after = r.snapshot(ctx)
 	r.soak.ended = r.clock.Now().UTC()
+	r.soak.watched = observed + w.watched
+	r.soak.gaps = append(append([]evidence.WatchGap(nil), earlierGaps...), w.gaps...)
+	r.soak.coverage = w.coverage(earlierConc, observed)
+	r.soak.minCoverage = r.minCoverage()
+	r.soak.client = r.cv.take()
+	r.journalSoakProgress(w, observed, earlierConc, earlierGaps)
 	if err != nil {
 		r.soak.verdict, r.soak.reason = evidence.VerdictFail, "interrupted: "+causeOf(ctx)
 		return change.Verdict{}, err
 	}
 	if !v.Rollback {
-		if last := m.Last(); last != nil {
-			for _, res := range last.Results {
-				if res.Role == poolpilot.RoleSuccess && !everOK[res.Name] {
-					v = change.Verdict{Rollback: true, Criterion: res.Name, Role: poolpilot.RoleSuccess,
-						Reason: fmt.Sprintf("success criterion %s never held during the soak (last: %s, %s)", res.Name, res.State, res.Reason)}
-					break
-				}
-			}
-		}
+		v = endVerdict(m.Last(), r.after.unanswered(), r.soak.coverage, r.soak.minCoverage)
 	}
 	if v.Rollback {
 		r.soak.verdict, r.soak.reason = evidence.VerdictFail, v.Criterion+": "+v.Reason
@@ -220,6 +245,30 @@ func (r *runner) soakPhase(ctx context.Context) (change.Verdict, error) {
 		r.soak.verdict = evidence.VerdictPass
 	}
 	return v, nil
+}
+
+// settleLimit bounds how long a soak whose time is up waits for its
+// success criteria to settle: the longest a success criterion may be
+// violated before it fails, plus max_inconclusive.
+func (r *runner) settleLimit(grace, maxInc time.Duration) time.Duration {
+	longest := grace
+	for _, c := range r.p.Criteria {
+		if c.Role == poolpilot.RoleSuccess {
+			longest = max(longest, c.For.D())
+		}
+	}
+	return longest + maxInc
+}
+
+// unsettled reports whether a success criterion is pending or
+// inconclusive: on its way to failing, or without data.
+func unsettled(ev criteria.Evaluation) bool {
+	for _, res := range ev.Results {
+		if res.Role == poolpilot.RoleSuccess && (res.State == criteria.StatePending || res.State == criteria.StateInconclusive) {
+			return true
+		}
+	}
+	return false
 }
 
 // successFailed applies the soak's rule to one success criterion.

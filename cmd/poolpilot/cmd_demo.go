@@ -36,6 +36,7 @@ type demoFlags struct {
 	scenario, evidenceDir, dash   string
 	keep                          bool
 	baseline, loadDur, soak, trig time.Duration
+	rollbackMonitor               time.Duration
 	rate, soakRate                float64
 }
 
@@ -83,6 +84,7 @@ start, 2 on bad flags. --keep leaves everything running until Ctrl-C.`,
 	fl.DurationVar(&f.loadDur, "load-duration", 10*time.Second, "load test duration")
 	fl.DurationVar(&f.soak, "soak", 30*time.Second, "soak duration")
 	fl.DurationVar(&f.trig, "window", 5*time.Second, "rollback triggers' sustain window")
+	fl.DurationVar(&f.rollbackMonitor, "rollback-monitor", 10*time.Second, "how long the criteria are watched after a rollback (rollback.monitor; 0s: off)")
 	fl.Float64Var(&f.rate, "rate", 50, "load test rate (requests/s)")
 	fl.Float64Var(&f.soakRate, "soak-rate", 20, "background load during baseline and soak (requests/s)")
 	return cmd
@@ -228,6 +230,8 @@ func demoPlan(f *demoFlags, w *demoWorld, name string) ([]byte, error) {
 	p.Backup = plan.Backup{Check: "skip", SkipReason: "the demo's database is ephemeral, nothing to back up", MaxAge: p.Backup.MaxAge}
 	p.Soak.Rate = f.soakRate
 	p.Rollout.VerifyTimeout = poolpilot.Duration(15 * time.Second)
+	rm := poolpilot.Duration(f.rollbackMonitor)
+	p.RollbackPolicy.Monitor = &rm
 	if w.approver == nil {
 		if _, w.approver, err = evidence.GenerateKey(nil); err != nil {
 			return nil, err

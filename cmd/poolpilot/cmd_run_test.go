@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -225,6 +226,16 @@ func TestRunAdminDriverRollsBackOnFault(t *testing.T) {
 	b, _ = os.ReadFile(filepath.Join(res.Dir, evidence.FileSyntheticLoadTest))
 	if err := json.Unmarshal(b, &lt); err != nil || lt.Passed || len(lt.Failures) == 0 {
 		t.Errorf("synthetic_load_test_results.json: passed %v, failures %v, %v", lt.Passed, lt.Failures, err)
+	}
+	// The faults are still on after the rollback: the post-rollback
+	// monitoring says the service did not return to its baseline.
+	var pm evidence.PostRollbackMonitoring
+	b, err := os.ReadFile(filepath.Join(res.Dir, evidence.FilePostRollbackMonitoring))
+	if err != nil || json.Unmarshal(b, &pm) != nil {
+		t.Fatalf("post_rollback_monitoring.json: %v", err)
+	}
+	if pm.ReturnedToBaseline || len(pm.Samples) == 0 || pm.WatchedSeconds <= 0 || !strings.Contains(fmt.Sprint(pm.Problems), "error") {
+		t.Errorf("post_rollback_monitoring.json: returned %v, %d samples, watched %.1fs, problems %v", pm.ReturnedToBaseline, len(pm.Samples), pm.WatchedSeconds, pm.Problems)
 	}
 }
 

@@ -195,6 +195,21 @@ func (i *Instance) Stop() error {
 	return i.stopErr
 }
 
+// Kill SIGKILLs the child process, as a crash would, and waits for it
+// (Process mode only). The test's cleanup then has nothing to stop.
+func (i *Instance) Kill() error {
+	if i.Cmd == nil {
+		return fmt.Errorf("ledgerdtest: Kill needs Options.Process")
+	}
+	var err error
+	i.stopOnce.Do(func() {
+		if err = i.Cmd.Process.Signal(syscall.SIGKILL); err == nil {
+			_, err = i.Wait(30 * time.Second)
+		}
+	})
+	return err
+}
+
 // Signal sends sig to the child process (Process mode only).
 func (i *Instance) Signal(sig os.Signal) error {
 	if i.Cmd == nil {

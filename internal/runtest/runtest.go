@@ -128,6 +128,8 @@ func Plan(t testing.TB, name string, health []string, dir string, soak time.Dura
 	p.Soak.Rate = 20
 	p.Evaluation.Interval = poolpilot.Duration(500 * time.Millisecond)
 	p.Rollout.VerifyTimeout = poolpilot.Duration(20 * time.Second)
+	rm := poolpilot.Duration(2 * time.Second) // post-rollback monitoring, short
+	p.RollbackPolicy.Monitor = &rm
 	// Thresholds loosened for a shared 2-core machine, where one 5xx in
 	// 45 requests is 2.2% and a dial under load can take 15 ms; the fault
 	// tests inject a 50% error rate.

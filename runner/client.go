@@ -1,0 +1,242 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/evidence"
+	"github.com/poolpilot/poolpilot/loadgen"
+	"github.com/poolpilot/poolpilot/source/health"
+)
+
+// SourceClient marks a sample whose value is poolpilot's own view of an
+// instance (its load's requests), worse than what the instance reported or
+// standing in for a report it could not get.
+const SourceClient = "client"
+
+// clientMinRequests is how many of poolpilot's own requests an instance
+// must have had in the window before their error rate and latency count:
+// below it one failed request would read as a 100 % error rate.
+const clientMinRequests = 5
+
+// clientView is what poolpilot's own requests (the load test and the
+// background load) saw of each instance over a sliding window: the
+// client's side of the error rate and latency, which counts beside what
+// the service reports — a dead instance reports nothing, but every request
+// sent to it fails.
+type clientView struct {
+	window time.Duration
+	now    func() time.Time
+
+	mu     sync.Mutex
+	by     map[string][]clientRequest // instance (health URL host:port) → newest last
+	totals map[string]*evidence.ClientInstance
+}
+
+type clientRequest struct {
+	at      time.Time
+	latency time.Duration
+	failed  bool
+}
+
+func newClientView(window time.Duration) *clientView {
+	return &clientView{window: window, now: time.Now, by: map[string][]clientRequest{}, totals: map[string]*evidence.ClientInstance{}}
+}
+
+// clientWindow is the sliding window for an evaluation interval: five
+// intervals, at least 5 s and at most 30 s.
+func clientWindow(interval time.Duration) time.Duration {
+	return min(max(5*interval, 5*time.Second), 30*time.Second)
+}
+
+// failed tells whether a request's error is the service's failure:
+// transport errors (refused, reset), timeouts and 5xx count; a request
+// poolpilot cancelled itself (its load stopping) does not, nor does a 4xx
+// or a 404 (the workload's own business answers: an account not posted
+// to yet).
+func failed(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, loadgen.ErrLedgerNotFound) {
+		return false
+	}
+	var se *loadgen.StatusError
+	if errors.As(err, &se) {
+		return se.Code >= 500
+	}
+	return true
+}
+
+// record notes one request to instance.
+func (v *clientView) record(instance string, started time.Time, latency time.Duration, err error) {
+	if v == nil || errors.Is(err, context.Canceled) {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	bad := failed(err)
+	tot := v.totals[instance]
+	if tot == nil {
+		tot = &evidence.ClientInstance{Instance: instance}
+		v.totals[instance] = tot
+	}
+	tot.Requests++
+	if bad {
+		tot.Failures++
+		if tot.FailureKinds == nil {
+			tot.FailureKinds = map[string]int64{}
+		}
+		tot.FailureKinds[loadgen.ErrorKind(err)]++
+	}
+	rs := append(v.by[instance], clientRequest{at: started.Add(latency), latency: latency, failed: bad})
+	v.by[instance] = prune(rs, v.now().Add(-v.window))
+}
+
+// take returns the totals per instance since the previous take, sorted by
+// instance, and starts new ones: one phase's worth.
+func (v *clientView) take() []evidence.ClientInstance {
+	if v == nil {
+		return nil
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make([]evidence.ClientInstance, 0, len(v.totals))
+	for _, t := range v.totals {
+		out = append(out, *t)
+	}
+	v.totals = map[string]*evidence.ClientInstance{}
+	sort.Slice(out, func(i, j int) bool { return out[i].Instance < out[j].Instance })
+	return out
+}
+
+func prune(rs []clientRequest, cut time.Time) []clientRequest {
+	i := sort.Search(len(rs), func(i int) bool { return !rs[i].at.Before(cut) })
+	if i == 0 {
+		return rs
+	}
+	return append(rs[:0], rs[i:]...)
+}
+
+// clientStats is the window of one instance.
+type clientStats struct {
+	requests, errors int
+	p50, p95, p99    float64 // ms
+}
+
+func (c clientStats) errorRate() float64 { return float64(c.errors) / float64(c.requests) }
+
+// stats returns the instance's window; ok is false with fewer than
+// clientMinRequests requests in it.
+func (v *clientView) stats(instance string) (clientStats, bool) {
+	v.mu.Lock()
+	rs := prune(v.by[instance], v.now().Add(-v.window))
+	v.by[instance] = rs
+	var st clientStats
+	lat := make([]float64, 0, len(rs))
+	for _, r := range rs {
+		st.requests++
+		if r.failed {
+			st.errors++
+		}
+		lat = append(lat, float64(r.latency)/float64(time.Millisecond))
+	}
+	v.mu.Unlock()
+	if st.requests < clientMinRequests {
+		return st, false
+	}
+	sort.Float64s(lat)
+	q := func(p float64) float64 { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+	st.p50, st.p95, st.p99 = q(0.50), q(0.95), q(0.99)
+	return st, true
+}
+
+// transform folds the client's view into an instance's error rate and
+// latency samples: the worse of the two counts, and when the instance
+// could not be read (a gap) while poolpilot's requests to it had answers
+// — or failures — those stand in for it. Other samples pass unchanged.
+func (v *clientView) transform(s poolpilot.Sample) poolpilot.Sample {
+	if v == nil || s.Source != health.Name {
+		return s
+	}
+	var pick func(clientStats) float64
+	switch s.Metric {
+	case "error_rate":
+		pick = clientStats.errorRate
+	case "latency_p50_ms":
+		pick = func(c clientStats) float64 { return c.p50 }
+	case "latency_p95_ms":
+		pick = func(c clientStats) float64 { return c.p95 }
+	case "latency_p99_ms":
+		pick = func(c clientStats) float64 { return c.p99 }
+	default:
+		return s
+	}
+	st, ok := v.stats(s.Instance)
+	if !ok {
+		return s
+	}
+	cv := pick(st)
+	switch {
+	case s.Gap:
+		reason := "poolpilot's own requests (" + s.Reason + ")"
+		s.Gap, s.Value, s.Source, s.Reason = false, cv, SourceClient, reason
+	case cv > s.Value:
+		s.Value, s.Source = cv, SourceClient
+	}
+	return s
+}
+
+// instanceKey is how the health source names an instance: its health
+// URL's host:port.
+func instanceKey(healthURL string) string {
+	u, err := url.Parse(healthURL)
+	if err != nil {
+		return healthURL
+	}
+	return u.Host
+}
+
+// recordingLedger records each call to one instance in the client view.
+type recordingLedger struct {
+	loadgen.Ledger
+	instance string
+	view     *clientView
+}
+
+func (l recordingLedger) PostEntry(ctx context.Context, tenant, d string, lines []loadgen.LedgerLine) error {
+	t := time.Now()
+	err := l.Ledger.PostEntry(ctx, tenant, d, lines)
+	l.view.record(l.instance, t, time.Since(t), err)
+	return err
+}
+
+func (l recordingLedger) Balance(ctx context.Context, tenant, account string) (loadgen.LedgerBalance, error) {
+	t := time.Now()
+	b, err := l.Ledger.Balance(ctx, tenant, account)
+	l.view.record(l.instance, t, time.Since(t), err)
+	return b, err
+}
+
+func (l recordingLedger) TrialBalance(ctx context.Context, tenant string) (loadgen.LedgerTrialBalance, error) {
+	t := time.Now()
+	b, err := l.Ledger.TrialBalance(ctx, tenant)
+	l.view.record(l.instance, t, time.Since(t), err)
+	return b, err
+}
+
+// recordingTarget records each request of a target aimed at one instance.
+type recordingTarget struct {
+	loadgen.Target
+	instance string
+	view     *clientView
+}
+
+func (t recordingTarget) Do(ctx context.Context) (loadgen.Result, error) {
+	start := time.Now()
+	res, err := t.Target.Do(ctx)
+	t.view.record(t.instance, start, time.Since(start), err)
+	return res, err
+}
