@@ -10,20 +10,6 @@ import (
 	"github.com/poolpilot/poolpilot/evidence"
 )
 
-// DefaultRollbackMonitor is how long the criteria are watched after a
-// rollback when the plan does not say (the seed: 15 minutes), capped at
-// the soak's duration.
-const DefaultRollbackMonitor = 15 * time.Minute
-
-// rollbackMonitor is the plan's rollback.monitor: as given (0s: off), or
-// DefaultRollbackMonitor capped at the soak's duration.
-func (r *runner) rollbackMonitor() time.Duration {
-	if m := r.p.RollbackPolicy.Monitor; m != nil {
-		return max(m.D(), 0)
-	}
-	return min(DefaultRollbackMonitor, r.p.Soak.Duration.D())
-}
-
 // Tolerances for "returned to its baseline" after a rollback.
 const (
 	returnErrorRateAbs = 0.01 // error rate within 1 point of the baseline
@@ -37,7 +23,7 @@ const (
 // baseline. It decides nothing: the rollback is done; this tells the
 // operator whether the service recovered or needs a person.
 func (r *runner) postRollback(ctx context.Context) {
-	d := r.rollbackMonitor()
+	d := r.p.RollbackMonitor()
 	if d <= 0 {
 		r.logf("post-rollback monitoring: off (rollback.monitor 0s)")
 		return
