@@ -65,11 +65,11 @@ func (e *Engine) evalSeries(c Criterion, ser []poolpilot.Sample, now time.Time, 
 	t.evidence = ser[first:]
 	if t.held >= c.For.D() {
 		t.state = StateFiring
-		t.reason = fmt.Sprintf("%s %s %s held %s (for %s)", c.Parsed.Metric, fmtNum(v), breachWord(c), t.held, c.For.D())
+		t.reason = fmt.Sprintf("%s %s %s held %s (for %s)", c.Parsed.Metric, Human(c.Parsed.Metric, v), breachWord(c), HumanDuration(t.held), c.For.D())
 	} else {
 		t.state = StatePending
 		t.left = c.For.D() - t.held
-		t.reason = fmt.Sprintf("%s %s %s for %s, fires in %s", c.Parsed.Metric, fmtNum(v), breachWord(c), t.held, t.left)
+		t.reason = fmt.Sprintf("%s %s %s for %s, fires in %s", c.Parsed.Metric, Human(c.Parsed.Metric, v), breachWord(c), HumanDuration(t.held), HumanDuration(t.left))
 	}
 	return t
 }
@@ -100,7 +100,7 @@ func (e *Engine) inconclusive(c Criterion, ser []poolpilot.Sample, now time.Time
 	}
 	if maxInc > 0 && t.held >= maxInc {
 		t.state = StateFiring
-		t.reason = fmt.Sprintf("inconclusive for %s (max_inconclusive %s): %s", t.held.Round(time.Millisecond), maxInc, reason)
+		t.reason = fmt.Sprintf("inconclusive for %s (max_inconclusive %s): %s", HumanDuration(t.held), maxInc, reason)
 	}
 	return t
 }

@@ -69,7 +69,7 @@ func (r *runner) postRollback(ctx context.Context) {
 	pm.ReturnedToBaseline = len(pm.Problems) == 0
 	r.writeJSON(evidence.FilePostRollbackMonitoring, pm)
 	if pm.ReturnedToBaseline {
-		r.logf("post-rollback monitoring: the service returned to its baseline (%s watched)", fmtDur(w.watched))
+		r.logf("post-rollback monitoring: the service returned to its baseline (%s watched)", criteria.HumanDuration(w.watched))
 		r.event(evidence.EventNote, map[string]any{"text": "post-rollback monitoring: the service returned to its baseline"})
 		return
 	}
@@ -99,7 +99,7 @@ func returnProblems(last *criteria.Evaluation, after *snapshot, base *evidence.A
 	}
 	a := after.fleet()
 	if a.ErrorRate > base.ErrorRate+returnErrorRateAbs {
-		out = append(out, fmt.Sprintf("error rate %s, baseline %s", fmtPct(a.ErrorRate), fmtPct(base.ErrorRate)))
+		out = append(out, fmt.Sprintf("error rate %s, baseline %s", criteria.HumanPercent(a.ErrorRate), criteria.HumanPercent(base.ErrorRate)))
 	}
 	if limit := max(base.LatencyP95MS*returnLatencyRel, base.LatencyP95MS+returnLatencyAbsMS); a.LatencyP95MS > limit {
 		out = append(out, fmt.Sprintf("p95 latency %.1f ms, baseline %.1f ms", a.LatencyP95MS, base.LatencyP95MS))

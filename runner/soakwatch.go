@@ -50,7 +50,7 @@ func (w *watchedTime) tick(ev criteria.Evaluation) (failed bool, why string) {
 		w.gaps = append(w.gaps, evidence.WatchGap{From: t.Add(-dt).UTC(), To: t.UTC(), Seconds: dt.Seconds()})
 		if w.maxGap > 0 && dt > w.maxGap {
 			return true, fmt.Sprintf("no evaluation for %s (%s to %s): the controller was frozen or starved, nothing was watched, longer than max_inconclusive %s",
-				fmtDur(dt), t.Add(-dt).UTC().Format("15:04:05"), t.UTC().Format("15:04:05"), w.maxGap)
+				criteria.HumanDuration(dt), t.Add(-dt).UTC().Format("15:04:05"), t.UTC().Format("15:04:05"), w.maxGap)
 		}
 		dt = 0 // not watched: the soak runs that much longer
 	}
@@ -117,33 +117,13 @@ func endVerdict(last *criteria.Evaluation, unanswered []string, cov []evidence.C
 		if c.Ratio < minCoverage {
 			return change.Verdict{Rollback: true, Criterion: c.Name, Role: poolpilot.RoleSuccess,
 				Reason: fmt.Sprintf("success criterion %s was conclusive for %s of %s watched (%s, below min_coverage %s): its success was not observed",
-					c.Name, fmtDur(secs(c.ConclusiveSeconds)), fmtDur(secs(c.WatchedSeconds)), fmtPct(c.Ratio), fmtPct(minCoverage))}
+					c.Name, criteria.HumanDuration(secs(c.ConclusiveSeconds)), criteria.HumanDuration(secs(c.WatchedSeconds)), criteria.HumanPercent(c.Ratio), criteria.HumanPercent(minCoverage))}
 		}
 	}
 	return change.Verdict{}
 }
 
 func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
-
-// fmtDur rounds a duration for people: "6.0 s", "2.5 min", "1.2 h".
-func fmtDur(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%.1f s", d.Seconds())
-	case d < time.Hour:
-		return fmt.Sprintf("%.1f min", d.Minutes())
-	}
-	return fmt.Sprintf("%.1f h", d.Hours())
-}
-
-// fmtPct prints a ratio as a percentage for people: "3.8 %", "90 %".
-func fmtPct(r float64) string {
-	p := r * 100
-	if p == float64(int64(p)) {
-		return fmt.Sprintf("%d %%", int64(p))
-	}
-	return fmt.Sprintf("%.1f %%", p)
-}
 
 // soakProgress is what the soak journals every checkpoint, so that a
 // resumed run watches only the rest and keeps the coverage so far.

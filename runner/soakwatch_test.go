@@ -137,14 +137,3 @@ func TestClientViewFoldsIntoServiceSamples(t *testing.T) {
 		t.Error("a refused connection is not a failure")
 	}
 }
-
-func TestHumanNumbers(t *testing.T) {
-	for _, c := range []struct{ got, want string }{
-		{fmtPct(0.038), "3.8 %"}, {fmtPct(0.9), "90 %"}, {fmtDur(6 * time.Second), "6.0 s"},
-		{fmtDur(150 * time.Second), "2.5 min"}, {fmtDur(90 * time.Minute), "1.5 h"},
-	} {
-		if c.got != c.want {
-			t.Errorf("got %q, want %q", c.got, c.want)
-		}
-	}
-}
