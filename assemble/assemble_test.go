@@ -3,6 +3,8 @@ package assemble
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +137,37 @@ func TestPromAuthNamesUnsetVariables(t *testing.T) {
 	_, err = Sources(context.Background(), p, env(map[string]string{"PROM_TOKEN": "tok", "PROM_TENANT": "ten", "PROM_OTHER": "o"}), Options{})
 	if poolpilot.ExitCode(err) != poolpilot.ExitBadInput || !strings.Contains(err.Error(), "/nonexistent/ca.pem") {
 		t.Errorf("unreadable CA file: %v", err)
+	}
+}
+
+// Probe asks each query once: one Prometheus refuses (a syntax error) no
+// longer counts as fed; one no series matches yet still does.
+func TestProbe(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		if r.Form.Get("query") == "sum(" {
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"status":"error","errorType":"bad_data","error":"parse error: unclosed left parenthesis"}`))
+			return
+		}
+		w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[]}}`))
+	}))
+	defer srv.Close()
+	p := testPlan(t)
+	p.Criteria = []poolpilot.CriterionSpec{
+		{Name: "bad", Role: poolpilot.RoleRollback, Expr: "promql > 1", Query: "sum("},
+		{Name: "later", Role: poolpilot.RoleRollback, Expr: "promql > 1", Query: "nothing_yet"},
+	}
+	p.Prometheus.URL = srv.URL
+	p.Database.DSNEnv = ""
+	set, err := Sources(context.Background(), p, env(nil), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	set.Probe(context.Background())
+	_, unfed, err := set.Split(p.Criteria)
+	if err != nil || len(unfed) != 1 || unfed[0].Name != "bad" || !strings.Contains(unfed[0].Reason, "Prometheus did not answer the query") || !strings.Contains(unfed[0].Reason, "bad_data") {
+		t.Fatalf("unfed %+v, %v: want only the syntax error", unfed, err)
 	}
 }

@@ -1,6 +1,8 @@
 package assemble
 
 import (
+	"context"
+	"errors"
 	"sort"
 	"strings"
 
@@ -85,4 +87,25 @@ func (b *builder) promSource() error {
 	b.set.Secrets = append(b.set.Secrets, auth.Secrets()...)
 	b.add(ps)
 	return nil
+}
+
+// Probe asks Prometheus each promql query once, as preflight does before
+// a run: a query that fails (Prometheus unreachable, credentials refused,
+// a syntax error, a range vector) can feed nothing, so its metric is no
+// longer provided and its note says why. A query that no series matches
+// yet still counts as fed: the series may appear under load.
+func (s *SourceSet) Probe(ctx context.Context) {
+	for _, src := range s.Sources {
+		ps, ok := src.(*prom.Source)
+		if !ok {
+			continue
+		}
+		for _, q := range ps.Queries() {
+			if _, err := ps.Query(ctx, q); err != nil && !errors.Is(err, prom.ErrEmpty) {
+				m := poolpilot.PromQLMetric(q)
+				delete(s.Provided, m)
+				s.Notes[m] = "Prometheus did not answer the query: " + err.Error()
+			}
+		}
+	}
 }

@@ -12,7 +12,7 @@ import (
 
 // planSources feeds preflight's criteria_sources check with the sources a
 // run would build (assemble.Sources), none of them started, over
-// preflight's own tool pool.
+// preflight's own tool pool; each promql query is asked once (Probe).
 type planSources struct {
 	e       *env
 	p       *plan.Plan
@@ -27,6 +27,7 @@ func (s planSources) Unfed(ctx context.Context) ([]change.UnfedCriterion, error)
 		return nil, err
 	}
 	defer set.Close()
+	set.Probe(ctx)
 	_, unfed, err := set.Split(s.p.Criteria)
 	if err != nil {
 		return nil, err

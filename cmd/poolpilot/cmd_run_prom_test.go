@@ -148,6 +148,12 @@ func TestRunRefusesACriterionNoSourceFeeds(t *testing.T) {
 			t.Errorf("%s with PROM_TOKEN unset: exit %d, want 2 naming it: %s", cmd, code, stderr)
 		}
 	}
+	// Set, but nothing listens at the URL: the criterion cannot be fed.
+	f.Env["PROM_TOKEN"] = "prom-token-s3cret"
+	out, stderr, code = runCLI(t, f.Getenv, "preflight", f.PlanFile)
+	if code != poolpilot.ExitRefused || !strings.Contains(out, `criterion "prom_breach": metric promql:`+breachQuery+`: Prometheus did not answer the query: query failed`) || strings.Contains(out+stderr, "s3cret") {
+		t.Errorf("preflight against no Prometheus: exit %d, want 4 naming the criterion\n%s\n%s", code, out, stderr)
+	}
 
 	f.P.Prometheus = plan.Prometheus{}
 	f.P.Criteria[len(f.P.Criteria)-1].Optional = true

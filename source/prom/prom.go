@@ -21,6 +21,10 @@ import (
 // Name is the source's name.
 const Name = "prom"
 
+// ErrEmpty is the error of a query that no series matched: Prometheus
+// answered, but has no data for it (yet).
+var ErrEmpty = errors.New("empty result: no series matched")
+
 // Options configure a Source.
 type Options struct {
 	Client  *http.Client    // nil: a client of its own (with CAFile's roots)
@@ -150,6 +154,9 @@ func (s *Source) collectOne(ctx context.Context, q string) []poolpilot.Sample {
 	return out
 }
 
+// Queries returns the source's queries, deduplicated.
+func (s *Source) Queries() []string { return append([]string(nil), s.queries...) }
+
 // Value is one series of an instant query's answer.
 type Value struct {
 	Instance string
@@ -234,7 +241,7 @@ func parseVector(raw json.RawMessage) ([]Value, error) {
 		return nil, fmt.Errorf("vector: %w", err)
 	}
 	if len(series) == 0 {
-		return nil, errors.New("empty result: no series matched")
+		return nil, ErrEmpty
 	}
 	out := make([]Value, 0, len(series))
 	byInst := map[string]int{}
