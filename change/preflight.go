@@ -79,6 +79,9 @@ type Preflight struct {
 	Pooler PoolerFacts
 	// Sizing is a saved sizing recommendation, or nil.
 	Sizing *SizingAdvice
+	// Sources tells which criteria no source can feed (criteria_sources);
+	// nil skips the check.
+	Sources CriteriaSources
 }
 
 // Run runs every check; none stops the others.
@@ -100,6 +103,7 @@ func (pf *Preflight) Run(ctx context.Context) PreflightReport {
 	r.Checks = append(r.Checks, pf.sizingCheck())
 	r.Checks = append(r.Checks, pf.backupCheck(ctx, lerr))
 	r.Checks = append(r.Checks, pf.secretsCheck())
+	r.Checks = append(r.Checks, pf.criteriaSourcesCheck(ctx))
 	r.Checks = append(r.Checks, pf.checklistCheck())
 	r.Checks = append(r.Checks, approversCheck(p))
 	r.OK = len(r.Failed()) == 0

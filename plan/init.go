@@ -369,10 +369,10 @@ criteria:
   - {name: error_rate_high, role: rollback, class: P0, expr: "error_rate > 0.01", for: {{dur .TriggerFor}}, description: "Error rate >1% sustained"}
   - {name: latency_p95_high, role: rollback, class: P1, expr: "latency_p95_ms > 1000", for: {{dur .TriggerFor}}, description: "p95 latency >1s sustained"}
   - {name: connection_thrashing, role: rollback, class: P1, expr: "thrashing > 0", for: {{dur .TriggerFor}}, description: "Connection thrashing detected"}
-  - {name: db_cpu_high, role: rollback, expr: "db.cpu > 0.9", scope: fleet, aggregate: max, for: {{dur .TriggerFor}}, description: "Database CPU >90% sustained"}
+  - {name: db_cpu_high, role: rollback, expr: "db.cpu > 0.9", scope: fleet, aggregate: max, for: {{dur .TriggerFor}}, optional: true, description: "Database CPU >90% sustained (read only for a server on this host; optional: skipped with a warning otherwise)"}
   - {name: pool_saturation, role: rollback, class: P1, expr: "pool.utilization > 0.9", for: {{dur .TriggerFor}}, description: "Database pool saturation (>90%)"}
   # P0 incidents: immediate rollback.
-  - {name: integrity, role: rollback, class: P0, expr: "integrity_ok == 0", scope: fleet, description: "Data integrity issue / calculation error"}
+  - {name: integrity, role: rollback, class: P0, expr: "integrity_ok == 0", scope: fleet, optional: true, description: "Data integrity issue / calculation error (ledgerd's /v1/integrity, workload ledger; optional: skipped with a warning otherwise)"}
   - {name: tenant_isolation, role: rollback, class: P0, expr: "violations > 0", scope: fleet, aggregate: sum, description: "Tenant isolation violation or wrong balance seen by the load test"}
   - {name: downtime, role: rollback, class: P0, expr: "downtime_s > 300", description: "System downtime >5 minutes"}
 

@@ -49,6 +49,9 @@ func (p *Plan) validateTiming(c *checker) {
 // not here.
 func (p *Plan) validatePrometheus(c *checker) {
 	pr := p.Prometheus
+	if pr.URL == "" && (pr.BearerTokenEnv != "" || pr.UsernameEnv != "" || pr.PasswordEnv != "" || len(pr.HeadersEnv) > 0 || pr.CAFile != "") {
+		c.add("$.prometheus.url", "is required when the prometheus section sets credentials, headers or a CA file")
+	}
 	c.httpURL("$.prometheus.url", pr.URL, false)
 	c.envVar("$.prometheus.bearer_token_env", pr.BearerTokenEnv, false)
 	c.envVar("$.prometheus.username_env", pr.UsernameEnv, false)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/driver/admin"
 	"github.com/poolpilot/poolpilot/driver/kube"
@@ -178,6 +179,11 @@ func (r *runner) open() (*Lock, error) {
 	if dsn := r.getenv(r.p.Database.DSNEnv); dsn != "" {
 		secrets = append(secrets, dsn)
 	}
+	auth, err := assemble.PromAuth(r.p, r.getenv) // an unset variable is bad input, before any folder
+	if err != nil {
+		return nil, err
+	}
+	secrets = append(secrets, auth.Secrets()...)
 	if r.p.Notify.WebhookEnv != "" {
 		if u := r.getenv(r.p.Notify.WebhookEnv); u != "" {
 			secrets = append(secrets, u)

@@ -2,20 +2,16 @@ package runner
 
 import (
 	"context"
-	"net/url"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/criteria"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/monitor"
-	"github.com/poolpilot/poolpilot/pgpool"
-	"github.com/poolpilot/poolpilot/source"
-	"github.com/poolpilot/poolpilot/source/health"
-	"github.com/poolpilot/poolpilot/source/hostcpu"
-	"github.com/poolpilot/poolpilot/source/integrity"
-	"github.com/poolpilot/poolpilot/source/pgstat"
 )
 
 // MetricViolations is pushed by the runner: correctness violations the load
@@ -47,25 +43,13 @@ func (r *runner) ensureMonitor(ctx context.Context) (*monitor.Monitor, error) {
 		return r.mon, nil
 	}
 	interval := r.p.Evaluation.Interval.D()
-	sources, notes := r.sources(ctx, interval)
-	have := source.Provided(sources)
-	have[MetricViolations] = true
-	compiled, err := criteria.Compile(r.p.Criteria)
+	set, err := r.sources(ctx, interval)
 	if err != nil {
 		return nil, err
 	}
-	var kept []poolpilot.CriterionSpec
-	for i, c := range compiled {
-		if have[c.Key()] {
-			kept = append(kept, r.p.Criteria[i])
-			continue
-		}
-		why := notes[c.Key()]
-		if why == "" {
-			why = "no source provides it"
-		}
-		r.event("criterion_skipped", map[string]any{"name": c.Name, "metric": c.Key(), "reason": why})
-		r.logf("criterion %s skipped: metric %s: %s", c.Name, c.Key(), why)
+	kept, err := r.feedable(set)
+	if err != nil {
+		return nil, err
 	}
 	eng, err := criteria.New(kept, criteria.Options{Interval: interval, MaxInconclusive: r.p.Evaluation.MaxInconclusive.D(),
 		SuccessWindow: max(r.p.Soak.Duration.D(), interval), BaselineWindow: r.p.Baseline.Duration.D() + 3*interval})
@@ -79,7 +63,7 @@ func (r *runner) ensureMonitor(ctx context.Context) (*monitor.Monitor, error) {
 	}
 	var once sync.Map
 	var m *monitor.Monitor
-	m = monitor.Start(ctx, eng, sources, monitor.Options{Interval: interval, Transform: r.cv.transform, OnError: func(err error) {
+	m = monitor.Start(ctx, eng, set.Sources, monitor.Options{Interval: interval, Transform: r.cv.transform, OnError: func(err error) {
 		if _, seen := once.LoadOrStore(err.Error(), true); !seen {
 			r.logf("source: %s", short(err.Error(), 200))
 		}
@@ -93,56 +77,39 @@ func (r *runner) ensureMonitor(ctx context.Context) (*monitor.Monitor, error) {
 	return m, nil
 }
 
-// sources builds the plan's sources: /healthz of every instance, ledgerd's
-// integrity probe for the ledger workload, PostgreSQL statistics and the
-// database host's CPU when it is local.
-func (r *runner) sources(ctx context.Context, interval time.Duration) ([]source.Source, map[string]string) {
-	notes := map[string]string{}
-	timeout := max(interval*8/10, 200*time.Millisecond)
-	var urls []string
-	for _, in := range r.p.Instances {
-		urls = append(urls, in.HealthURL)
-	}
-	var out []source.Source
-	if hs, err := health.New(urls, health.Options{Timeout: timeout}); err == nil {
-		out = append(out, hs)
-	}
-	if r.p.LoadTest.Workload == "ledger" && len(urls) > 0 {
-		if u, err := url.Parse(urls[0]); err == nil {
-			if is, err := integrity.New([]string{u.Scheme + "://" + u.Host + "/v1/integrity"}, integrity.Options{Timeout: max(timeout, 2*time.Second)}); err == nil {
-				out = append(out, is)
-			}
-		}
-	} else {
-		notes["integrity_ok"] = "only the ledger workload has an integrity probe (ledgerd's /v1/integrity)"
-	}
-	dsn := r.getenv(r.p.Database.DSNEnv)
-	if dsn == "" {
-		notes["db.cpu"] = r.p.Database.DSNEnv + " is not set"
-		return out, notes
-	}
-	cfg := pgpool.Config{PoolConfig: pgpool.DefaultPoolConfig(), DatabaseURL: dsn}
-	cfg.Max, cfg.Min = 2, 0
-	octx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	pool, err := pgpool.Open(octx, cfg, pgpool.Options{AppName: "poolpilot-run"})
+// sources builds the plan's sources (assemble.Sources, as watch does);
+// they are closed with the run.
+func (r *runner) sources(ctx context.Context, interval time.Duration) (*assemble.SourceSet, error) {
+	set, err := assemble.Sources(ctx, r.p, r.getenv, assemble.Options{Interval: interval, AppName: "poolpilot-run", Pushed: []string{MetricViolations}})
 	if err != nil {
-		notes["db.cpu"] = "database: " + pgpool.Redact(err.Error())
-		return out, notes
+		return nil, err
 	}
-	r.closers = append(r.closers, pool.Close)
-	out = append(out, pgstat.New(pool, pgstat.Options{Timeout: timeout}))
-	pid, err := hostcpu.FindPostmaster(octx, pool, "")
-	if err == nil {
-		var cs *hostcpu.Source
-		if cs, err = hostcpu.New(pid, hostcpu.Options{}); err == nil {
-			out = append(out, cs)
-		}
-	}
+	r.closers = append(r.closers, set.Close)
+	return set, nil
+}
+
+// feedable returns the criteria the sources can feed. One that no source
+// feeds is refused (preflight's criteria_sources check refuses it before
+// the run starts; this holds when the sources changed since) unless it is
+// optional: then it is skipped with a warning event.
+func (r *runner) feedable(set *assemble.SourceSet) ([]poolpilot.CriterionSpec, error) {
+	kept, unfed, err := set.Split(r.p.Criteria)
 	if err != nil {
-		notes["db.cpu"] = err.Error()
+		return nil, err
 	}
-	return out, notes
+	var refused []string
+	for _, u := range unfed {
+		if !u.Optional {
+			refused = append(refused, u.String())
+			continue
+		}
+		r.event("criterion_skipped", map[string]any{"name": u.Name, "metric": u.Metric, "reason": u.Reason, "optional": true})
+		r.logf("warning: optional criterion %s skipped: metric %s: %s", u.Name, u.Metric, u.Reason)
+	}
+	if len(refused) > 0 {
+		return nil, fmt.Errorf("no source can feed %s; feed them or mark them optional: true", strings.Join(refused, "; "))
+	}
+	return kept, nil
 }
 
 // snapshot is every instance's /healthz at a moment, and the database's

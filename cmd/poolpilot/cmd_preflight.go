@@ -12,6 +12,7 @@ import (
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/advisor"
+	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/pgpool"
 	"github.com/poolpilot/poolpilot/pgserver"
@@ -73,6 +74,7 @@ func runPreflightWith(ctx context.Context, e *env, p *plan.Plan, planDir string,
 	}
 	pf := &change.Preflight{Plan: p, PlanDir: planDir, Server: facts, Prober: change.HTTPProber{},
 		Getenv: e.getenv, Clock: poolpilot.SystemClock{}, Fleet: o.fleet, Sizing: sizingAdvice(p, o.sizing)}
+	pf.Sources = planSources{e: e, p: p, pool: pool, poolErr: err}
 	if pf.Fleet == nil && p.Driver == plan.DriverKube {
 		pf.Fleet = newKubeFacts(p)
 	}
@@ -114,6 +116,9 @@ refused, 2 on bad input.`,
 				return err
 			}
 			if err := requireDSN(e, p); err != nil {
+				return err
+			}
+			if _, err := assemble.PromAuth(p, e.getenv); err != nil {
 				return err
 			}
 			if sizing != "" {

@@ -14,16 +14,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/criteria"
 	"github.com/poolpilot/poolpilot/monitor"
-	"github.com/poolpilot/poolpilot/pgpool"
 	"github.com/poolpilot/poolpilot/plan"
-	"github.com/poolpilot/poolpilot/source"
-	"github.com/poolpilot/poolpilot/source/health"
-	"github.com/poolpilot/poolpilot/source/hostcpu"
-	"github.com/poolpilot/poolpilot/source/integrity"
-	"github.com/poolpilot/poolpilot/source/pgstat"
-	"github.com/poolpilot/poolpilot/source/prom"
+	"github.com/poolpilot/poolpilot/runner"
 )
 
 func init() { commands = append(commands, newWatchCmd) }
@@ -61,6 +56,10 @@ Criteria: --criteria FILE (a YAML list of criteria), else the plan's, else
 the seed's default set for --pool-max/--pool-min. Criteria of the default set
 or of the plan whose metric no given source provides are skipped, and said so.
 
+promql criteria query the plan's prometheus section (url; credentials and
+headers from the environment variables it names; ca_file), or --prometheus
+URL, which overrides the plan's URL.
+
 Exit status: 0 no rollback trigger fired, 3 one fired, 2 bad input.`,
 		Example: `  poolpilot watch --health http://127.0.0.1:8080/healthz
   poolpilot watch --health http://10.0.0.1:8080/healthz,http://10.0.0.2:8080/healthz --dsn-env DATABASE_URL --duration 10m
@@ -95,16 +94,14 @@ Exit status: 0 no rollback trigger fired, 3 one fired, 2 bad input.`,
 type watchSetup struct {
 	specs    []poolpilot.CriterionSpec
 	explicit bool // criteria from --criteria: refuse, not skip, what cannot be watched
-	sources  []source.Source
-	notes    map[string]string // metric → why no source provides it
-	closers  []func()
+	set      *assemble.SourceSet
 	interval time.Duration
 	maxInc   time.Duration
 }
 
 func (w *watchSetup) close() {
-	for _, c := range w.closers {
-		c()
+	if w.set != nil {
+		w.set.Close()
 	}
 }
 
@@ -132,7 +129,7 @@ func runWatch(ctx context.Context, e *env, f watchFlags) error {
 		return poolpilot.BadInput("criteria: %v", err)
 	}
 	r := newWatchRenderer(e.stdout, f.json)
-	r.start(eng, w.sources, skipped)
+	r.start(eng, w.set.Sources, skipped)
 	dec := watchLoop(ctx, e, f, w, eng, r)
 	r.end(dec)
 	if dec != nil {
@@ -150,7 +147,7 @@ func runWatch(ctx context.Context, e *env, f watchFlags) error {
 func watchLoop(ctx context.Context, e *env, f watchFlags, w *watchSetup, eng *criteria.Engine, r *watchRenderer) *criteria.Decision {
 	onErr := errReporter(ctx, e)
 	// A watch keeps no per-evaluation history (a run keeps it for evidence).
-	m := monitor.Start(ctx, eng, w.sources, monitor.Options{Interval: w.interval, OnError: onErr, MaxSamples: 1})
+	m := monitor.Start(ctx, eng, w.set.Sources, monitor.Options{Interval: w.interval, OnError: onErr, MaxSamples: 1})
 	defer m.Stop()
 	start := time.Now()
 	needBaseline := f.baseline > 0
@@ -184,25 +181,20 @@ func errReporter(ctx context.Context, e *env) func(error) {
 	}
 }
 
+// setupWatch builds the watch's criteria and its sources (assemble.Sources,
+// as a run does) from a plan, or from --health and --dsn-env without one.
 func setupWatch(ctx context.Context, e *env, f watchFlags) (*watchSetup, error) {
-	w := &watchSetup{notes: map[string]string{}, interval: f.interval, maxInc: f.maxInconc}
-	dsnEnv := f.dsnEnv
-	urls := f.health
+	w := &watchSetup{interval: f.interval, maxInc: f.maxInconc}
+	p := &plan.Plan{}
 	switch {
 	case f.planFile != "" && len(f.health) > 0:
 		return nil, poolpilot.BadInput("give --plan or --health, not both: the plan names the instances")
 	case f.planFile != "":
-		p, err := plan.Load(f.planFile)
+		lp, err := plan.Load(f.planFile)
 		if err != nil {
 			return nil, poolpilot.BadInput("%v", err)
 		}
-		for _, in := range p.Instances {
-			urls = append(urls, in.HealthURL)
-		}
-		if dsnEnv == "" {
-			dsnEnv = p.Database.DSNEnv
-		}
-		w.specs = p.Criteria
+		p, w.specs = lp, lp.Criteria
 		if !f.intervalSet && p.Evaluation.Interval > 0 {
 			w.interval = p.Evaluation.Interval.D()
 		}
@@ -212,7 +204,13 @@ func setupWatch(ctx context.Context, e *env, f watchFlags) (*watchSetup, error) 
 	case len(f.health) == 0:
 		return nil, poolpilot.BadInput("nothing to watch: give --health URL,… (or --plan FILE)")
 	default:
+		for i, u := range f.health {
+			p.Instances = append(p.Instances, plan.Instance{Name: fmt.Sprintf("instance-%d", i+1), HealthURL: u})
+		}
 		w.specs = criteria.SeedDefaults(criteria.SeedTargets{Max: f.poolMax, Min: f.poolMin})
+	}
+	if f.dsnEnv != "" {
+		p.Database.DSNEnv = f.dsnEnv
 	}
 	if f.criteriaFile != "" {
 		specs, err := loadCriteriaFile(f.criteriaFile)
@@ -224,89 +222,15 @@ func setupWatch(ctx context.Context, e *env, f watchFlags) (*watchSetup, error) 
 	if err := criteria.Validate(w.specs); err != nil {
 		return nil, poolpilot.BadInput("criteria: %v", err)
 	}
-	return w, w.addSources(ctx, e, f, urls, dsnEnv)
-}
-
-func (w *watchSetup) addSources(ctx context.Context, e *env, f watchFlags, urls []string, dsnEnv string) error {
-	timeout := max(w.interval*8/10, 200*time.Millisecond)
-	hs, err := health.New(urls, health.Options{Timeout: timeout})
+	p.Criteria = w.specs // the promql queries to run
+	set, err := assemble.Sources(ctx, p, e.getenv, assemble.Options{Interval: w.interval, Integrity: f.integrity,
+		PromURL: f.promURL, AppName: "poolpilot-watch", Strict: true})
 	if err != nil {
-		return poolpilot.BadInput("--health: %v", err)
+		return nil, err
 	}
-	w.sources = append(w.sources, hs)
-	if len(f.integrity) > 0 {
-		is, err := integrity.New(f.integrity, integrity.Options{Timeout: max(timeout, 2*time.Second)})
-		if err != nil {
-			return poolpilot.BadInput("--integrity: %v", err)
-		}
-		w.sources = append(w.sources, is)
-	} else {
-		w.notes["integrity_ok"] = "give --integrity URL"
-	}
-	w.notes["violations"] = "pushed by the load generator during a run; watch has none"
-	if err := w.addPromSource(f.promURL, timeout); err != nil {
-		return err
-	}
-	if dsnEnv == "" {
-		for _, m := range append(pgstat.New(nil, pgstat.Options{}).Metrics(), "db.cpu") {
-			w.notes[m] = "give --dsn-env VAR"
-		}
-		return nil
-	}
-	return w.addDBSources(ctx, e, dsnEnv, timeout)
-}
-
-func (w *watchSetup) addPromSource(promURL string, timeout time.Duration) error {
-	var queries []string
-	for _, s := range w.specs {
-		if s.Query != "" {
-			queries = append(queries, s.Query)
-		}
-	}
-	if len(queries) == 0 {
-		return nil
-	}
-	if promURL == "" {
-		for _, q := range queries {
-			w.notes[poolpilot.PromQLMetric(q)] = "give --prometheus URL"
-		}
-		return nil
-	}
-	ps, err := prom.New(promURL, queries, prom.Options{Timeout: timeout})
-	if err != nil {
-		return poolpilot.BadInput("--prometheus: %v", err)
-	}
-	w.sources = append(w.sources, ps)
-	return nil
-}
-
-func (w *watchSetup) addDBSources(ctx context.Context, e *env, dsnEnv string, timeout time.Duration) error {
-	dsn := e.getenv(dsnEnv)
-	if dsn == "" {
-		return poolpilot.BadInput("--dsn-env %s: the variable is not set or empty", dsnEnv)
-	}
-	cfg := pgpool.Config{PoolConfig: pgpool.DefaultPoolConfig(), DatabaseURL: dsn}
-	cfg.Max, cfg.Min = 2, 0
-	octx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	pool, err := pgpool.Open(octx, cfg, pgpool.Options{AppName: "poolpilot-watch"})
-	if err != nil {
-		return poolpilot.BadInput("--dsn-env %s: %v", dsnEnv, err)
-	}
-	w.closers = append(w.closers, pool.Close)
-	w.sources = append(w.sources, pgstat.New(pool, pgstat.Options{Timeout: timeout}))
-	pid, err := hostcpu.FindPostmaster(octx, pool, "")
-	if err != nil {
-		w.notes["db.cpu"] = err.Error()
-		return nil
-	}
-	cs, err := hostcpu.New(pid, hostcpu.Options{})
-	if err != nil {
-		w.notes["db.cpu"] = err.Error()
-		return nil
-	}
-	w.sources = append(w.sources, cs)
-	return nil
+	set.Notes[runner.MetricViolations] = "pushed by the load generator during a run; watch has none"
+	w.set = set
+	return w, nil
 }
 
 // skippedCriterion is a criterion watch cannot evaluate for want of a source.
@@ -319,25 +243,15 @@ type skippedCriterion struct {
 // filter drops the criteria whose metric no source provides: refused for
 // --criteria, skipped (and reported) for the defaults and a plan's.
 func (w *watchSetup) filter(specs []poolpilot.CriterionSpec) ([]poolpilot.CriterionSpec, []skippedCriterion, error) {
-	have := source.Provided(w.sources)
-	compiled, err := criteria.Compile(specs)
+	kept, unfed, err := w.set.Split(specs)
 	if err != nil {
-		return nil, nil, poolpilot.BadInput("criteria: %v", err)
+		return nil, nil, err
 	}
-	var kept []poolpilot.CriterionSpec
 	var skipped []skippedCriterion
 	var errs []error
-	for i, c := range compiled {
-		if have[c.Key()] {
-			kept = append(kept, specs[i])
-			continue
-		}
-		why := w.notes[c.Key()]
-		if why == "" {
-			why = "no source provides it"
-		}
-		skipped = append(skipped, skippedCriterion{Name: c.Name, Metric: c.Key(), Reason: why})
-		errs = append(errs, fmt.Errorf("criterion %q: metric %s cannot be watched: %s", c.Name, c.Key(), why))
+	for _, u := range unfed {
+		skipped = append(skipped, skippedCriterion{Name: u.Name, Metric: u.Metric, Reason: u.Reason})
+		errs = append(errs, fmt.Errorf("criterion %q: metric %s cannot be watched: %s", u.Name, u.Metric, u.Reason))
 	}
 	if w.explicit && len(errs) > 0 {
 		return nil, nil, poolpilot.BadInput("%v", errors.Join(errs...))

@@ -21,11 +21,20 @@ import (
 // Name is the source's name.
 const Name = "prom"
 
+// ErrEmpty is the error of a query that no series matched: Prometheus
+// answered, but has no data for it (yet).
+var ErrEmpty = errors.New("empty result: no series matched")
+
 // Options configure a Source.
 type Options struct {
-	Client  *http.Client    // nil: a client of its own
+	Client  *http.Client    // nil: a client of its own (with CAFile's roots)
 	Timeout time.Duration   // per query; default 2s (also sent as the query timeout)
 	Clock   poolpilot.Clock // nil: the system clock
+	// Auth is sent with every query; its values never appear in errors.
+	Auth Auth
+	// CAFile is a PEM bundle the client trusts for an https URL (instead of
+	// the system's roots). Only with Client nil.
+	CAFile string
 }
 
 // Source runs instant queries.
@@ -50,8 +59,18 @@ func New(baseURL string, queries []string, opts Options) (*Source, error) {
 			return nil, errors.New("prometheus: empty query")
 		}
 	}
+	if err := opts.Auth.validate(); err != nil {
+		return nil, err
+	}
+	if opts.CAFile != "" && opts.Client != nil {
+		return nil, errors.New("prometheus: give Options.CAFile or Options.Client, not both")
+	}
 	if opts.Client == nil {
-		opts.Client = &http.Client{}
+		c, err := newClient(opts.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		opts.Client = c
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 2 * time.Second
@@ -135,6 +154,9 @@ func (s *Source) collectOne(ctx context.Context, q string) []poolpilot.Sample {
 	return out
 }
 
+// Queries returns the source's queries, deduplicated.
+func (s *Source) Queries() []string { return append([]string(nil), s.queries...) }
+
 // Value is one series of an instant query's answer.
 type Value struct {
 	Instance string
@@ -153,11 +175,15 @@ func (s *Source) Query(ctx context.Context, q string) ([]Value, error) {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	s.opts.Auth.apply(req)
 	resp, err := s.opts.Client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("query failed: %w", err)
+		return nil, fmt.Errorf("query failed: %w", s.opts.Auth.redactErr(err))
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		return nil, fmt.Errorf("query failed: HTTP %d: Prometheus refused the credentials (%s)", resp.StatusCode, s.opts.Auth.describe())
+	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
 		return nil, fmt.Errorf("read answer: %w", err)
@@ -215,7 +241,7 @@ func parseVector(raw json.RawMessage) ([]Value, error) {
 		return nil, fmt.Errorf("vector: %w", err)
 	}
 	if len(series) == 0 {
-		return nil, errors.New("empty result: no series matched")
+		return nil, ErrEmpty
 	}
 	out := make([]Value, 0, len(series))
 	byInst := map[string]int{}

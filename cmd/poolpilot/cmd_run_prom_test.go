@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/evidence"
+	"github.com/poolpilot/poolpilot/internal/promtest"
+	"github.com/poolpilot/poolpilot/internal/runtest"
+	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/runner"
+)
+
+// breachGauge is a scrape target serving poolpilot_test_breach, which the
+// test sets: the signal a promql criterion watches.
+type breachGauge struct {
+	v    atomic.Int64
+	addr string
+}
+
+func newBreachGauge(t *testing.T) *breachGauge {
+	g := &breachGauge{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		fmt.Fprintf(w, "# TYPE poolpilot_test_breach gauge\npoolpilot_test_breach %d\n", g.v.Load())
+	}))
+	t.Cleanup(srv.Close)
+	g.addr = strings.TrimPrefix(srv.URL, "http://")
+	return g
+}
+
+const breachQuery = "max(poolpilot_test_breach)"
+
+func promBreachCriterion() poolpilot.CriterionSpec {
+	return poolpilot.CriterionSpec{Name: "prom_breach", Role: poolpilot.RoleRollback, Class: poolpilot.ClassP1,
+		Expr: "promql > 0.5", Query: breachQuery, For: poolpilot.Duration(time.Second),
+		Description: "a signal only Prometheus has"}
+}
+
+// TestRunRollsBackOnPromQLBreachInSoak: a real Prometheus scrapes a gauge;
+// the plan's promql trigger (with a bearer token and a tenant header from
+// the environment) is ok through baseline and load test; the gauge rises
+// when the soak starts and the run rolls back, naming the criterion, with
+// neither secret in the evidence.
+func TestRunRollsBackOnPromQLBreachInSoak(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	g := newBreachGauge(t)
+	ps := promtest.New(t, promtest.Options{Targets: []string{g.addr}})
+	if err := ps.WaitTargetsUp(ctx); err != nil {
+		t.Fatalf("%v\n%s", err, ps.Logs())
+	}
+	f := &runFixture{runtest.New(t, runtest.Options{Soak: 40 * time.Second, CLI: inProcessCLI(t)})}
+	f.P.Prometheus = plan.Prometheus{URL: ps.URL, BearerTokenEnv: "PROM_TOKEN", HeadersEnv: map[string]string{"X-Scope-OrgID": "PROM_TENANT"}}
+	f.P.Criteria = append(f.P.Criteria, promBreachCriterion())
+	f.Env["PROM_TOKEN"], f.Env["PROM_TENANT"] = "prom-token-s3cret", "tenant-s3cret"
+	f.Write()
+	f.Approve()
+	done := f.runAsync("run", f.PlanFile, "--json")
+	dir := f.WaitState(change.StateSoak, 90*time.Second)
+	g.v.Store(1)
+	r := <-done
+	if r.code != poolpilot.ExitFailed {
+		t.Fatalf("exit %d, want 1\n%s\n%s", r.code, r.out, r.stderr)
+	}
+	var res runner.Result
+	if err := json.Unmarshal([]byte(r.out), &res); err != nil {
+		t.Fatalf("--json: %v\n%s", err, r.out)
+	}
+	if res.State != change.StateRolledBack || !strings.Contains(res.Reason, "prom_breach") {
+		t.Fatalf("outcome %s: %s", res.State, res.Reason)
+	}
+	f.ExpectAllAt(f.P.Change.From)
+	mustVerify(t, dir)
+	fired := auditEvents(t, dir, "criterion_fired")
+	if len(fired) == 0 || fired[0]["name"] != "prom_breach" || fired[0]["phase"] != "soak" {
+		t.Errorf("criterion_fired events %v: want prom_breach in the soak", fired)
+	}
+	if sk := auditEvents(t, dir, "criterion_skipped"); len(sk) > 0 {
+		t.Errorf("criteria skipped: %v", sk)
+	}
+	noSecretIn(t, dir, "prom-token-s3cret", "tenant-s3cret")
+	if strings.Contains(r.out+r.stderr, "s3cret") {
+		t.Error("a Prometheus secret in the CLI's output")
+	}
+}
+
+// auditEvents returns the data of each audit event named name.
+func auditEvents(t *testing.T, dir, name string) []map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, evidence.FileAudit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<24)
+	for sc.Scan() {
+		var e struct {
+			Event string         `json:"event"`
+			Data  map[string]any `json:"data"`
+		}
+		if json.Unmarshal(sc.Bytes(), &e) == nil && e.Event == name {
+			out = append(out, e.Data)
+		}
+	}
+	return out
+}
+
+// TestRunRefusesACriterionNoSourceFeeds: a promql criterion without
+// prometheus.url is refused by preflight (exit 4, naming it and its
+// metric) and by run before any change; marked optional, preflight warns
+// and the run skips it with criterion_skipped. A credential variable the
+// prometheus section names but the environment lacks is bad input.
+func TestRunRefusesACriterionNoSourceFeeds(t *testing.T) {
+	f := &runFixture{runtest.New(t, runtest.Options{Soak: 3 * time.Second, CLI: inProcessCLI(t)})}
+	f.P.Criteria = append(f.P.Criteria, promBreachCriterion())
+	f.Write()
+	f.Approve()
+	want := `criterion "prom_breach": metric promql:` + breachQuery + `: no Prometheus to query: set the plan's prometheus.url`
+	out, stderr, code := runCLI(t, f.Getenv, "preflight", f.PlanFile)
+	if code != poolpilot.ExitRefused || !strings.Contains(out, "FAIL  Every criterion has a source") || !strings.Contains(out, want) {
+		t.Fatalf("preflight: exit %d, want 4 naming the criterion\n%s\n%s", code, out, stderr)
+	}
+	out, stderr, code = runCLI(t, f.Getenv, "run", f.PlanFile)
+	if code != poolpilot.ExitRefused || !strings.Contains(out+stderr, want) {
+		t.Fatalf("run: exit %d, want 4 naming the criterion\n%s\n%s", code, out, stderr)
+	}
+	f.ExpectAllAt(f.P.Change.From)
+
+	f.P.Prometheus = plan.Prometheus{URL: "http://127.0.0.1:9", BearerTokenEnv: "PROM_TOKEN"}
+	f.Write()
+	for _, cmd := range []string{"preflight", "run"} {
+		if _, stderr, code := runCLI(t, f.Getenv, cmd, f.PlanFile); code != poolpilot.ExitBadInput || !strings.Contains(stderr, "PROM_TOKEN (prometheus.bearer_token_env)") {
+			t.Errorf("%s with PROM_TOKEN unset: exit %d, want 2 naming it: %s", cmd, code, stderr)
+		}
+	}
+	// Set, but nothing listens at the URL: the criterion cannot be fed.
+	f.Env["PROM_TOKEN"] = "prom-token-s3cret"
+	out, stderr, code = runCLI(t, f.Getenv, "preflight", f.PlanFile)
+	if code != poolpilot.ExitRefused || !strings.Contains(out, `criterion "prom_breach": metric promql:`+breachQuery+`: Prometheus did not answer the query: query failed`) || strings.Contains(out+stderr, "s3cret") {
+		t.Errorf("preflight against no Prometheus: exit %d, want 4 naming the criterion\n%s\n%s", code, out, stderr)
+	}
+
+	f.P.Prometheus = plan.Prometheus{}
+	f.P.Criteria[len(f.P.Criteria)-1].Optional = true
+	f.Write()
+	f.Approve()
+	out, stderr, code = runCLI(t, f.Getenv, "preflight", f.PlanFile)
+	if code != 0 || !strings.Contains(out, "WARN  Every criterion has a source") || !strings.Contains(out, want) {
+		t.Fatalf("preflight of the optional criterion: exit %d, want 0 and a warning\n%s\n%s", code, out, stderr)
+	}
+	out, stderr, code = runCLI(t, f.Getenv, "run", f.PlanFile)
+	if code != 0 {
+		t.Fatalf("run with the optional criterion: exit %d\n%s\n%s", code, out, stderr)
+	}
+	dir := runDirOf(t, out)
+	sk := auditEvents(t, dir, "criterion_skipped")
+	if len(sk) != 1 || sk[0]["name"] != "prom_breach" || sk[0]["metric"] != "promql:"+breachQuery || sk[0]["optional"] != true {
+		t.Fatalf("criterion_skipped events %v", sk)
+	}
+	if !strings.Contains(stderr, "optional criterion prom_breach skipped") {
+		t.Errorf("no warning on stderr:\n%s", stderr)
+	}
+}
