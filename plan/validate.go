@@ -115,7 +115,7 @@ func (p *Plan) validate() []FieldError {
 		c.add("$.evaluation.interval", "must be at least 10ms (got %s)", p.Evaluation.Interval)
 	}
 	p.validateCriteria(c)
-	c.envVar("$.notify.webhook_env", p.Notify.WebhookEnv, false)
+	p.validateNotify(c)
 	if strings.TrimSpace(p.Evidence.Dir) == "" {
 		c.add("$.evidence.dir", "must not be blank")
 	}
