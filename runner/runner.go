@@ -95,6 +95,7 @@ type runner struct {
 	mon      *monitor.Monitor
 	closers  []func()
 	notifier *notify.Webhook
+	pg       paging // PagerDuty and the events webhook (paging.go)
 	base     *baselineData
 	after    *snapshot
 	soak     soakOutcome
@@ -112,6 +113,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	r := &runner{o: o, p: o.Plan, clock: o.Clock}
 	res := Result{Plan: o.Plan.Name, Started: o.Clock.Now().UTC()}
+	defer r.stopEvents() // last: the events of finish, run_closed too, are sent
 	lock, err := r.open()
 	if err != nil {
 		return res, err
@@ -183,7 +185,8 @@ func (r *runner) open() (*Lock, error) {
 			r.notifier = &notify.Webhook{URL: u, Name: r.p.Notify.WebhookEnv}
 		}
 	}
-	opts := evidence.Options{Plan: r.p.Name, Secrets: secrets, SigningKey: r.o.SigningKey, Clock: r.clock}
+	secrets = append(secrets, r.setupPaging()...)
+	opts := evidence.Options{Plan: r.p.Name, Secrets: secrets, SigningKey: r.o.SigningKey, Clock: r.clock, OnAppend: r.eventHook()}
 	var lock *Lock
 	if r.o.ResumeDir != "" {
 		r.dir = filepath.Clean(r.o.ResumeDir)
@@ -329,6 +332,7 @@ func (r *runner) logf(format string, args ...any) {
 
 // notify sends a webhook message; the controller records failures.
 func (r *runner) notify(ctx context.Context, event, text string) error {
+	r.page(ctx, event, text)
 	if r.notifier == nil {
 		return nil
 	}
