@@ -21,6 +21,7 @@
 //	GET  /api/runs/{id}/events          server-sent events (Last-Event-ID resumes)
 //	POST /api/runs/{id}/rollback        manual rollback (bearer token, reason)
 //	GET  /assets/{name}                 embedded CSS and JavaScript
+//	GET  /metrics                       live runs' state for Prometheus (bearer token)
 //
 // The page is self-contained (embedded assets, server-rendered SVG charts,
 // no external request), read-only unless a token is configured, and every

@@ -21,8 +21,13 @@ type Options struct {
 	// EvidenceDir, when set, is served read-only: every run folder
 	// <dir>/<plan>/<run-id>/ (or dir itself, or <dir>/<run-id>/).
 	EvidenceDir string
-	// Token enables POST /api/runs/{id}/rollback ("" disables it: 404).
+	// Token enables POST /api/runs/{id}/rollback ("" disables it: 404)
+	// and GET /metrics (metrics.go), both behind Authorization: Bearer.
 	Token string
+	// MetricsToken, when set, is the bearer token GET /metrics wants
+	// instead of Token, so that Prometheus need not hold the token that
+	// can roll a run back.
+	MetricsToken string
 	// Rollback asks the live run whose folder is dir to roll back (the
 	// runner's control request). Nil: the page cannot roll back.
 	Rollback func(dir, by, reason string) error
@@ -80,7 +85,7 @@ func NewHub(opts Options) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range append([]string{opts.Token}, opts.Secrets...) {
+	for _, s := range append([]string{opts.Token, opts.MetricsToken}, opts.Secrets...) {
 		if err := red.Add(s); err != nil {
 			return nil, fmt.Errorf("dashboard secret: %w", err)
 		}

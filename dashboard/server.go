@@ -33,6 +33,7 @@ func (h *Hub) Handler() http.Handler {
 	mux.HandleFunc("GET /api/runs/{id}/events", h.handleEvents)
 	mux.HandleFunc("POST /api/runs/{id}/rollback", h.handleRollback)
 	mux.HandleFunc("GET /assets/{name}", h.handleAsset)
+	mux.HandleFunc("GET /metrics", h.handleMetrics)
 	return h.secure(mux)
 }
 
@@ -255,7 +256,10 @@ func (h *Hub) handleAsset(w http.ResponseWriter, r *http.Request) {
 
 // authorized checks "Authorization: Bearer <token>" in constant time
 // (both sides hashed, so neither content nor length leaks).
-func (h *Hub) authorized(r *http.Request) (bool, string) {
+func (h *Hub) authorized(r *http.Request) (bool, string) { return h.bearerOK(r, h.opts.Token) }
+
+// bearerOK checks r's bearer token against want in constant time.
+func (h *Hub) bearerOK(r *http.Request, want string) (bool, string) {
 	hd := r.Header.Get("Authorization")
 	if hd == "" {
 		return false, "no Authorization header"
@@ -265,8 +269,8 @@ func (h *Hub) authorized(r *http.Request) (bool, string) {
 		return false, "Authorization is not a Bearer token"
 	}
 	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-	want := sha256.Sum256([]byte(h.opts.Token))
-	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+	exp := sha256.Sum256([]byte(want))
+	if subtle.ConstantTimeCompare(got[:], exp[:]) != 1 {
 		return false, "wrong bearer token"
 	}
 	return true, ""

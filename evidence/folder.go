@@ -42,6 +42,10 @@ type Options struct {
 	Secrets []string
 	// SigningKey, when set, signs the head at Close (audit.sig).
 	SigningKey ed25519.PrivateKey
+	// OnAppend, when set, hears each audit line once it is written (the
+	// runner's JSON event webhook). It is called with the folder locked:
+	// it must not block or call the folder.
+	OnAppend func(runID string, l Line)
 
 	hooks *hooks
 }
@@ -58,6 +62,7 @@ type Folder struct {
 	red     *Redactor
 	key     ed25519.PrivateKey
 	hooks   *hooks
+	onLine  func(runID string, l Line)
 	audit   *os.File
 	lines   []Line
 	closed  bool
@@ -153,7 +158,7 @@ func Open(evidenceDir string, opts Options) (*Folder, error) {
 
 func newFolder(dir string, opts Options, red *Redactor, audit *os.File) *Folder {
 	return &Folder{dir: dir, runID: opts.RunID, plan: opts.Plan, actor: opts.Actor, clock: opts.Clock,
-		red: red, key: opts.SigningKey, hooks: opts.hooks, audit: audit}
+		red: red, key: opts.SigningKey, hooks: opts.hooks, onLine: opts.OnAppend, audit: audit}
 }
 
 // Dir is the run folder.
@@ -233,6 +238,9 @@ func (f *Folder) appendLocked(actor, event string, data any) error {
 		return fmt.Errorf("audit %s: fsync: %w", event, err)
 	}
 	f.lines = append(f.lines, l)
+	if f.onLine != nil {
+		f.onLine(f.runID, l)
+	}
 	return nil
 }
 

@@ -1,16 +1,8 @@
 package notify
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"strings"
-	"time"
 )
 
 // Webhook posts {"text": …} to URL.
@@ -31,46 +23,5 @@ type Message struct {
 
 // Send posts text. Its errors never contain the URL.
 func (w *Webhook) Send(ctx context.Context, text string) error {
-	name := w.Name
-	if name == "" {
-		name = "webhook"
-	}
-	body, err := json.Marshal(Message{Text: text})
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("%s: not a valid URL", name)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	client := w.Client
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // url.Error would print the URL
-		}
-		return fmt.Errorf("%s: POST failed: %s", name, w.redact(err.Error()))
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s: POST answered %s: %s", name, resp.Status, w.redact(strings.TrimSpace(string(b))))
-	}
-	return nil
-}
-
-func (w *Webhook) redact(s string) string {
-	if w.URL == "" {
-		return s
-	}
-	s = strings.ReplaceAll(s, w.URL, "[REDACTED]")
-	if u, err := url.Parse(w.URL); err == nil && u.Path != "" && u.Path != "/" {
-		s = strings.ReplaceAll(s, u.Path, "[REDACTED]")
-	}
-	return s
+	return postJSON(ctx, w.Client, w.URL, w.Name, Message{Text: text})
 }

@@ -84,7 +84,7 @@ func (p *Pool) acquireFailed(ctx context.Context, start int64, err error) error 
 	p.countConnectError(err)
 	switch {
 	case isRefusal(err):
-		return fmt.Errorf("acquire connection: server refused a new connection (SQLSTATE 53300 too many clients) after %s: lower DB_POOL_MAX or raise max_connections: %s", waited, p.scrub(err))
+		return fmt.Errorf("acquire connection: server refused a new connection (SQLSTATE 53300 too many clients) after %s: lower DB_POOL_MAX or raise max_connections: %w", waited, p.redact(err))
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 		p.acquireTimeouts.Add(1)
 		n, _ := p.gate.queued()
@@ -95,7 +95,7 @@ func (p *Pool) acquireFailed(ctx context.Context, start int64, err error) error 
 		return fmt.Errorf("acquire connection: canceled after %s: %w", waited, context.Canceled)
 	}
 	p.acquireErrors.Add(1)
-	return fmt.Errorf("acquire connection from %s: %s", p.dsn, p.scrub(err))
+	return fmt.Errorf("acquire connection from %s: %w", p.dsn, p.redact(err))
 }
 
 func isRefusal(err error) bool {

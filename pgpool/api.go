@@ -57,6 +57,18 @@ type Options struct {
 	Clock   poolpilot.Clock // nil: system clock; places acquires in window slots
 	Window  time.Duration   // sliding window of the statistics; 0: 60s
 	AppName string          // application_name reported to the server; "": "poolpilot"
+
+	// Tracer receives every query of the pool's connections (otelpgx's
+	// tracer, for one); nil: none. An AcquireTracer or ReleaseTracer is
+	// called by pgxpool too.
+	Tracer pgx.QueryTracer
+	// BeforeConnect runs before each new connection (the pool's monitor
+	// connection too) on a copy of its config, e.g. to set a cloud IAM
+	// token as cc.Password; the pool's own hook runs beside it.
+	BeforeConnect func(ctx context.Context, cc *pgx.ConnConfig) error
+	// AfterConnect runs on each new pool connection before the pool counts
+	// it, e.g. to register custom types; an error discards the connection.
+	AfterConnect func(ctx context.Context, c *pgx.Conn) error
 }
 
 // Pool is an instrumented pgxpool. One pgxpool with a high ceiling holds the
@@ -104,7 +116,8 @@ type Pool struct {
 	sweepNo    atomic.Int64
 	sweeping   atomic.Bool // the keeper holds the idle connections
 
-	mon monitor
+	mon   monitor
+	hooks *hooks // the caller's pgx hooks
 }
 
 // Open builds the pool, connects once to read the server's limits (the
@@ -123,7 +136,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Pool, error) {
 		log:  opts.Logger, clock: opts.Clock, cfg: cfg, app: opts.AppName,
 		dsn: Redact(cfg.DatabaseURL), gate: newGate(cfg.Max),
 		keeperWake: make(chan struct{}, 1), stop: make(chan struct{}),
-		lifetime: int64(cfg.MaxLifetime),
+		lifetime: int64(cfg.MaxLifetime), hooks: newHooks(opts),
 	}
 	p.baseUnix = p.base.UnixNano()
 	if p.log == nil {
@@ -148,11 +161,13 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
+	pc.ConnConfig.Tracer = opts.Tracer
 	p.inner, err = pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
-		return nil, fmt.Errorf("open pool %s: %s", p.dsn, p.scrub(err))
+		return nil, fmt.Errorf("open pool %s: %w", p.dsn, p.redact(err))
 	}
 	p.mon.init(pc.ConnConfig, p.app)
+	p.mon.before = p.hooks.beforeConnect
 	if err := p.start(ctx); err != nil {
 		p.Close()
 		return nil, err
@@ -205,7 +220,7 @@ func (p *Pool) start(ctx context.Context) error {
 	c, err := p.inner.Acquire(cctx)
 	if err != nil {
 		p.countConnectError(err)
-		return fmt.Errorf("open pool %s: first connection: %s", p.dsn, p.scrub(err))
+		return fmt.Errorf("open pool %s: first connection: %w", p.dsn, p.redact(err))
 	}
 	lim, err := readServerLimits(cctx, c.Conn())
 	c.Release()
@@ -264,7 +279,7 @@ func (p *Pool) scrub(err error) string {
 	if pw := passwordOf(p.cfg.DatabaseURL); pw != "" {
 		msg = strings.ReplaceAll(msg, pw, redacted)
 	}
-	return Redact(msg)
+	return Redact(p.hooks.scrub(msg))
 }
 
 func (p *Pool) now() time.Time {
@@ -302,6 +317,9 @@ func (p *Pool) beforeConnect(ctx context.Context, cc *pgx.ConnConfig) error {
 	if p.sweeping.Load() {
 		return errSweeping
 	}
+	if err := p.hooks.beforeConnect(ctx, cc); err != nil {
+		return err
+	}
 	start := time.Now()
 	prev := cc.AfterConnect
 	cc.AfterConnect = func(ctx context.Context, pc *pgconn.PgConn) error {
@@ -320,6 +338,9 @@ func (p *Pool) beforeConnect(ctx context.Context, cc *pgx.ConnConfig) error {
 }
 
 func (p *Pool) afterConnect(ctx context.Context, c *pgx.Conn) error {
+	if err := p.hooks.afterConnect(ctx, c); err != nil {
+		return err
+	}
 	m := &connMeta{p: p, created: p.baseUnix + p.mono(), fresh: true, stripe: int(p.opened.Load() % waitStripes)}
 	c.PgConn().CustomData()[metaKey] = m
 	p.opened.Add(1)

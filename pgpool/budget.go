@@ -87,7 +87,7 @@ func (p *Pool) ServerLimits(ctx context.Context) (ServerLimits, error) {
 	defer c.Release()
 	l, err := readServerLimits(ctx, c.conn())
 	if err != nil {
-		return l, fmt.Errorf("%s", p.scrub(err))
+		return l, p.redact(err)
 	}
 	// Our own other connections are not "others".
 	l.OtherConnections -= int(p.live.Load()) - 1

@@ -24,19 +24,19 @@ func (p *Pool) Ping(ctx context.Context) error {
 		if err != nil {
 			p.gate.release()
 			p.countConnectError(err)
-			return fmt.Errorf("ping %s: %s", p.dsn, p.scrub(err))
+			return fmt.Errorf("ping %s: %w", p.dsn, p.redact(err))
 		}
 		m := metaOf(c.Conn())
 		m.fresh = false
 		err = c.Conn().Ping(ctx)
 		p.release(c, m)
 		if err != nil {
-			return fmt.Errorf("ping %s: %s", p.dsn, p.scrub(err))
+			return fmt.Errorf("ping %s: %w", p.dsn, p.redact(err))
 		}
 		return nil
 	}
 	if err := p.mon.ping(ctx); err != nil {
-		return fmt.Errorf("ping %s (monitor connection): %s", p.dsn, p.scrub(err))
+		return fmt.Errorf("ping %s (monitor connection): %w", p.dsn, p.redact(err))
 	}
 	return nil
 }
@@ -44,9 +44,11 @@ func (p *Pool) Ping(ctx context.Context) error {
 // monitor is the pool's spare connection for health checks at full
 // utilisation. A one-slot channel guards it, so that waiting for it obeys ctx.
 type monitor struct {
-	cfg  *pgx.ConnConfig
-	slot chan struct{}
-	conn *pgx.Conn
+	// before is the caller's BeforeConnect (a fresh IAM token per dial).
+	before func(context.Context, *pgx.ConnConfig) error
+	cfg    *pgx.ConnConfig
+	slot   chan struct{}
+	conn   *pgx.Conn
 }
 
 func (m *monitor) init(cc *pgx.ConnConfig, app string) {
@@ -63,7 +65,14 @@ func (m *monitor) ping(ctx context.Context) error {
 	}
 	defer func() { <-m.slot }()
 	if m.conn == nil || m.conn.IsClosed() {
-		c, err := pgx.ConnectConfig(ctx, m.cfg)
+		cfg := m.cfg
+		if m.before != nil {
+			cfg = m.cfg.Copy()
+			if err := m.before(ctx, cfg); err != nil {
+				return err
+			}
+		}
+		c, err := pgx.ConnectConfig(ctx, cfg)
 		if err != nil {
 			return err
 		}

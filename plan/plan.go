@@ -231,6 +231,15 @@ type Prometheus struct {
 // environment variable because chat webhooks embed a secret.
 type Notify struct {
 	WebhookEnv string `yaml:"webhook_env,omitempty" json:"webhook_env,omitempty"`
+	// PagerDutyRoutingKeyEnv names the env var holding a PagerDuty Events
+	// API v2 routing key: a failed rollback or a P0 incident pages, and
+	// the page resolves when the run recovers (plan/notify.go).
+	PagerDutyRoutingKeyEnv string `yaml:"pagerduty_routing_key_env,omitempty" json:"pagerduty_routing_key_env,omitempty"`
+	// PagerDutyURL overrides the Events API endpoint (EU region, tests).
+	PagerDutyURL string `yaml:"pagerduty_url,omitempty" json:"pagerduty_url,omitempty"`
+	// EventsWebhookEnv names the env var holding a URL that receives one
+	// JSON event (schema poolpilot.event/1) per audit event.
+	EventsWebhookEnv string `yaml:"events_webhook_env,omitempty" json:"events_webhook_env,omitempty"`
 }
 
 // Evidence says where the evidence folder goes.

@@ -60,7 +60,7 @@ func (p *Plan) validate() []FieldError {
 	p.validateTiming(c)
 	p.validateCriteria(c)
 	p.validatePrometheus(c)
-	c.envVar("$.notify.webhook_env", p.Notify.WebhookEnv, false)
+	p.validateNotify(c)
 	if strings.TrimSpace(p.Evidence.Dir) == "" {
 		c.add("$.evidence.dir", "must not be blank")
 	}

@@ -96,6 +96,7 @@ type runner struct {
 	mon      *monitor.Monitor
 	closers  []func()
 	notifier *notify.Webhook
+	pg       paging // PagerDuty and the events webhook (paging.go)
 	base     *baselineData
 	after    *snapshot
 	soak     soakOutcome
@@ -114,6 +115,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	r := &runner{o: o, p: o.Plan, clock: o.Clock, cv: newClientView(clientWindow(o.Plan.Evaluation.Interval.D()))}
 	res := Result{Plan: o.Plan.Name, Started: o.Clock.Now().UTC()}
+	defer r.stopEvents() // last: the events of finish, run_closed too, are sent
 	lock, err := r.open()
 	if err != nil {
 		return res, err
@@ -190,7 +192,8 @@ func (r *runner) open() (*Lock, error) {
 			r.notifier = &notify.Webhook{URL: u, Name: r.p.Notify.WebhookEnv}
 		}
 	}
-	opts := evidence.Options{Plan: r.p.Name, Secrets: secrets, SigningKey: r.o.SigningKey, Clock: r.clock}
+	secrets = append(secrets, r.setupPaging()...)
+	opts := evidence.Options{Plan: r.p.Name, Secrets: secrets, SigningKey: r.o.SigningKey, Clock: r.clock, OnAppend: r.eventHook()}
 	var lock *Lock
 	if r.o.ResumeDir != "" {
 		r.dir = filepath.Clean(r.o.ResumeDir)
@@ -337,6 +340,7 @@ func (r *runner) logf(format string, args ...any) {
 
 // notify sends a webhook message; the controller records failures.
 func (r *runner) notify(ctx context.Context, event, text string) error {
+	r.page(ctx, event, text)
 	if r.notifier == nil {
 		return nil
 	}

@@ -29,6 +29,7 @@ func init() { commands = append(commands, newRunCmd) }
 type runFlags struct {
 	resume, evidenceDir, signingKey, reason string
 	dashboard, dashboardTokenEnv            string
+	dashboardMetricsTokenEnv                string
 	dryRun, overrideWindow, json, progress  bool
 }
 
@@ -78,6 +79,7 @@ line on stderr).`,
 	fl.BoolVar(&f.progress, "progress", false, "a progress line per evaluation on stderr (default on a terminal)")
 	fl.StringVar(&f.dashboard, "dashboard", "", "serve the run's live dashboard on `HOST:PORT` (e.g. 127.0.0.1:8090; see docs/dashboard.md)")
 	fl.StringVar(&f.dashboardTokenEnv, "dashboard-token-env", "", "enable the dashboard's rollback button with the token in `VAR`")
+	fl.StringVar(&f.dashboardMetricsTokenEnv, "dashboard-metrics-token-env", "", "serve the dashboard's /metrics to the bearer token in `VAR` (default: the --dashboard-token-env token)")
 	return c
 }
 
@@ -139,7 +141,7 @@ func runRun(ctx context.Context, e *env, planPath string, f runFlags) error {
 		o.Progress = e.stderr
 	}
 	if f.dashboard != "" {
-		stopDash, err := startRunDashboard(ctx, e, f.dashboard, f.dashboardTokenEnv, &o)
+		stopDash, err := startRunDashboard(ctx, e, f.dashboard, f.dashboardTokenEnv, f.dashboardMetricsTokenEnv, &o)
 		if err != nil {
 			return err
 		}

@@ -160,8 +160,12 @@ func runHeldElsewhere(dir string) bool {
 
 // startRunDashboard serves the live dashboard of the run o is about to
 // start (poolpilot run --dashboard ADDR): its Observer feeds the page.
-func startRunDashboard(ctx context.Context, e *env, addr, tokenEnv string, o *runner.Options) (func(), error) {
+func startRunDashboard(ctx context.Context, e *env, addr, tokenEnv, metricsTokenEnv string, o *runner.Options) (func(), error) {
 	token, err := dashboardToken(e, tokenEnv, "--dashboard-token-env")
+	if err != nil {
+		return nil, err
+	}
+	metricsToken, err := dashboardToken(e, metricsTokenEnv, "--dashboard-metrics-token-env")
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +180,9 @@ func startRunDashboard(ctx context.Context, e *env, addr, tokenEnv string, o *ru
 	}
 	add(o.Plan.Database.DSNEnv)
 	add(o.Plan.Notify.WebhookEnv)
-	hub, err := dashboard.NewHub(dashboard.Options{Token: token, Rollback: dashboardRollback, Secrets: secrets, Log: e.stderr})
+	add(o.Plan.Notify.PagerDutyRoutingKeyEnv)
+	add(o.Plan.Notify.EventsWebhookEnv)
+	hub, err := dashboard.NewHub(dashboard.Options{Token: token, MetricsToken: metricsToken, Rollback: dashboardRollback, Secrets: secrets, Log: e.stderr})
 	if err != nil {
 		return nil, poolpilot.BadInput("%v", err)
 	}
@@ -186,7 +192,8 @@ func startRunDashboard(ctx context.Context, e *env, addr, tokenEnv string, o *ru
 		return nil, err
 	}
 	o.Observer = hub.Live()
-	fmt.Fprintf(e.stderr, "dashboard: %s (the run's page appears there when it starts%s)\n", url,
-		map[bool]string{true: "; rollback button enabled with the token", false: ""}[token != ""])
+	fmt.Fprintf(e.stderr, "dashboard: %s (the run's page appears there when it starts%s%s)\n", url,
+		map[bool]string{true: "; rollback button enabled with the token", false: ""}[token != ""],
+		map[bool]string{true: "; /metrics for Prometheus with a bearer token", false: ""}[token != "" || metricsToken != ""])
 	return stop, nil
 }

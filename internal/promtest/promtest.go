@@ -35,6 +35,9 @@ type Options struct {
 	Job string
 	// Binary is the prometheus executable; default "prometheus" on PATH.
 	Binary string
+	// RuleFiles are rule files (absolute paths) Prometheus loads; their
+	// groups are evaluated at their own interval (default ScrapeInterval).
+	RuleFiles []string
 }
 
 // Server is a running Prometheus.
@@ -55,6 +58,12 @@ func Config(opts Options) string {
 	iv := opts.ScrapeInterval.String()
 	var b strings.Builder
 	fmt.Fprintf(&b, "global:\n  scrape_interval: %s\n  scrape_timeout: %s\n  evaluation_interval: %s\n", iv, iv, iv)
+	if len(opts.RuleFiles) > 0 {
+		b.WriteString("rule_files:\n")
+		for _, f := range opts.RuleFiles {
+			fmt.Fprintf(&b, "  - %q\n", f)
+		}
+	}
 	fmt.Fprintf(&b, "scrape_configs:\n  - job_name: %q\n    metrics_path: %q\n    static_configs:\n      - targets: [", opts.Job, opts.MetricsPath)
 	for i, t := range opts.Targets {
 		if i > 0 {

@@ -13,8 +13,8 @@ import (
 )
 
 func TestConfig(t *testing.T) {
-	got := Config(Options{Targets: []string{"127.0.0.1:1", "127.0.0.1:2"}})
-	for _, want := range []string{"scrape_interval: 1s", "scrape_timeout: 1s", `metrics_path: "/metrics"`, `targets: ["127.0.0.1:1", "127.0.0.1:2"]`} {
+	got := Config(Options{Targets: []string{"127.0.0.1:1", "127.0.0.1:2"}, RuleFiles: []string{"/tmp/a.rules.yml"}})
+	for _, want := range []string{"scrape_interval: 1s", "scrape_timeout: 1s", `metrics_path: "/metrics"`, `targets: ["127.0.0.1:1", "127.0.0.1:2"]`, "rule_files:\n  - \"/tmp/a.rules.yml\"\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("config lacks %q:\n%s", want, got)
 		}
