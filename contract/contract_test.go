@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -266,5 +267,45 @@ func TestSchemaAnnotationsMatchTheSource(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// docs/contract.md names every field and metric family of the contract,
+// and its example document validates.
+func TestDocsFollowTheContract(t *testing.T) {
+	b, err := os.ReadFile("../docs/contract.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	hb, _ := File(FileHealth)
+	var s struct {
+		Properties map[string]struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(hb, &s); err != nil {
+		t.Fatal(err)
+	}
+	for k, o := range s.Properties {
+		if !strings.Contains(doc, "| `"+k+"` |") {
+			t.Errorf("docs/contract.md has no row for %s", k)
+		}
+		for ik := range o.Properties {
+			if !strings.Contains(doc, "| `"+k+"."+ik+"` |") {
+				t.Errorf("docs/contract.md has no row for %s.%s", k, ik)
+			}
+		}
+	}
+	m, _ := Metrics()
+	for _, x := range m.Metrics {
+		if !strings.Contains(doc, "| `"+x.Name+"` |") {
+			t.Errorf("docs/contract.md has no row for metric %s", x.Name)
+		}
+	}
+	_, rest, _ := strings.Cut(doc, "```json\n")
+	example, _, _ := strings.Cut(rest, "```")
+	if err := Health().Validate([]byte(example)); err != nil {
+		t.Errorf("the example document: %v", err)
 	}
 }
