@@ -210,11 +210,11 @@ func (pf *Preflight) budgetCheck(l ServerLimits, lerr error, healths map[string]
 		// replaced by the change, not added to it). Behind a Service URL one
 		// pod answers: each running replica is taken to hold as much.
 		others = l.ClientConnections
-		for name, pr := range healths {
-			if pr.err == nil {
-				n := 1
-				if fr, ok := fleet[name]; ok && fr.err == nil {
-					n = max(fr.f.Replicas, 1)
+		for _, in := range p.Instances {
+			if pr := healths[in.Name]; pr.err == nil {
+				n := processes(in) // each process is taken to hold as much
+				if fr, ok := fleet[in.Name]; ok && fr.err == nil {
+					n *= max(fr.f.Replicas, 1)
 				}
 				others -= n * pr.h.Pool.Total
 			}

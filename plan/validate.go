@@ -190,6 +190,9 @@ func (p *Plan) validateInstances(c *checker) {
 		c.httpURL(path+".health_url", in.HealthURL, true)
 		c.httpURL(path+".admin_url", in.AdminURL, false)
 		p.validateKube(c, path, in)
+		if in.Processes < 0 || in.Processes > 1000 {
+			c.add(path+".processes", "%d: want 1–1000 processes, each with its own pool (omit for 1)", in.Processes)
+		}
 		switch p.Driver {
 		case DriverAdmin:
 			if in.AdminTokenEnv == "" {

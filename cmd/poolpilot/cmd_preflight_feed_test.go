@@ -3,8 +3,12 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/poolpilot/poolpilot/internal/pgtest"
 )
 
 // fakeHealth serves body at /healthz: a service in another language whose
@@ -65,4 +69,34 @@ func TestPreflightRefusesAnUnknownSchemaMajor(t *testing.T) {
 	}
 	expect(t, checks, "instances_from_config", "fail", "health document schema 2.0: this poolpilot reads 1.x")
 	expect(t, checks, "criteria_fed", "fail", "no instance answered")
+}
+
+// An instance that runs 4 processes, each with its own pool, counts 4 ×
+// max in the connection budget: max 30 fits a default server (100) for
+// one process, not for four.
+func TestPreflightBudgetCountsProcesses(t *testing.T) {
+	srv := pgtest.New(t, pgtest.Options{Settings: map[string]string{"max_connections": "100"}})
+	env := map[string]string{"DATABASE_URL": srv.URL("postgres")}
+	getenv := func(k string) string { return env[k] }
+	url := fakeHealth(t, `{"schema":"1.0","status":"ok","pool":{"max":10,"min":2,"total":2},"requests":{"total":0,"errors":0,"error_rate":0,"latency_p95_ms":0,"window_seconds":60}}`)
+	dir := t.TempDir()
+	one := writeTestPlan(t, dir, "admin", url, "to: {max: 200, min: 20}", "to: {max: 30, min: 5}")
+	four := writeTestPlan(t, dir, "admin", url, "to: {max: 200, min: 20}", "to: {max: 30, min: 5}",
+		"    admin_token_env: POOLPILOT_ADMIN_TOKEN", "    admin_token_env: POOLPILOT_ADMIN_TOKEN\n    processes: 4")
+	checks, _ := preflightChecks(t, getenv, one)
+	expect(t, checks, "connection_budget", "pass", "(1 instance(s) + 0 surge) × max 30")
+	checks, code := preflightChecks(t, getenv, four)
+	if code != 4 {
+		t.Errorf("exit %d, want 4", code)
+	}
+	expect(t, checks, "connection_budget", "fail", "(4 instance(s) + 0 surge) × max 30", "counted as pools: instance-1 × 4 processes")
+	text, err := os.ReadFile(one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte(strings.Replace(string(text), "    admin_token_env: POOLPILOT_ADMIN_TOKEN", "    admin_token_env: POOLPILOT_ADMIN_TOKEN\n    processes: -1", 1)), 0o600)
+	if _, stderr, code := runCLI(t, nil, "plan", "check", bad); code != 2 || !strings.Contains(stderr, "instances[0].processes: -1: want 1–1000") {
+		t.Errorf("processes -1: exit %d, %s", code, stderr)
+	}
 }
