@@ -44,6 +44,11 @@ type Options struct {
 	// (criteria.SeedDefaults).
 	Criteria []poolpilot.CriterionSpec
 	Client   *http.Client
+	// Backends, when set, counts the service's backends in
+	// pg_stat_activity by application_name (AppName; "": the document's
+	// service name).
+	Backends BackendCounter
+	AppName  string
 }
 
 // Check statuses.
@@ -170,6 +175,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		r.add(Check{ID: "resize", Status: Fail, Detail: "not tried: the health document does not parse"})
 	} else {
 		r.add(resizeCheck(ctx, o, last.doc))
+	}
+	if last.err == nil {
+		r.add(processCheck(ctx, o, last.doc))
 	}
 	r.Criteria = health.Feeds(o.Criteria, []health.InstanceDoc{instanceDoc(o.URL, last)})
 	r.add(feedCheck(r.Criteria))

@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/pgpool"
+	"github.com/poolpilot/poolpilot/pgserver"
 	"github.com/poolpilot/poolpilot/probe"
 	"github.com/poolpilot/poolpilot/source/health"
 )
@@ -19,6 +21,7 @@ func newProbeCmd(e *env) *cobra.Command {
 	var o probe.Options
 	var tokenEnv string
 	var asJSON bool
+	var dsnEnv string
 	c := &cobra.Command{
 		Use:   "probe URL",
 		Short: "Check a running service against the pool contract (any language)",
@@ -29,8 +32,10 @@ URL), validates every document against contract/health.schema.json, checks
 that the figures move as they should (acquires grow, 0 ≤ utilization ≤ 1,
 acquired ≤ total ≤ max, total ≥ min), and with --admin-url resizes the pool
 up by one and back through PUT /admin/pool and checks that the document
-follows. It prints, per criterion of the default plan, whether the service
-can feed it.
+follows. With --dsn-env it counts the service's backends in pg_stat_activity
+(by application_name) and warns when they are more than one pool can hold: the
+service runs several processes, which a plan declares as instances[].processes.
+It prints, per criterion of the default plan, whether the service can feed it.
 
 Exit 0 when the service is conformant, 3 when it is not (every problem
 named), 2 when it cannot be reached or the flags are wrong.`,
@@ -44,6 +49,18 @@ named), 2 when it cannot be reached or the flags are wrong.`,
 				if o.Token = e.getenv(tokenEnv); o.Token == "" {
 					return poolpilot.BadInput("--admin-url: the token variable %s (--token-env) is not set", tokenEnv)
 				}
+			}
+			if dsnEnv != "" {
+				dsn := e.getenv(dsnEnv)
+				if dsn == "" {
+					return poolpilot.BadInput("--dsn-env: the variable %s is not set", dsnEnv)
+				}
+				pool, err := openToolPool(cmd.Context(), dsn)
+				if err != nil {
+					return poolpilot.BadInput("--dsn-env %s: %s", dsnEnv, pgpool.Redact(err.Error()))
+				}
+				defer pool.Close()
+				o.Backends = pgserver.Facts{Pool: pool}.Backends
 			}
 			rep, err := probe.Run(cmd.Context(), o)
 			if err != nil {
@@ -74,6 +91,8 @@ named), 2 when it cannot be reached or the flags are wrong.`,
 	f.IntVar(&o.Polls, "polls", probe.DefaultPolls, "health documents to fetch (2–100)")
 	f.DurationVar(&o.Interval, "interval", probe.DefaultInterval, "time between fetches")
 	f.DurationVar(&o.ResizeTimeout, "resize-timeout", probe.DefaultResizeTimeout, "how long the document may take to follow a resize")
+	f.StringVar(&dsnEnv, "dsn-env", "", "environment `VAR` holding the service's DATABASE_URL, to count its backends in pg_stat_activity")
+	f.StringVar(&o.AppName, "application-name", "", "the service's application_name (default: the document's service field)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return c
 }

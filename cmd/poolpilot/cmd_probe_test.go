@@ -9,8 +9,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/poolpilot/poolpilot/internal/ledgerdtest"
+	"github.com/poolpilot/poolpilot/internal/pgtest"
 )
 
 // ledgerd, the reference service, is conformant, resize included; the
@@ -104,5 +106,33 @@ func TestProbeBadInputAndUnreachable(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.want)
 		}
+	}
+}
+
+// Two ledgerd processes on one database, each with a pool of 2 held open:
+// the probe of one sees 4 backends with application_name ledgerd, more
+// than its pool can hold, and warns (a warning: still conformant).
+func TestProbeWarnsAboutSeveralProcesses(t *testing.T) {
+	db := pgtest.NewDatabase(t)
+	env := map[string]string{"DB_POOL_MAX": "2", "DB_POOL_MIN": "2"}
+	a := ledgerdtest.Start(t, ledgerdtest.Options{DatabaseURL: db, Env: env})
+	b := ledgerdtest.Start(t, ledgerdtest.Options{DatabaseURL: db, Env: env})
+	deadline := time.Now().Add(10 * time.Second)
+	for a.Server.Pool().Stats().Total < 2 || b.Server.Pool().Stats().Total < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("pools did not open their min connections")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	getenv := func(k string) string { return map[string]string{"SVC_DB": db}[k] }
+	out, stderr, code := runCLI(t, getenv, "probe", a.URL+"/healthz", "--polls", "2", "--interval", "10ms", "--dsn-env", "SVC_DB")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	if !strings.Contains(out, `WARN  processes          4 backends with application_name "ledgerd", more than one pool can hold (max 2): the service runs about 2 processes`) {
+		t.Errorf("no processes warning:\n%s", out)
+	}
+	if _, stderr, code := runCLI(t, nil, "probe", a.URL+"/healthz", "--dsn-env", "UNSET_VAR"); code != 2 || !strings.Contains(stderr, "UNSET_VAR is not set") {
+		t.Errorf("unset --dsn-env: exit %d %s", code, stderr)
 	}
 }
