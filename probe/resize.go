@@ -80,10 +80,12 @@ func follow(ctx context.Context, o Options, max, min int) error {
 	defer cancel()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
-	var last string
+	last := "no answer"
 	for {
 		p, err := fetch(ctx, o.Client, o.URL)
 		switch {
+		case ctx.Err() != nil:
+			// the deadline cut this fetch: keep the last answer seen
 		case err != nil:
 			last = err.Error()
 		case p.err != nil:
