@@ -9,6 +9,7 @@ import (
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/source/health"
 )
 
 // Check statuses.
@@ -97,6 +98,7 @@ func (pf *Preflight) Run(ctx context.Context) PreflightReport {
 		r.Checks = append(r.Checks, pf.poolerCheck(ctx, fleet))
 	}
 	r.Checks = append(r.Checks, pf.instanceChecks(healths)...)
+	r.Checks = append(r.Checks, pf.criteriaFedCheck(pf.instanceDocs(healths)))
 	if fleet != nil {
 		r.Checks = append(r.Checks, pf.fleetEnvCheck(fleet))
 	}
@@ -130,15 +132,23 @@ func approversCheck(p *plan.Plan) Check {
 }
 
 type probe struct {
-	h   poolpilot.Health
-	err error
+	h      poolpilot.Health
+	err    error
+	doc    health.Document // when hasDoc: the fields the document carries
+	hasDoc bool
 }
 
 func (pf *Preflight) probeAll(ctx context.Context) map[string]probe {
 	out := map[string]probe{}
+	dp, docs := pf.Prober.(DocumentProber)
 	for _, in := range pf.Plan.Instances {
+		if docs {
+			d, err := dp.Document(ctx, in)
+			out[in.Name] = probe{h: d.Health, err: err, doc: d, hasDoc: true}
+			continue
+		}
 		h, err := pf.Prober.Health(ctx, in)
-		out[in.Name] = probe{h, err}
+		out[in.Name] = probe{h: h, err: err}
 	}
 	return out
 }
@@ -204,11 +214,11 @@ func (pf *Preflight) budgetCheck(l ServerLimits, lerr error, healths map[string]
 		// replaced by the change, not added to it). Behind a Service URL one
 		// pod answers: each running replica is taken to hold as much.
 		others = l.ClientConnections
-		for name, pr := range healths {
-			if pr.err == nil {
-				n := 1
-				if fr, ok := fleet[name]; ok && fr.err == nil {
-					n = max(fr.f.Replicas, 1)
+		for _, in := range p.Instances {
+			if pr := healths[in.Name]; pr.err == nil {
+				n := processes(in) // each process is taken to hold as much
+				if fr, ok := fleet[in.Name]; ok && fr.err == nil {
+					n *= max(fr.f.Replicas, 1)
 				}
 				others -= n * pr.h.Pool.Total
 			}
@@ -243,7 +253,8 @@ func (pf *Preflight) instanceChecks(healths map[string]probe) []Check {
 	from := pf.Plan.Change.From
 	cfg := Check{ID: "instances_from_config", Title: fmt.Sprintf("Instances report the expected current config (max %d, min %d)", from.Max, from.Min)}
 	base := Check{ID: "baseline_health", Title: "Baseline health (error rate < 0.1%, p95 < 500 ms)"}
-	var cfgBad, baseBad, notes []string
+	var cfgBad, baseBad, noData, notes []string
+	idle := false
 	for _, in := range pf.Plan.Instances {
 		pr := healths[in.Name]
 		if pr.err != nil {
@@ -254,7 +265,12 @@ func (pf *Preflight) instanceChecks(healths map[string]probe) []Check {
 		if pr.h.Pool.Max != from.Max || pr.h.Pool.Min != from.Min {
 			cfgBad = append(cfgBad, fmt.Sprintf("%s reports max %d min %d", in.Name, pr.h.Pool.Max, pr.h.Pool.Min))
 		}
-		if rq := pr.h.Requests; rq != nil {
+		if miss := requestDataMissing(pr); len(miss) > 0 {
+			noData = append(noData, fmt.Sprintf("%s: no request data: %s", in.Name, health.AbsentReason(miss)))
+		} else if rq := pr.h.Requests; rq.Total == 0 {
+			notes = append(notes, fmt.Sprintf("%s: no requests in the service's window yet", in.Name))
+			idle = true
+		} else {
 			if rq.ErrorRate >= 0.001 || rq.LatencyP95MS >= 500 {
 				baseBad = append(baseBad, fmt.Sprintf("%s: error rate %.4f, p95 %.1f ms", in.Name, rq.ErrorRate, rq.LatencyP95MS))
 			} else {
@@ -267,8 +283,18 @@ func (pf *Preflight) instanceChecks(healths map[string]probe) []Check {
 		cfg.Status, cfg.Detail = CheckFail, strings.Join(cfgBad, "; ")+": fix change.from or the instances before the change"
 	}
 	base.Status, base.Detail = CheckPass, strings.Join(notes, "; ")
+	if idle && pf.Plan.Soak.Rate == 0 {
+		base.Status, base.Detail = CheckWarn, base.Detail+": the plan has no soak.rate, so the run may find no traffic to measure"
+	}
+	var why []string
 	if len(baseBad) > 0 {
-		base.Status, base.Detail = CheckFail, strings.Join(baseBad, "; ")+": the system is not healthy enough to change now"
+		why = append(why, strings.Join(baseBad, "; ")+": the system is not healthy enough to change now")
+	}
+	if len(noData) > 0 {
+		why = append(why, strings.Join(noData, "; ")+": without the service's request figures the baseline cannot be judged (see docs/contract.md)")
+	}
+	if len(why) > 0 {
+		base.Status, base.Detail = CheckFail, strings.Join(why, "; ")
 	}
 	return []Check{cfg, base}
 }

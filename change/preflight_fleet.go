@@ -101,8 +101,23 @@ func (pf *Preflight) readFleet(ctx context.Context) map[string]fleetRead {
 func (pf *Preflight) peak(fleet map[string]fleetRead) (instances, surge int, how string, err error) {
 	p := pf.Plan
 	if fleet == nil {
-		instances = max(len(p.Instances), p.Rollout.MaxInstances)
-		return instances, p.Rollout.Surge, "", nil
+		// Each instance counts its processes (each holds a pool); instances
+		// beyond those listed and surge ones count as the largest.
+		most, procs := 1, 0
+		var multi []string
+		for _, in := range p.Instances {
+			n := processes(in)
+			procs += n
+			most = max(most, n)
+			if n > 1 {
+				multi = append(multi, fmt.Sprintf("%s × %d processes", in.Name, n))
+			}
+		}
+		instances = procs + max(p.Rollout.MaxInstances-len(p.Instances), 0)*most
+		if len(multi) > 0 {
+			how = "counted as pools: " + strings.Join(multi, ", ")
+		}
+		return instances, p.Rollout.Surge * most, how, nil
 	}
 	var lines, bad []string
 	for _, in := range p.Instances {
@@ -111,16 +126,24 @@ func (pf *Preflight) peak(fleet map[string]fleetRead) (instances, surge int, how
 			bad = append(bad, fmt.Sprintf("%s: %v", in.Name, fr.err))
 			continue
 		}
-		instances += fr.f.MaxReplicas
-		surge += fr.f.MaxSurge
-		lines = append(lines, fmt.Sprintf("%s: %d max replicas + %d surge (%s)", in.Name, fr.f.MaxReplicas, fr.f.MaxSurge,
-			strings.Join(strings.Split(strings.TrimSpace(fr.f.Arithmetic), "\n"), "; ")))
+		n := processes(in)
+		instances += fr.f.MaxReplicas * n
+		surge += fr.f.MaxSurge * n
+		line := fmt.Sprintf("%s: %d max replicas + %d surge (%s)", in.Name, fr.f.MaxReplicas, fr.f.MaxSurge,
+			strings.Join(strings.Split(strings.TrimSpace(fr.f.Arithmetic), "\n"), "; "))
+		if n > 1 {
+			line += fmt.Sprintf(", × %d processes each", n)
+		}
+		lines = append(lines, line)
 	}
 	if len(bad) > 0 {
 		return 0, 0, "", fmt.Errorf("cannot read the fleet: %s", strings.Join(bad, "; "))
 	}
 	return instances, surge, "from the cluster: " + strings.Join(lines, "; "), nil
 }
+
+// processes is how many pools an instance holds (plan: processes, 0 = 1).
+func processes(in plan.Instance) int { return max(in.Processes, 1) }
 
 // behindPooler reports whether the plan says the instances connect through
 // a pooler (their pools then count against the pooler, not max_connections).

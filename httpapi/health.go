@@ -104,7 +104,7 @@ func (s *Server) runPing(ctx context.Context, done chan struct{}) {
 
 // health builds the /healthz document and its status code.
 func (s *Server) health(ctx context.Context) (poolpilot.Health, int) {
-	h := poolpilot.Health{Status: StatusOK, Service: s.opts.Service, Time: s.clock.Now().UTC()}
+	h := poolpilot.Health{Schema: poolpilot.HealthSchema, Status: StatusOK, Service: s.opts.Service, Time: s.clock.Now().UTC()}
 	code := http.StatusOK
 	if err := s.check(ctx); err != nil {
 		h.Status, code = StatusUnavailable, http.StatusServiceUnavailable

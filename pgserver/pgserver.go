@@ -39,3 +39,16 @@ func (f Facts) LastArchived(ctx context.Context) (time.Time, error) {
 	}
 	return *t, nil
 }
+
+// Backends counts the client backends of the pool's database whose
+// application_name is app (poolpilot probe compares them with one pool's
+// max to find services that run several processes).
+func (f Facts) Backends(ctx context.Context, app string) (int, error) {
+	var n int
+	err := f.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+		WHERE application_name = $1 AND datname = current_database() AND backend_type = 'client backend'`, app).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("read pg_stat_activity: %w", err)
+	}
+	return n, nil
+}

@@ -138,6 +138,9 @@ func (p *Plan) validateInstances(c *checker) {
 			c.add(path+".processes", "must be at least 1 (got %d): the processes of this instance that each hold a pool", in.Processes)
 		}
 		p.validateKube(c, path, in)
+		if in.Processes < 0 || in.Processes > 1000 {
+			c.add(path+".processes", "%d: want 1–1000 processes, each with its own pool (omit for 1)", in.Processes)
+		}
 		switch p.Driver {
 		case DriverAdmin:
 			if in.AdminTokenEnv == "" {

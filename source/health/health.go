@@ -124,8 +124,8 @@ func (s *Source) Collect(ctx context.Context) ([]poolpilot.Sample, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			h, err := s.poll(ctx, t.url)
-			out[i] = s.samples(t.name, s.opts.Clock.Now(), h, err)
+			d, err := s.poll(ctx, t.url)
+			out[i] = s.samples(t.name, s.opts.Clock.Now(), d, err)
 		}()
 	}
 	wg.Wait()
@@ -136,32 +136,32 @@ func (s *Source) Collect(ctx context.Context) ([]poolpilot.Sample, error) {
 	return all, ctx.Err()
 }
 
-func (s *Source) poll(ctx context.Context, u string) (poolpilot.Health, error) {
+func (s *Source) poll(ctx context.Context, u string) (Document, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return poolpilot.Health{}, err
+		return Document{}, err
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := s.opts.Client.Do(req)
 	if err != nil {
-		return poolpilot.Health{}, fmt.Errorf("poll failed: %w", err)
+		return Document{}, fmt.Errorf("poll failed: %w", err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
 	if err != nil {
-		return poolpilot.Health{}, fmt.Errorf("read body: %w", err)
+		return Document{}, fmt.Errorf("read body: %w", err)
 	}
 	if len(b) > MaxBody {
-		return poolpilot.Health{}, fmt.Errorf("body larger than %d bytes", MaxBody)
+		return Document{}, fmt.Errorf("body larger than %d bytes", MaxBody)
 	}
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusServiceUnavailable {
-		return poolpilot.Health{}, fmt.Errorf("HTTP %d", resp.StatusCode)
+		return Document{}, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
-	h, err := ParseHealth(b)
+	d, err := ParseDocument(b)
 	if err != nil {
-		return h, fmt.Errorf("HTTP %d: %w", resp.StatusCode, err)
+		return d, fmt.Errorf("HTTP %d: %w", resp.StatusCode, err)
 	}
-	return h, nil
+	return d, nil
 }

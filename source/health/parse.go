@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
+	"strconv"
 
 	"github.com/poolpilot/poolpilot"
 )
@@ -14,31 +16,101 @@ import (
 // MaxBody is the largest /healthz body read.
 const MaxBody = 1 << 20
 
+// Document is a parsed health document with the names of the fields it
+// carries, so that a field the service does not send is told apart from a
+// field that is 0.
+type Document struct {
+	poolpilot.Health
+	// Fields holds the dotted names of the fields present and not null:
+	// "schema", "status", "pool", "pool.max", "requests.error_rate", …
+	Fields map[string]bool
+	// Schema is the document's contract version; "1.0" when it has none.
+	Schema string
+}
+
+// Has reports whether the document carries field (a dotted name).
+func (d Document) Has(field string) bool { return d.Fields[field] }
+
 // ParseHealth parses a /healthz document strictly enough that a body which
 // is not one (an HTML error page, a JSON error object, a truncated
 // document) is refused: it must be one JSON object, with status "ok" or
 // "unavailable", a pool object with max ≥ 1 and 0 ≤ min ≤ max, no negative
-// figure, and an error rate within 0–1. Unknown fields are allowed, so that
-// a newer service can add some.
+// figure, an error rate within 0–1, and a schema of major version 1 (or
+// none, read as 1.0). Unknown fields are allowed, so that a newer service
+// can add some.
 func ParseHealth(b []byte) (poolpilot.Health, error) {
-	var h poolpilot.Health
+	d, err := ParseDocument(b)
+	return d.Health, err
+}
+
+// ParseDocument is ParseHealth keeping the names of the fields present.
+func ParseDocument(b []byte) (Document, error) {
+	var d Document
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(b, &keys); err != nil {
-		return h, fmt.Errorf("not a JSON object: %w", err)
+		return d, fmt.Errorf("not a JSON object: %w", err)
 	}
 	for _, k := range []string{"status", "pool"} {
 		if raw, ok := keys[k]; !ok || string(raw) == "null" {
-			return h, fmt.Errorf("no %q field: not a health document", k)
+			return d, fmt.Errorf("no %q field: not a health document", k)
 		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&h); err != nil {
-		return h, fmt.Errorf("health document: %w", err)
+	if err := dec.Decode(&d.Health); err != nil {
+		return d, fmt.Errorf("health document: %w", err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return h, errors.New("health document: data after the JSON object")
+		return d, errors.New("health document: data after the JSON object")
 	}
-	return h, check(h)
+	d.Fields = fieldNames(keys)
+	d.Schema = d.Health.Schema
+	if !d.Has("schema") {
+		d.Schema = "1.0"
+	}
+	if err := checkSchema(d.Schema); err != nil {
+		return d, err
+	}
+	return d, check(d.Health)
+}
+
+// fieldNames lists the non-null top-level keys and the non-null keys of
+// the top-level objects, as dotted names.
+func fieldNames(keys map[string]json.RawMessage) map[string]bool {
+	out := map[string]bool{}
+	for k, raw := range keys {
+		if string(raw) == "null" {
+			continue
+		}
+		out[k] = true
+		var inner map[string]json.RawMessage
+		if len(raw) > 0 && raw[0] == '{' && json.Unmarshal(raw, &inner) == nil {
+			for ik, iraw := range inner {
+				if string(iraw) != "null" {
+					out[k+"."+ik] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+var schemaRE = regexp.MustCompile(`^([0-9]+)\.([0-9]+)$`)
+
+// SchemaMajor is the major version of the health-document contract this
+// package reads.
+const SchemaMajor = 1
+
+// checkSchema refuses a schema version that is not MAJOR.MINOR or whose
+// major version is not SchemaMajor.
+func checkSchema(v string) error {
+	m := schemaRE.FindStringSubmatch(v)
+	if m == nil {
+		return fmt.Errorf("health document schema %q: want a version MAJOR.MINOR such as %q", v, poolpilot.HealthSchema)
+	}
+	if major, err := strconv.Atoi(m[1]); err != nil || major != SchemaMajor {
+		return fmt.Errorf("health document schema %s: this poolpilot reads %d.x", v, SchemaMajor)
+	}
+	return nil
 }
 
 func check(h poolpilot.Health) error {

@@ -43,7 +43,8 @@ func (t Thrash) Thrashing(r Rates) bool {
 	return churn || lockstep
 }
 
-func (s *Source) samples(inst string, now time.Time, h poolpilot.Health, pollErr error) []poolpilot.Sample {
+func (s *Source) samples(inst string, now time.Time, d Document, pollErr error) []poolpilot.Sample {
+	h := d.Health
 	s.mu.Lock()
 	st := s.state[inst]
 	if st == nil {
@@ -91,6 +92,13 @@ func (s *Source) samples(inst string, now time.Time, h poolpilot.Health, pollErr
 		out = append(out, poolpilot.Sample{Metric: kv.m, Value: kv.v})
 	}
 	out = append(out, s.rateSamples(rates)...)
+	// Absent is never zero: a metric whose field the document does not
+	// carry is a gap naming the field.
+	for i := range out {
+		if miss := d.Missing(out[i].Metric); len(miss) > 0 {
+			out[i] = poolpilot.Sample{Metric: out[i].Metric, Gap: true, Reason: AbsentReason(miss)}
+		}
+	}
 	return finish(out, inst, now)
 }
 
