@@ -202,8 +202,10 @@ export function parseAdminBody(body) {
     throw new Error(`request body is not {"max":N,"min":M} with integers: the body must be a JSON object, got ${got}`);
   }
   const out = {};
-  for (const [k, val] of Object.entries(v)) {
+  for (const k of Object.keys(v)) {
     if (k !== 'max' && k !== 'min') throw new Error(`request body is not {"max":N,"min":M} with integers: json: unknown field ${JSON.stringify(k)}`);
+  }
+  for (const [k, val] of Object.entries(v)) {
     if (val === null) continue;
     // The only keys are "max" and "min", so a '.', 'e' or 'E' anywhere in the
     // body belongs to a number that is not an integer literal.

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { instrument } from '../src/index.js';
 import { startPostgres } from './pg.js';
-import { serve, backends, eventually, put, getJSON } from './util.js';
+import { serve, backends, eventually, put, getJSON, endPool } from './util.js';
 
 let db;
 before(async () => { db = await startPostgres({ max_connections: 60 }); });
@@ -20,7 +20,7 @@ async function setup(app, poolOpts, pilotOpts = {}) {
   const srv = await serve(pilot);
   const count = () => backends(db.url, app);
   const settle = (want, what) => eventually(async () => (await count()) === want, async () => `${what}: ${await count()} backends of ${app}, want ${want}`);
-  const cleanup = async () => { await srv.close(); await pilot.close(); await pool.end(); };
+  const cleanup = async () => { await srv.close(); await pilot.close(); await endPool(pool); };
   return { pool, pilot, srv, count, settle, cleanup };
 }
 

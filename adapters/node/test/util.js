@@ -50,3 +50,10 @@ export async function getJSON(url) {
   const res = await fetch(url);
   return { status: res.status, headers: res.headers, json: await res.json() };
 }
+
+/** endPool ends a pool, giving up after 5 s (a failed test may still hold clients). */
+export function endPool(pool) {
+  let tid;
+  const t = new Promise((r) => { tid = setTimeout(r, 5000); });
+  return Promise.race([pool.end(), t]).finally(() => clearTimeout(tid));
+}
