@@ -121,11 +121,22 @@ func nodeLedgerRun(t *testing.T, env map[string]string) (*runtest.Fixture, runne
 	for range 2 {
 		health = append(health, startNodeLedger(t, db, env)+"/healthz")
 	}
+	return runNodeLedgerPlan(t, db, health, nil)
+}
+
+// runNodeLedgerPlan writes the fixture plan for the instances at health,
+// lets edit change it, approves it and runs it.
+func runNodeLedgerPlan(t *testing.T, db string, health []string, edit func(*runtest.Fixture)) (*runtest.Fixture, runner.Result, string, int) {
+	t.Helper()
 	cli := func(env map[string]string, args ...string) (string, string, int) {
 		return runBinary(t, env, 2*time.Minute, args...)
 	}
 	f := runtest.New(t, runtest.Options{DatabaseURL: db, Name: "node_ledger", Token: fixtureToken,
 		Soak: 4 * time.Second, Health: health, CLI: cli})
+	if edit != nil {
+		edit(f)
+		f.Write()
+	}
 	f.Approve()
 	out, stderr, code := f.CLI(f.Env, "run", f.PlanFile, "--json")
 	var res runner.Result
