@@ -8,6 +8,7 @@ package reliability
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -29,7 +30,8 @@ import (
 )
 
 // nodeLedgerDir is examples/node-ledger, with its dependencies installed
-// (npm ci, once per test binary, when node_modules is missing).
+// (npm ci, once per test binary, when node_modules is missing or holds an
+// older copy of adapters/node).
 func nodeLedgerDir(t *testing.T) string {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
@@ -38,7 +40,8 @@ func nodeLedgerDir(t *testing.T) string {
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "examples", "node-ledger")
 	npmOnce.Do(func() {
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", "@poolpilot", "pg")); err == nil {
+		// npm copies the adapter (install-links): install again when the copy is stale.
+		if sameFiles(filepath.Join(dir, "..", "..", "adapters", "node", "src"), filepath.Join(dir, "node_modules", "@poolpilot", "pg", "src")) {
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -53,6 +56,22 @@ func nodeLedgerDir(t *testing.T) string {
 		t.Fatalf("npm ci in %s: %s", dir, npmErr)
 	}
 	return dir
+}
+
+// sameFiles reports whether every file of dir a is in dir b with the same content.
+func sameFiles(a, b string) bool {
+	entries, err := os.ReadDir(a)
+	if err != nil || len(entries) == 0 {
+		return false
+	}
+	for _, e := range entries {
+		x, err1 := os.ReadFile(filepath.Join(a, e.Name()))
+		y, err2 := os.ReadFile(filepath.Join(b, e.Name()))
+		if err1 != nil || err2 != nil || !bytes.Equal(x, y) {
+			return false
+		}
+	}
+	return true
 }
 
 var (

@@ -107,6 +107,8 @@ export class Pilot {
       }
       return remove.call(pool, client, cb);
     };
+    // Connections opened before instrument() are not constructing.
+    for (const c of pool._clients) if (c._connected || pool._idle.some((i) => i.client === c)) this.connected.add(c);
     pool.on('connect', (client) => {
       this.counts.opened++;
       this.connected.add(client);

@@ -106,3 +106,19 @@ test('lowering min lets the surplus idle out after the idle timeout', async () =
     await t.cleanup();
   }
 });
+
+test('a pool used before instrument(): its open connections count as idle, not constructing', async () => {
+  const pool = new pg.Pool({ connectionString: `${db.url}?application_name=pp-before`, max: 3 });
+  await pool.query('select 1');
+  const pilot = instrument(pool, { adminToken: TOKEN, keeper: false, budget: false });
+  try {
+    const s = pilot.stats();
+    assert.equal(s.total, 1);
+    assert.equal(s.idle, 1);
+    assert.equal(s.constructing, 0);
+    assert.equal(s.acquired, 0);
+  } finally {
+    await pilot.close();
+    await endPool(pool);
+  }
+});
