@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -193,4 +194,87 @@ func mustVerifyEvidence(t *testing.T, dir string) {
 	if out, stderr, code := runBinary(t, nil, time.Minute, "evidence", "verify", dir); code != 0 {
 		t.Errorf("verify %s: exit %d\n%s\n%s", dir, code, out, stderr)
 	}
+}
+
+// TestNodeLedgerHealthMatchesGoReference decodes node-ledger's /healthz
+// strictly into the Go reference's poolpilot.Health (a misnamed or extra
+// field fails) and requires every field the Go reference always writes.
+func TestNodeLedgerHealthMatchesGoReference(t *testing.T) {
+	base := startNodeLedger(t, pgtest.NewDatabase(t), nil)
+	resp, err := http.Post(base+"/v1/tenants/t1/entries", "application/json",
+		strings.NewReader(`{"description":"sale","lines":[{"account":"cash","amount":1000},{"account":"revenue","amount":-1000}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("post entry: %s", resp.Status)
+	}
+	var raw map[string]any
+	var h poolpilot.Health
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b := getBody(t, base+"/healthz")
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&h); err != nil {
+			t.Fatalf("/healthz does not decode strictly into poolpilot.Health: %v\n%s", err, b)
+		}
+		if err := json.Unmarshal(b, &raw); err != nil {
+			t.Fatal(err)
+		}
+		if h.Budget != nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // the budget is read in the background after start
+	}
+	if h.Schema != poolpilot.HealthSchema || h.Status != "ok" || h.Service != "node-ledger" || h.Time.IsZero() {
+		t.Errorf("schema %q status %q service %q time %v", h.Schema, h.Status, h.Service, h.Time)
+	}
+	if h.Pool.Max != 10 || h.Pool.Min != 2 || h.Pool.IdleTimeoutMS != 30000 || h.Pool.WindowSeconds != 60 || h.Pool.Source["max"] != poolpilot.FromEnv {
+		t.Errorf("pool %+v", h.Pool)
+	}
+	if h.Requests == nil || h.Requests.Total < 1 || h.Requests.WindowSeconds != 60 || h.Budget == nil || h.Budget.PoolMax != 10 {
+		t.Errorf("requests %+v budget %+v", h.Requests, h.Budget)
+	}
+	// Every field the Go reference always writes (not omitempty) is there.
+	want, _ := json.Marshal(poolpilot.Health{Requests: &poolpilot.RequestStats{}, Budget: &poolpilot.Budget{}})
+	var ref map[string]any
+	_ = json.Unmarshal(want, &ref)
+	missing := missingKeys("", ref, raw)
+	if len(missing) > 0 {
+		t.Errorf("node-ledger's /healthz lacks %v", missing)
+	}
+}
+
+func getBody(t *testing.T, u string) []byte {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// missingKeys lists the keys of ref (recursively through objects) absent from got.
+func missingKeys(prefix string, ref, got map[string]any) []string {
+	var out []string
+	for k, v := range ref {
+		g, ok := got[k]
+		if !ok {
+			out = append(out, prefix+k)
+			continue
+		}
+		rm, rok := v.(map[string]any)
+		gm, gok := g.(map[string]any)
+		if rok && gok {
+			out = append(out, missingKeys(prefix+k+".", rm, gm)...)
+		}
+	}
+	return out
 }
