@@ -254,7 +254,7 @@ export class Pilot {
   async resize(max, min) {
     validateSize(max, min);
     if (this.closed || this.pool.ending) throw new ConflictError('the pool is closed');
-    if (this.resizing) throw new ConflictError('another resize is in progress: retry when it has finished');
+    if (this.resizing) throw Object.assign(new ConflictError('another resize is in progress: retry when it has finished'), { inProgress: true });
     const pool = this.pool;
     const old = { max: this.cfg.max, min: this.cfg.min };
     this.cfg.max = max;
@@ -373,7 +373,7 @@ export class Pilot {
       client.release();
       return;
     }
-    await this.monitor.ping();
+    await withTimeout(this.monitor.ping(), timeout, 'ping (monitor connection)');
   }
 
   /** health builds the /healthz document and its status code. */

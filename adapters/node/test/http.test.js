@@ -182,6 +182,7 @@ test('PUT /admin/pool: status codes and messages of the Go reference', async () 
     await t.pool.end();
     r = await put(u, TOKEN, '{"max":7}');
     assert.equal(r.status, 409, r.text);
+    assert.equal(r.json.error, 'resize failed: the pool is closed');
   } finally {
     await t.srv.close();
   }
