@@ -151,7 +151,7 @@ export async function serveAdmin(pilot, req, res) {
     const code = err instanceof PoolConfigError ? 400 : err instanceof ConflictError ? 409 : 500;
     const msg = pilot.redact(err.message);
     if (code !== 400) pilot.log.warn('admin: pool resize failed', { ...who, status: code, err: msg });
-    writeError(res, code, code === 400 || err.inProgress ? msg : 'resize failed: ' + msg);
+    writeError(res, code, code === 400 ? msg : 'resize failed: ' + msg);
   }
 }
 

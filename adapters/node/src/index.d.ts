@@ -27,7 +27,7 @@ export class PoolConfigError extends Error {
   problems: string[];
 }
 
-/** The pool cannot be resized now: it is closed, or another resize is under way (409). */
+/** The pool cannot be resized now: it has ended (409). */
 export class ConflictError extends Error {}
 
 /** Reads DATABASE_URL and DB_POOL_* strictly (an empty variable is unset); throws PoolConfigError naming every problem. */

@@ -13,7 +13,7 @@ import { Requests } from './requests.js';
 
 export const HEALTH_SCHEMA = '1.0';
 
-/** ConflictError: the pool cannot be resized now (closed, or another resize). */
+/** ConflictError: the pool cannot be resized now (it has ended). */
 export class ConflictError extends Error {
   constructor(msg) {
     super(msg);
@@ -58,7 +58,6 @@ export class Pilot {
     this.fresh = new WeakSet(); // connected, not yet handed out
     this.marks = new WeakMap(); // client -> close reason
     this.limits = null;
-    this.resizing = false;
     this.closed = false;
     this.monitor = new Monitor(pool, options.pingTimeoutMs || 1000);
     this.pingCache = new PingCache(() => this.ping(), { ttlMs: Math.min(options.pingCacheTtlMs || 1000, 1000), now: this.now });
@@ -250,11 +249,15 @@ export class Pilot {
     return this.limits ? budgetOf(this.limits, this.cfg.max, this.cfg.pooler) : null;
   }
 
-  /** resize changes max and min live; see the README for what it does to connections. */
+  /**
+   * resize changes max and min live; see the README for what it does to
+   * connections. It runs synchronously (closing connections finishes in the
+   * background), so two resizes never overlap and "another resize is in
+   * progress" (409 in Go) cannot happen here.
+   */
   async resize(max, min) {
     validateSize(max, min);
     if (this.closed || this.pool.ending) throw new ConflictError('the pool is closed');
-    if (this.resizing) throw Object.assign(new ConflictError('another resize is in progress: retry when it has finished'), { inProgress: true });
     const pool = this.pool;
     const old = { max: this.cfg.max, min: this.cfg.min };
     this.cfg.max = max;
