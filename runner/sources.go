@@ -51,6 +51,7 @@ func (r *runner) ensureMonitor(ctx context.Context) (*monitor.Monitor, error) {
 	if err != nil {
 		return nil, err
 	}
+	kept = r.unfedOptional(ctx, kept)
 	eng, err := criteria.New(kept, criteria.Options{Interval: interval, MaxInconclusive: r.p.Evaluation.MaxInconclusive.D(),
 		SuccessWindow: max(r.p.Soak.Duration.D(), interval), BaselineWindow: r.p.Baseline.Duration.D() + 3*interval})
 	if err != nil {

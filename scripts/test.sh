@@ -11,7 +11,13 @@ cd "$(dirname "$0")/.."
 
 ensure_go
 ensure_postgres
-apt_install pgbouncer prometheus chromium fonts-dejavu-core
+apt_install pgbouncer prometheus chromium fonts-dejavu-core nodejs npm
+
+# The node-postgres adapter's own tests (node --test, on a PostgreSQL they
+# start); they also install node and npm, which the Go end-to-end tests on
+# examples/node-ledger need.
+log "adapters/node/test.sh (@poolpilot/pg, node --test)"
+./adapters/node/test.sh
 
 log "go vet ./..."
 go vet ./...
