@@ -92,40 +92,6 @@ func (c *Controller) writeConfigDiff() {
 	c.writeFile("config_diff.txt", []byte(b.String()))
 }
 
-// verifyAll waits until every instance's /healthz shows size, up to the
-// plan's verify timeout.
-func (c *Controller) verifyAll(ctx context.Context, insts []plan.Instance, size plan.PoolSize) error {
-	deadline := c.Clock.Now().Add(c.Plan.Rollout.VerifyTimeout.D())
-	pending := append([]plan.Instance(nil), insts...)
-	var last string
-	for {
-		var still []plan.Instance
-		for _, in := range pending {
-			h, err := c.Prober.Health(ctx, in)
-			switch {
-			case err != nil:
-				last = fmt.Sprintf("%s: %v", in.Name, err)
-				still = append(still, in)
-			case h.Pool.Max != size.Max || h.Pool.Min != size.Min:
-				last = fmt.Sprintf("%s reports max %d min %d, want %d/%d", in.Name, h.Pool.Max, h.Pool.Min, size.Max, size.Min)
-				still = append(still, in)
-			default:
-				c.event("verify", map[string]any{"instance": in.Name, "max": h.Pool.Max, "min": h.Pool.Min, "ok": true})
-			}
-		}
-		if len(still) == 0 {
-			return nil
-		}
-		pending = still
-		if !c.Clock.Now().Before(deadline) {
-			return fmt.Errorf("after %s: %s", c.Plan.Rollout.VerifyTimeout, last)
-		}
-		if err := c.wait(ctx, 250*time.Millisecond); err != nil {
-			return err
-		}
-	}
-}
-
 func (c *Controller) wait(ctx context.Context, d time.Duration) error {
 	if c.Wait != nil {
 		return c.Wait(ctx, d)
@@ -137,15 +103,6 @@ func (c *Controller) wait(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 		return nil
-	}
-}
-
-// writePostChangeConfig records what every instance reports after the change.
-func (c *Controller) writePostChangeConfig(ctx context.Context) {
-	snap := ConfigSnapshot(ctx, c.Prober, c.instances(), c.Plan.Change.To, c.Clock.Now())
-	b, err := evidence.MarshalFile(snap)
-	if err == nil {
-		c.writeFile(evidence.FilePostChangeConfig, b)
 	}
 }
 
@@ -162,6 +119,8 @@ func ConfigSnapshot(ctx context.Context, pr Prober, insts []plan.Instance, want 
 			p := h.Pool
 			ic.Pool = evidence.PoolSetting{Max: p.Max, Min: p.Min, IdleTimeoutMS: p.IdleTimeoutMS, ConnectionTimeoutMS: p.ConnectionTimeoutMS}
 			ic.Source = p.Source
+			total := p.Total
+			ic.PoolTotal = &total
 			ic.Matches = p.Max == want.Max && p.Min == want.Min
 		}
 		snap.Verified = snap.Verified && ic.Matches

@@ -30,6 +30,8 @@ type Retry struct {
 	// the first (0: DefaultWithin). The phase's timeout (verify_timeout,
 	// rollout_timeout) is passed here.
 	Within time.Duration
+	// Attempts, when > 0, also bounds the number of attempts.
+	Attempts int
 	// Initial and MaxWait shape the backoff (0: the defaults).
 	Initial, MaxWait time.Duration
 	// Now, Sleep and Jitter make the policy testable; nil: real time and
@@ -69,9 +71,9 @@ func (r Retry) Do(ctx context.Context, what string, log io.Writer, op func(ctx c
 			return err
 		}
 		d := r.jitter(wait)
-		if now().Add(d).After(deadline) {
-			fmt.Fprintf(log, "%s retry: attempt %d failed (transient): %v; no time left for another within %s\n",
-				stamp(now()), attempt, err, within)
+		if now().Add(d).After(deadline) || (r.Attempts > 0 && attempt >= r.Attempts) {
+			fmt.Fprintf(log, "%s retry: attempt %d failed (transient): %v; giving up (at most %s of retries%s)\n",
+				stamp(now()), attempt, err, within, attemptsText(r.Attempts))
 			return fmt.Errorf("%w (after %d attempts within %s)", err, attempt, within)
 		}
 		fmt.Fprintf(log, "%s retry: attempt %d failed (transient): %v; next attempt in %s\n",
@@ -103,6 +105,13 @@ func (r Retry) sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+func attemptsText(n int) string {
+	if n > 0 {
+		return fmt.Sprintf(", %d attempts", n)
+	}
+	return ""
 }
 
 func orDefault(d, def time.Duration) time.Duration {

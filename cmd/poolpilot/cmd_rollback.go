@@ -13,7 +13,6 @@ import (
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/change"
-	"github.com/poolpilot/poolpilot/driver/admin"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
 	"github.com/poolpilot/poolpilot/runner"
@@ -82,12 +81,9 @@ func runRollback(ctx context.Context, e *env, dir, by, reason string, wait time.
 	if err != nil {
 		return poolpilot.BadInput("%s/plan.yaml: %v", dir, err)
 	}
+	// Driver nil: runner.Run builds the plan's driver, with its retries.
 	o := runner.Options{Plan: p, PlanYAML: raw, PlanDir: filepath.Dir(dir), ResumeDir: dir, Getenv: e.getenv,
-		Operator: by, Log: e.stderr, RollbackOnly: true, RollbackBy: by, RollbackReason: reason,
-		Driver: nil}
-	if p.Driver == plan.DriverAdmin {
-		o.Driver = &admin.Driver{Getenv: e.getenv}
-	}
+		Operator: by, Log: e.stderr, RollbackOnly: true, RollbackBy: by, RollbackReason: reason}
 	res, err := runner.Run(ctx, o)
 	return reportRun(e, res, err, asJSON)
 }

@@ -167,7 +167,7 @@ func TestApplyGivesUpWithinItsTime(t *testing.T) {
 	if total > 2*time.Second || n.Load() < 3 {
 		t.Errorf("waited %s over %d PUTs (%v)", total, n.Load(), *waits)
 	}
-	if !strings.Contains(log.String(), "no time left") {
+	if !strings.Contains(log.String(), "giving up") {
 		t.Errorf("log:\n%s", log.String())
 	}
 }
