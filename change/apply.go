@@ -54,7 +54,9 @@ func (c *Controller) applyOne(ctx context.Context, in plan.Instance, size plan.P
 	}
 	c.progress("apply %s: max %d min %d (%s driver)", in.Name, size.Max, size.Min, c.Driver.Name())
 	log := c.logFor()
+	from := c.liveFrom(ctx, in)
 	err := c.Driver.Apply(ctx, in, size, log)
+	c.logResize(in, from, size, err)
 	if err != nil {
 		c.event("apply_failed", map[string]any{"instance": in.Name, "max": size.Max, "min": size.Min, "error": err.Error()})
 		return err
@@ -66,10 +68,11 @@ func (c *Controller) applyOne(ctx context.Context, in plan.Instance, size plan.P
 	return nil
 }
 
-// logFor returns the log the driver writes to: restart_log.txt for the
-// restart driver, deployment_log.txt otherwise.
+// logFor returns the log the driver writes to: deployment_log.txt, and
+// restart_log.txt too for the restart and kube drivers (admin's
+// restart_log.txt lists its live resizes: logResize).
 func (c *Controller) logFor() io.Writer {
-	if c.Driver.Name() == plan.DriverRestart {
+	if n := c.Driver.Name(); n == plan.DriverRestart || n == plan.DriverKube {
 		return io.MultiWriter(&c.deployLog, &c.restartLog)
 	}
 	return &c.deployLog
@@ -78,7 +81,7 @@ func (c *Controller) logFor() io.Writer {
 func (c *Controller) flushLogs() {
 	c.writeFile("deployment_log.txt", c.deployLog.Bytes())
 	if c.restartLog.Len() > 0 {
-		c.writeFile("restart_log.txt", c.restartLog.Bytes())
+		c.writeFile("restart_log.txt", c.restartLogFile())
 	}
 }
 
