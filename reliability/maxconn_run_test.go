@@ -116,10 +116,10 @@ func TestResizeIntoTheWallRollsBack(t *testing.T) {
 	if !f.AllAt(f.P.Change.From) {
 		t.Errorf("rolled back but instances at %v", f.Sizes())
 	}
-	for _, ld := range f.Ledgerds {
-		if st := ld.Server.Pool().Stats(); st.ServerRefusals == 0 {
-			t.Errorf("ledgerd counted no refusal: %+v", st)
-		}
+	// The first instance met the wall; when verify stopped the change at
+	// the first batch, the second was never resized.
+	if st := f.Ledgerds[0].Server.Pool().Stats(); st.ServerRefusals == 0 {
+		t.Errorf("instance-1 counted no refusal: %+v", st)
 	}
 }
 
