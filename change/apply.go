@@ -54,7 +54,9 @@ func (c *Controller) applyOne(ctx context.Context, in plan.Instance, size plan.P
 	}
 	c.progress("apply %s: max %d min %d (%s driver)", in.Name, size.Max, size.Min, c.Driver.Name())
 	log := c.logFor()
+	from := c.liveFrom(ctx, in)
 	err := c.Driver.Apply(ctx, in, size, log)
+	c.logResize(in, from, size, err)
 	if err != nil {
 		c.event("apply_failed", map[string]any{"instance": in.Name, "max": size.Max, "min": size.Min, "error": err.Error()})
 		return err
@@ -66,10 +68,11 @@ func (c *Controller) applyOne(ctx context.Context, in plan.Instance, size plan.P
 	return nil
 }
 
-// logFor returns the log the driver writes to: restart_log.txt for the
-// restart driver, deployment_log.txt otherwise.
+// logFor returns the log the driver writes to: deployment_log.txt, and
+// restart_log.txt too for the restart and kube drivers (admin's
+// restart_log.txt lists its live resizes: logResize).
 func (c *Controller) logFor() io.Writer {
-	if c.Driver.Name() == plan.DriverRestart {
+	if n := c.Driver.Name(); n == plan.DriverRestart || n == plan.DriverKube {
 		return io.MultiWriter(&c.deployLog, &c.restartLog)
 	}
 	return &c.deployLog
@@ -78,7 +81,7 @@ func (c *Controller) logFor() io.Writer {
 func (c *Controller) flushLogs() {
 	c.writeFile("deployment_log.txt", c.deployLog.Bytes())
 	if c.restartLog.Len() > 0 {
-		c.writeFile("restart_log.txt", c.restartLog.Bytes())
+		c.writeFile("restart_log.txt", c.restartLogFile())
 	}
 }
 
@@ -90,40 +93,6 @@ func (c *Controller) writeConfigDiff() {
 	fmt.Fprintf(&b, "-DB_POOL_MIN=%d\n+DB_POOL_MIN=%d\n", f.Min, t.Min)
 	fmt.Fprintf(&b, "\ninstances: %d, driver: %s, batch size: %d\n", len(c.Plan.Instances), c.Plan.Driver, c.Plan.Rollout.BatchSize)
 	c.writeFile("config_diff.txt", []byte(b.String()))
-}
-
-// verifyAll waits until every instance's /healthz shows size, up to the
-// plan's verify timeout.
-func (c *Controller) verifyAll(ctx context.Context, insts []plan.Instance, size plan.PoolSize) error {
-	deadline := c.Clock.Now().Add(c.Plan.Rollout.VerifyTimeout.D())
-	pending := append([]plan.Instance(nil), insts...)
-	var last string
-	for {
-		var still []plan.Instance
-		for _, in := range pending {
-			h, err := c.Prober.Health(ctx, in)
-			switch {
-			case err != nil:
-				last = fmt.Sprintf("%s: %v", in.Name, err)
-				still = append(still, in)
-			case h.Pool.Max != size.Max || h.Pool.Min != size.Min:
-				last = fmt.Sprintf("%s reports max %d min %d, want %d/%d", in.Name, h.Pool.Max, h.Pool.Min, size.Max, size.Min)
-				still = append(still, in)
-			default:
-				c.event("verify", map[string]any{"instance": in.Name, "max": h.Pool.Max, "min": h.Pool.Min, "ok": true})
-			}
-		}
-		if len(still) == 0 {
-			return nil
-		}
-		pending = still
-		if !c.Clock.Now().Before(deadline) {
-			return fmt.Errorf("after %s: %s", c.Plan.Rollout.VerifyTimeout, last)
-		}
-		if err := c.wait(ctx, 250*time.Millisecond); err != nil {
-			return err
-		}
-	}
 }
 
 func (c *Controller) wait(ctx context.Context, d time.Duration) error {
@@ -140,15 +109,6 @@ func (c *Controller) wait(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// writePostChangeConfig records what every instance reports after the change.
-func (c *Controller) writePostChangeConfig(ctx context.Context) {
-	snap := ConfigSnapshot(ctx, c.Prober, c.instances(), c.Plan.Change.To, c.Clock.Now())
-	b, err := evidence.MarshalFile(snap)
-	if err == nil {
-		c.writeFile(evidence.FilePostChangeConfig, b)
-	}
-}
-
 // ConfigSnapshot reads every instance's /healthz and compares its pool with
 // want (pre_change_config.json, post_change_config.json).
 func ConfigSnapshot(ctx context.Context, pr Prober, insts []plan.Instance, want plan.PoolSize, now time.Time) evidence.ConfigSnapshot {
@@ -162,6 +122,8 @@ func ConfigSnapshot(ctx context.Context, pr Prober, insts []plan.Instance, want 
 			p := h.Pool
 			ic.Pool = evidence.PoolSetting{Max: p.Max, Min: p.Min, IdleTimeoutMS: p.IdleTimeoutMS, ConnectionTimeoutMS: p.ConnectionTimeoutMS}
 			ic.Source = p.Source
+			total := p.Total
+			ic.PoolTotal = &total
 			ic.Matches = p.Max == want.Max && p.Min == want.Min
 		}
 		snap.Verified = snap.Verified && ic.Matches

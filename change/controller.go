@@ -56,6 +56,9 @@ type Controller struct {
 	Recorder Recorder
 	Phases   Phases
 	Clock    poolpilot.Clock
+	// Backends, if set, counts the database's client backends per
+	// application_name, which verify compares with the pools.
+	Backends BackendCounter
 	// Wait pauses between verification polls; nil waits on real time.
 	Wait func(ctx context.Context, d time.Duration) error
 	// Notify sends a notification; failures are recorded, never fatal.
@@ -71,6 +74,8 @@ type Controller struct {
 
 	evMu  sync.Mutex
 	evErr error // first evidence write that failed
+	// backends is the last verify's backend checks (under evMu).
+	backends []BackendCheck
 
 	deployLog  bytes.Buffer
 	restartLog bytes.Buffer

@@ -66,7 +66,7 @@ func (f *fakeFleet) Health(_ context.Context, in plan.Instance) (poolpilot.Healt
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	s := f.size[in.Name]
-	return poolpilot.Health{Status: "ok", Pool: poolpilot.PoolStats{Max: s.Max, Min: s.Min}}, nil
+	return poolpilot.Health{Status: "ok", Pool: poolpilot.PoolStats{Max: s.Max, Min: s.Min, Total: s.Min}}, nil
 }
 
 type memRecorder struct {

@@ -1,4 +1,12 @@
 // Package driver groups poolpilot's apply/rollback drivers: admin (live
-// resize through PUT /admin/pool) and restart (rewrite an env file and run a
-// restart command). Each implements change.Driver.
+// resize through PUT /admin/pool), restart (rewrite an env file and run a
+// restart command) and kube (patch a Deployment's env and wait for the
+// rollout). Each implements change.Driver.
+//
+// This package holds what they share: Retry, the one retry policy of every
+// driver call in apply and rollback. Transient failures (refused or reset
+// connections, timeouts, HTTP 5xx, 409) are retried with exponential
+// backoff and jitter within the phase's timeout, each retry written to the
+// deployment log; other failures (400, 401, 403, 422, bad configuration)
+// are returned at once.
 package driver

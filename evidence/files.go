@@ -102,6 +102,20 @@ type InstanceConfig struct {
 	Source  map[string]poolpilot.Provenance `json:"source,omitempty"`
 	Matches bool                            `json:"matches"`
 	Error   string                          `json:"error,omitempty"`
+	// PoolTotal is the connections the pool holds (/healthz pool.total).
+	PoolTotal *int `json:"pool_total,omitempty"`
+}
+
+// BackendCount compares the client backends pg_stat_activity shows for an
+// application_name with what its instances' pools report holding.
+type BackendCount struct {
+	ApplicationName string   `json:"application_name"`
+	Instances       []string `json:"instances"`
+	Backends        int      `json:"backends"`
+	PoolTotal       int      `json:"pool_total"`
+	Min             int      `json:"min"`
+	OK              bool     `json:"ok"`
+	Note            string   `json:"note,omitempty"`
 }
 
 // ConfigSnapshot is pre_change_config.json and post_change_config.json: the
@@ -112,6 +126,8 @@ type ConfigSnapshot struct {
 	Instances []InstanceConfig `json:"instances"`
 	// Verified is true when every instance matches Expected.
 	Verified bool `json:"verified"`
+	// Backends are verify's pg_stat_activity checks (post-change only).
+	Backends []BackendCount `json:"backends,omitempty"`
 }
 
 // LatencyStats summarises request latency over a window.

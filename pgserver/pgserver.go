@@ -44,11 +44,34 @@ func (f Facts) LastArchived(ctx context.Context) (time.Time, error) {
 // application_name is app (poolpilot probe compares them with one pool's
 // max to find services that run several processes).
 func (f Facts) Backends(ctx context.Context, app string) (int, error) {
-	var n int
-	err := f.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-		WHERE application_name = $1 AND datname = current_database() AND backend_type = 'client backend'`, app).Scan(&n)
+	by, err := f.BackendsByApp(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("read pg_stat_activity: %w", err)
+		return 0, err
 	}
-	return n, nil
+	return by[app], nil
+}
+
+// BackendsByApp counts the client backends of the current database in
+// pg_stat_activity by application_name (verify compares them with what the
+// services' pools report holding).
+func (f Facts) BackendsByApp(ctx context.Context) (map[string]int, error) {
+	rows, err := f.Pool.Query(ctx, `SELECT coalesce(application_name, ''), count(*) FROM pg_stat_activity
+		WHERE backend_type = 'client backend' AND datname = current_database() GROUP BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("read pg_stat_activity: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var app string
+		var n int
+		if err := rows.Scan(&app, &n); err != nil {
+			return nil, fmt.Errorf("read pg_stat_activity: %w", err)
+		}
+		out[app] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read pg_stat_activity: %w", err)
+	}
+	return out, nil
 }

@@ -80,8 +80,9 @@ func TestPreflightRefusesWhenAnotherClientHoldsTheSlots(t *testing.T) {
 
 // TestResizeIntoTheWallRollsBack: preflight passes, then another client
 // takes every free slot; the change raises min to 15 on both instances, the
-// pools' new connections are refused (53300), and the run rolls back on the
-// plan's criterion "pool.server_refusals > 0" (class P0, immediate): the
+// pools' new connections are refused (53300), and the run rolls back, at
+// verify (the pools hold fewer than min) or on the plan's criterion
+// "pool.server_refusals > 0" (class P0, immediate): the
 // pool level's "rolled back" is the controller's rollback to change.from.
 func TestResizeIntoTheWallRollsBack(t *testing.T) {
 	db, admin := wallCluster(t)
@@ -107,16 +108,18 @@ func TestResizeIntoTheWallRollsBack(t *testing.T) {
 	var res struct{ Reason string }
 	_ = json.Unmarshal(cmd.Stdout.(*bytes.Buffer).Bytes(), &res)
 	t.Logf("reason: %s", res.Reason)
-	if !strings.Contains(res.Reason, "server_refusals") && !strings.Contains(res.Reason, "error_rate") {
-		t.Errorf("rolled back for %q, want the refusals (or the errors they cause)", res.Reason)
+	// Verify sees the pools hold fewer than min 15 (pool.total) when the
+	// wall is up before it ends; otherwise a criterion fires later.
+	if !strings.Contains(res.Reason, "server_refusals") && !strings.Contains(res.Reason, "error_rate") && !strings.Contains(res.Reason, "fewer than min 15") {
+		t.Errorf("rolled back for %q, want the refusals (or the errors they cause, or verify finding the pools below min)", res.Reason)
 	}
 	if !f.AllAt(f.P.Change.From) {
 		t.Errorf("rolled back but instances at %v", f.Sizes())
 	}
-	for _, ld := range f.Ledgerds {
-		if st := ld.Server.Pool().Stats(); st.ServerRefusals == 0 {
-			t.Errorf("ledgerd counted no refusal: %+v", st)
-		}
+	// The first instance met the wall; when verify stopped the change at
+	// the first batch, the second was never resized.
+	if st := f.Ledgerds[0].Server.Pool().Stats(); st.ServerRefusals == 0 {
+		t.Errorf("instance-1 counted no refusal: %+v", st)
 	}
 }
 

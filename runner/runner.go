@@ -15,6 +15,7 @@ import (
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/driver"
 	"github.com/poolpilot/poolpilot/driver/admin"
 	"github.com/poolpilot/poolpilot/driver/kube"
 	"github.com/poolpilot/poolpilot/driver/restart"
@@ -241,9 +242,12 @@ func (r *runner) driver() (change.Driver, error) {
 	if r.o.Driver != nil {
 		return r.o.Driver, nil
 	}
+	// Driver calls retry transient failures within the phase's time: the
+	// verify timeout, or for kube the rollout timeout (its default).
+	retry := driver.Retry{Within: r.p.Rollout.VerifyTimeout.D()}
 	switch r.p.Driver {
 	case plan.DriverRestart:
-		return &restart.Driver{}, nil
+		return &restart.Driver{Retry: retry}, nil
 	case plan.DriverKube:
 		d, err := kube.New(r.p, r.p.Kubeconfig)
 		if err != nil {
@@ -252,13 +256,14 @@ func (r *runner) driver() (change.Driver, error) {
 		d.Timeout = r.p.Rollout.RolloutTimeout.D() // 0: the driver's default, 10 minutes
 		return d, nil
 	}
-	return &admin.Driver{Getenv: r.getenv}, nil
+	return &admin.Driver{Getenv: r.getenv, Retry: retry}, nil
 }
 
 func (r *runner) buildController() error {
 	c := &change.Controller{
 		Plan: r.p, Journal: r.journal, Driver: r.drv, Prober: change.HTTPProber{},
 		Recorder: r.folder, Clock: r.clock, Progress: r.o.Log, Notify: r.notify, OnState: r.onState(),
+		Backends: r.backendCounter(),
 	}
 	c.Phases = change.Phases{
 		Preflight:     r.preflight,

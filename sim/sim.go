@@ -89,7 +89,7 @@ func (f *Fleet) Health(_ context.Context, in plan.Instance) (poolpilot.Health, e
 		delete(f.pending, in.Name)
 	}
 	s := f.size[in.Name]
-	return poolpilot.Health{Status: "ok", Pool: poolpilot.PoolStats{Max: s.Max, Min: s.Min}}, nil
+	return poolpilot.Health{Status: "ok", Pool: poolpilot.PoolStats{Max: s.Max, Min: s.Min, Total: s.Min}}, nil
 }
 
 // Count returns how many instances are at size.

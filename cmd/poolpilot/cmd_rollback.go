@@ -13,7 +13,6 @@ import (
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/change"
-	"github.com/poolpilot/poolpilot/driver/admin"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
 	"github.com/poolpilot/poolpilot/runner"
@@ -33,8 +32,9 @@ folder) touched, verifies it and records who asked and why.
 
 When a live 'poolpilot run' holds the run (its lock in DIR.run/), rollback
 asks it to roll back (DIR.run/rollback.request) and waits for it to report
-rolled-back. When no process holds it (the run crashed or was left as is),
-rollback does it itself from the journal with the plan saved in the folder
+rolled-back. If that run dies first (its lock is released before it
+reaches an end), or when no process holds it (the run crashed or was left
+as is), rollback does it itself from the journal with the plan saved in the folder
 (plan.yaml) and its driver, then closes the folder with its report.
 
 Exit status: 0 rolled back, 1 rollback failed (PAGE line) or no answer, 2 bad
@@ -68,12 +68,18 @@ func runRollback(ctx context.Context, e *env, dir, by, reason string, wait time.
 	}
 	lock, err := runner.TryLock(dir)
 	if errors.Is(err, runner.ErrLocked) {
-		return requestRollback(ctx, e, dir, by, reason, wait)
+		return requestRollback(ctx, e, dir, by, reason, wait, asJSON)
 	}
 	if err != nil {
 		return err
 	}
 	lock.Release() // runner.Run takes it again
+	return rollbackHere(ctx, e, dir, by, reason, asJSON)
+}
+
+// rollbackHere rolls back a run that no live process holds, from its
+// journal, with the plan saved in the folder and the plan's driver.
+func rollbackHere(ctx context.Context, e *env, dir, by, reason string, asJSON bool) error {
 	raw, err := os.ReadFile(filepath.Join(dir, evidence.FilePlan))
 	if err != nil {
 		return poolpilot.BadInput("%s: %v", dir, err)
@@ -82,12 +88,9 @@ func runRollback(ctx context.Context, e *env, dir, by, reason string, wait time.
 	if err != nil {
 		return poolpilot.BadInput("%s/plan.yaml: %v", dir, err)
 	}
+	// Driver nil: runner.Run builds the plan's driver, with its retries.
 	o := runner.Options{Plan: p, PlanYAML: raw, PlanDir: filepath.Dir(dir), ResumeDir: dir, Getenv: e.getenv,
-		Operator: by, Log: e.stderr, RollbackOnly: true, RollbackBy: by, RollbackReason: reason,
-		Driver: nil}
-	if p.Driver == plan.DriverAdmin {
-		o.Driver = &admin.Driver{Getenv: e.getenv}
-	}
+		Operator: by, Log: e.stderr, RollbackOnly: true, RollbackBy: by, RollbackReason: reason}
 	res, err := runner.Run(ctx, o)
 	return reportRun(e, res, err, asJSON)
 }
@@ -102,25 +105,28 @@ func lastState(dir string) change.State {
 	return change.ReplayRecords(j.Records()).State
 }
 
-// requestRollback asks the live run and waits for its outcome.
-func requestRollback(ctx context.Context, e *env, dir, by, reason string, wait time.Duration) error {
+// requestRollback asks the live run and waits for its outcome. When the
+// run's lock is released before the run reached a terminal state (the
+// process died), it finishes the rollback itself.
+func requestRollback(ctx context.Context, e *env, dir, by, reason string, wait time.Duration, asJSON bool) error {
 	if err := runner.WriteRequest(dir, runner.Request{By: by, Reason: reason, Time: time.Now().UTC()}); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "asked the live run of %s to roll back; waiting up to %s\n", dir, wait)
 	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
-		st := lastState(dir)
-		switch st {
-		case change.StateRolledBack:
-			fmt.Fprintf(e.stdout, "rolled back: %s\n", dir)
-			return nil
-		case change.StateRollbackFailed:
-			fmt.Fprintf(e.stderr, "PAGE: ROLLBACK FAILED for %s\n", dir)
-			return &poolpilot.ExitError{Code: poolpilot.ExitInternal, Err: errors.New("rollback failed: see " + dir)}
-		case change.StateRefused, change.StateSucceeded:
-			fmt.Fprintf(e.stdout, "the run ended in %s before any change needed undoing\n", st)
-			return nil
+		if done, err := liveOutcome(e, dir); done {
+			return err
+		}
+		if lock, err := runner.TryLock(dir); err == nil {
+			lock.Release()
+			// It may have ended between the two looks.
+			if done, err := liveOutcome(e, dir); done {
+				return err
+			}
+			fmt.Fprintf(e.stderr, "the run holding %s died (lock released); finishing the rollback here\n", dir)
+			_ = os.Remove(filepath.Join(runner.ControlDir(dir), runner.RequestFile)) // asked of a dead run
+			return rollbackHere(ctx, e, dir, by, reason, asJSON)
 		}
 		select {
 		case <-ctx.Done():
@@ -129,4 +135,22 @@ func requestRollback(ctx context.Context, e *env, dir, by, reason string, wait t
 		}
 	}
 	return &poolpilot.ExitError{Code: poolpilot.ExitInternal, Err: fmt.Errorf("the live run did not report rolled-back within %s", wait)}
+}
+
+// liveOutcome reports whether the live run reached a terminal state, and
+// what rollback then returns.
+func liveOutcome(e *env, dir string) (bool, error) {
+	st := lastState(dir)
+	switch st {
+	case change.StateRolledBack:
+		fmt.Fprintf(e.stdout, "rolled back: %s\n", dir)
+		return true, nil
+	case change.StateRollbackFailed:
+		fmt.Fprintf(e.stderr, "PAGE: ROLLBACK FAILED for %s\n", dir)
+		return true, &poolpilot.ExitError{Code: poolpilot.ExitInternal, Err: errors.New("rollback failed: see " + dir)}
+	case change.StateRefused, change.StateSucceeded:
+		fmt.Fprintf(e.stdout, "the run ended in %s before any change needed undoing\n", st)
+		return true, nil
+	}
+	return false, nil
 }

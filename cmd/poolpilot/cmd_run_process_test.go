@@ -223,6 +223,7 @@ func TestRunRestartDriverSucceeds(t *testing.T) {
 	}
 	dir := runDirOf(t, out)
 	mustVerify(t, dir)
+	allSeedFiles(t, dir)
 	b, _ := os.ReadFile(filepath.Join(dir, "restart_log.txt"))
 	if !strings.Contains(string(b), "started ledgerd pid") {
 		t.Errorf("restart_log.txt:\n%s", b)

@@ -146,6 +146,10 @@ func TestRunAdminDriverSucceeds(t *testing.T) {
 	f.ExpectAllAt(f.P.Change.To)
 	dir := runDirOf(t, out)
 	mustVerify(t, dir)
+	allSeedFiles(t, dir)
+	if b, _ := os.ReadFile(filepath.Join(dir, evidence.FileRestartLog)); !bytes.Contains(b, []byte("No restart was needed")) || !bytes.Contains(b, []byte("HTTP 200")) {
+		t.Errorf("restart_log.txt of the admin driver:\n%s", b)
+	}
 	for _, want := range []string{"succeeded", "audit head: ", "report.html"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/poolpilot/poolpilot/driver"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
@@ -21,13 +22,16 @@ import (
 type Driver struct {
 	Getenv func(string) string
 	Client *http.Client // nil: a client with a 10s timeout
+	// Retry is the policy for transient failures (refused, reset, timeout,
+	// 5xx, 409); its Within is the plan's verify_timeout.
+	Retry driver.Retry
 }
 
 // Name returns "admin".
 func (d *Driver) Name() string { return plan.DriverAdmin }
 
-// Apply resizes inst's pool live. It is idempotent: resizing to the current
-// size is a no-op on the instance.
+// Apply resizes inst's pool live, retrying transient failures. It is
+// idempotent: resizing to the current size is a no-op on the instance.
 func (d *Driver) Apply(ctx context.Context, inst plan.Instance, size plan.PoolSize, log io.Writer) error {
 	token := d.Getenv(inst.AdminTokenEnv)
 	if token == "" {
@@ -38,6 +42,14 @@ func (d *Driver) Apply(ctx context.Context, inst plan.Instance, size plan.PoolSi
 		return err
 	}
 	body, _ := json.Marshal(map[string]int{"max": size.Max, "min": size.Min})
+	what := fmt.Sprintf("instance %s: PUT %s", inst.Name, endpoint)
+	return d.Retry.Do(ctx, what, log, func(ctx context.Context) error {
+		return d.put(ctx, inst, endpoint, token, body, log)
+	})
+}
+
+// put sends one PUT. A non-200 answer is a *driver.StatusError.
+func (d *Driver) put(ctx context.Context, inst plan.Instance, endpoint, token string, body []byte, log io.Writer) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, endpoint, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("instance %s: %w", inst.Name, err)
@@ -58,17 +70,18 @@ func (d *Driver) Apply(ctx context.Context, inst plan.Instance, size plan.PoolSi
 	defer resp.Body.Close()
 	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	fmt.Fprintf(log, "  %d in %s: %s\n", resp.StatusCode, time.Since(start).Round(time.Millisecond), strings.TrimSpace(string(respBody)))
-	if resp.StatusCode != http.StatusOK {
-		hint := ""
-		switch resp.StatusCode {
-		case http.StatusUnauthorized:
-			hint = " (the token in " + inst.AdminTokenEnv + " was refused)"
-		case http.StatusNotFound:
-			hint = " (admin API disabled: start the instance with POOLPILOT_ADMIN_TOKEN set)"
-		}
-		return fmt.Errorf("instance %s: PUT %s: %s%s: %s", inst.Name, endpoint, resp.Status, hint, strings.TrimSpace(string(respBody)))
+	if resp.StatusCode == http.StatusOK {
+		return nil
 	}
-	return nil
+	hint := ""
+	switch resp.StatusCode {
+	case http.StatusUnauthorized:
+		hint = " (the token in " + inst.AdminTokenEnv + " was refused)"
+	case http.StatusNotFound:
+		hint = " (admin API disabled: start the instance with POOLPILOT_ADMIN_TOKEN set)"
+	}
+	return &driver.StatusError{Code: resp.StatusCode,
+		Err: fmt.Errorf("instance %s: PUT %s: %s%s: %s", inst.Name, endpoint, resp.Status, hint, strings.TrimSpace(string(respBody)))}
 }
 
 // AdminEndpoint is {admin_url}/admin/pool, or the health URL's origin when

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/driver"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
@@ -34,6 +35,9 @@ type Driver struct {
 	Wait  func(ctx context.Context, d time.Duration) error
 	// FieldManager names poolpilot in the Deployment's managed fields.
 	FieldManager string
+	// Retry is the policy for transient API failures (conflict, 5xx,
+	// throttling, network); its Within defaults to Timeout.
+	Retry driver.Retry
 }
 
 // Name is plan.DriverKube.
@@ -46,15 +50,21 @@ func (d *Driver) Apply(ctx context.Context, inst plan.Instance, size plan.PoolSi
 	if err != nil {
 		return err
 	}
-	patch, summary, err := d.plan(ctx, t, size)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(log, "kube %s: %s\n", t, summary)
-	if patch != nil {
-		if err := d.patch(ctx, t, patch, log); err != nil {
+	// Read, decide and patch are retried together: after a conflict the
+	// patch is decided again on the Deployment as it is now.
+	err = d.retry().Do(ctx, "kube "+t.String()+": read and patch", log, func(ctx context.Context) error {
+		patch, summary, err := d.plan(ctx, t, size)
+		if err != nil {
 			return err
 		}
+		fmt.Fprintf(log, "kube %s: %s\n", t, summary)
+		if patch == nil {
+			return nil
+		}
+		return d.patch(ctx, t, patch, log)
+	})
+	if err != nil {
+		return err
 	}
 	return d.WaitRollout(ctx, t, log)
 }
@@ -165,7 +175,8 @@ func (d *Driver) Restore(ctx context.Context, snap Snapshot, log io.Writer) erro
 		return err
 	}
 	fmt.Fprintf(log, "kube %s: restoring %s\n", t, snap)
-	if err := d.patch(ctx, t, p, log); err != nil {
+	err = d.retry().Do(ctx, "kube "+t.String()+": restore", log, func(ctx context.Context) error { return d.patch(ctx, t, p, log) })
+	if err != nil {
 		return err
 	}
 	return d.WaitRollout(ctx, t, log)

@@ -35,10 +35,7 @@ func (d *Driver) WaitRollout(ctx context.Context, t Target, log io.Writer) error
 	if clock == nil {
 		clock = poolpilot.SystemClock{}
 	}
-	timeout, poll := d.Timeout, d.Poll
-	if timeout <= 0 {
-		timeout = 10 * time.Minute
-	}
+	timeout, poll := d.timeout(), d.Poll
 	if poll <= 0 {
 		poll = 2 * time.Second
 	}
@@ -46,8 +43,15 @@ func (d *Driver) WaitRollout(ctx context.Context, t Target, log io.Writer) error
 	last := ""
 	for {
 		dep, err := d.get(ctx, t)
-		if err != nil {
+		if err != nil && (!transient(err) || ctx.Err() != nil || clock.Now().Sub(start) >= timeout) {
 			return err
+		}
+		if err != nil { // a blip of the API server: poll again
+			fmt.Fprintf(log, "kube %s: retry: reading the rollout failed (transient): %v; polling again in %s\n", t, err, poll)
+			if err := d.wait(ctx, poll); err != nil {
+				return fmt.Errorf("wait for rollout of %s/%s: %w", t.Namespace, t.Deployment, err)
+			}
+			continue
 		}
 		done, status, failed := rolloutStatus(dep)
 		if failed != "" {
@@ -68,6 +72,14 @@ func (d *Driver) WaitRollout(ctx context.Context, t Target, log io.Writer) error
 			return fmt.Errorf("wait for rollout of %s/%s: %w", t.Namespace, t.Deployment, err)
 		}
 	}
+}
+
+// timeout is Timeout, or 10 minutes.
+func (d *Driver) timeout() time.Duration {
+	if d.Timeout > 0 {
+		return d.Timeout
+	}
+	return 10 * time.Minute
 }
 
 func (d *Driver) wait(ctx context.Context, dur time.Duration) error {

@@ -17,15 +17,24 @@ import (
 	"strings"
 	"time"
 
+	"github.com/poolpilot/poolpilot/driver"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
 // Driver is the restart driver.
 type Driver struct {
-	// Timeout bounds the restart command; 0 means 2 minutes.
+	// Timeout bounds one run of the restart command; 0 means 2 minutes.
 	Timeout time.Duration
+	// Retry is the policy for a restart command that fails (non-zero exit
+	// or timeout): it is run again, at most 3 times in all unless
+	// Retry.Attempts says otherwise, within Retry.Within (the plan's
+	// verify_timeout). A command that cannot be started is not retried.
+	Retry driver.Retry
 }
+
+// DefaultAttempts bounds the runs of a failing restart command.
+const DefaultAttempts = 3
 
 // Name returns "restart".
 func (d *Driver) Name() string { return plan.DriverRestart }
@@ -42,6 +51,17 @@ func (d *Driver) Apply(ctx context.Context, inst plan.Instance, size plan.PoolSi
 	}
 	fmt.Fprintf(log, "%s %s: DB_POOL_MAX %s -> %d, DB_POOL_MIN %s -> %d\n", time.Now().UTC().Format(time.RFC3339Nano),
 		inst.EnvFile, orNone(old["DB_POOL_MAX"]), size.Max, orNone(old["DB_POOL_MIN"]), size.Min)
+	r := d.Retry
+	if r.Attempts == 0 {
+		r.Attempts = DefaultAttempts
+	}
+	what := fmt.Sprintf("instance %s: restart %q", inst.Name, strings.Join(inst.RestartCommand, " "))
+	return r.Do(ctx, what, log, func(ctx context.Context) error { return d.restart(ctx, inst, log) })
+}
+
+// restart runs the restart command once. A command that ran and failed
+// (exit status, timeout) is a driver.TransientError.
+func (d *Driver) restart(ctx context.Context, inst plan.Instance, log io.Writer) error {
 	timeout := d.Timeout
 	if timeout == 0 {
 		timeout = 2 * time.Minute
@@ -52,16 +72,20 @@ func (d *Driver) Apply(ctx context.Context, inst plan.Instance, size plan.PoolSi
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	err = cmd.Run()
+	err := cmd.Run()
 	fmt.Fprintf(log, "%s restart %q (%s): %s\n", time.Now().UTC().Format(time.RFC3339Nano), strings.Join(inst.RestartCommand, " "),
 		time.Since(start).Round(time.Millisecond), exitText(err))
 	if s := strings.TrimSpace(out.String()); s != "" {
 		fmt.Fprintf(log, "  %s\n", strings.ReplaceAll(s, "\n", "\n  "))
 	}
-	if err != nil {
-		return fmt.Errorf("instance %s: restart command %q: %v", inst.Name, strings.Join(inst.RestartCommand, " "), exitText(err))
+	if err == nil {
+		return nil
 	}
-	return nil
+	err = fmt.Errorf("instance %s: restart command %q: %v", inst.Name, strings.Join(inst.RestartCommand, " "), exitText(err))
+	if cmd.ProcessState != nil { // it ran, and failed or timed out
+		return driver.Transient(err)
+	}
+	return err
 }
 
 func orNone(s string) string {

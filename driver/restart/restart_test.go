@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/poolpilot/poolpilot/driver"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
@@ -80,5 +82,40 @@ func TestSetEnvNewFileAndErrors(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "no-such-dir", "svc.env")
 	if _, err := SetEnv(missing, map[string]string{"DB_POOL_MAX": "20"}); err == nil || !strings.Contains(err.Error(), "svc.env") {
 		t.Errorf("write into a missing folder: %v, want an error naming svc.env", err)
+	}
+}
+
+// A restart command that fails once is run again; one that cannot start is
+// not; one that always fails is given DefaultAttempts runs.
+func TestApplyRetriesAFailedRestart(t *testing.T) {
+	dir := t.TempDir()
+	count := filepath.Join(dir, "count")
+	// Fails on its first run, succeeds on the next.
+	script := "echo x >> " + count + "; [ $(wc -l < " + count + ") -ge 2 ] || { echo busy >&2; exit 1; }"
+	inst := plan.Instance{Name: "a", EnvFile: filepath.Join(dir, "svc.env"), RestartCommand: []string{"sh", "-c", script}}
+	noSleep := driver.Retry{Sleep: func(context.Context, time.Duration) error { return nil }}
+	d := &Driver{Retry: noSleep}
+	var log bytes.Buffer
+	if err := d.Apply(context.Background(), inst, plan.PoolSize{Max: 50, Min: 5}, &log); err != nil {
+		t.Fatalf("apply: %v\n%s", err, log.String())
+	}
+	if b, _ := os.ReadFile(count); strings.Count(string(b), "x") != 2 {
+		t.Errorf("ran %d times, want 2", strings.Count(string(b), "x"))
+	}
+	if !strings.Contains(log.String(), "attempt 1 failed (transient)") || !strings.Contains(log.String(), "succeeded at attempt 2") {
+		t.Errorf("log:\n%s", log.String())
+	}
+	os.Remove(count)
+	inst.RestartCommand = []string{"sh", "-c", "echo x >> " + count + "; exit 3"}
+	if err := d.Apply(context.Background(), inst, plan.PoolSize{Max: 50, Min: 5}, &log); err == nil || !strings.Contains(err.Error(), "exit status 3") {
+		t.Errorf("always failing: %v", err)
+	}
+	if b, _ := os.ReadFile(count); strings.Count(string(b), "x") != DefaultAttempts {
+		t.Errorf("always failing command ran %d times, want %d", strings.Count(string(b), "x"), DefaultAttempts)
+	}
+	log.Reset()
+	inst.RestartCommand = []string{filepath.Join(dir, "no-such-command")}
+	if err := d.Apply(context.Background(), inst, plan.PoolSize{Max: 50, Min: 5}, &log); err == nil || strings.Contains(log.String(), "retry") {
+		t.Errorf("missing command: %v (retried?)\n%s", err, log.String())
 	}
 }

@@ -65,6 +65,7 @@ func (p *Prober) Health(ctx context.Context, _ plan.Instance) (poolpilot.Health,
 			pool.Min = n
 		}
 	}
+	pool.Total = pool.Min // the pods' pools hold their min, as pgpool keeps it
 	return poolpilot.Health{Status: "ok", Pool: pool}, nil
 }
 
