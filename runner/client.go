@@ -95,6 +95,17 @@ func (v *clientView) record(instance string, started time.Time, latency time.Dur
 	v.by[instance] = prune(rs, v.now().Add(-v.window))
 }
 
+// restart empties the sliding windows: a phase (the soak) is judged on its
+// own requests, not on the tail of the load test's heavier ones.
+func (v *clientView) restart() {
+	if v == nil {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.by = map[string][]clientRequest{}
+}
+
 // take returns the totals per instance since the previous take, sorted by
 // instance, and starts new ones: one phase's worth.
 func (v *clientView) take() []evidence.ClientInstance {

@@ -35,6 +35,7 @@ func (r *runner) postRollback(ctx context.Context) {
 	}
 	started := time.Now()
 	r.logf("post-rollback monitoring: watching the criteria for %s", d)
+	r.cv.restart()
 	stopLoad := r.background(ctx, r.p.Soak.Rate, d, "post-rollback")
 	w := newWatchedTime(m.Interval(), 0)
 	w.prev = started

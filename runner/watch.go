@@ -174,6 +174,7 @@ func (r *runner) soakPhase(ctx context.Context) (change.Verdict, error) {
 	maxInc := r.maxInconclusive()
 	// The load runs past the soak's planned end: a soak is extended by its
 	// gaps (up to max_inconclusive); stopLoad ends it with the soak.
+	r.cv.restart()
 	stopLoad := r.background(ctx, r.p.Soak.Rate, left+maxInc+r.settleLimit(3*m.Interval(), maxInc), "soak")
 	grace := 3 * m.Interval()
 	settle := r.settleLimit(grace, maxInc)
