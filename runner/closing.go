@@ -26,8 +26,13 @@ type IncompleteError struct {
 }
 
 func (e *IncompleteError) Error() string {
-	return fmt.Sprintf("run %s reached %s but its evidence is incomplete: %s not written (%v)",
-		e.RunID, e.State, strings.Join(e.Missing, ", "), e.Err)
+	cause := error(e.Err)
+	var errno syscall.Errno
+	if errors.As(e.Err, &errno) {
+		cause = errno // "no space left on device", without the temporary file's path
+	}
+	return fmt.Sprintf("run %s reached %s, but evidence incomplete: %s not written (%v)",
+		e.RunID, e.State, strings.Join(e.Missing, ", "), cause)
 }
 
 func (e *IncompleteError) Unwrap() error { return e.Err }
@@ -59,9 +64,6 @@ func (r *runner) finish(ctx context.Context, out change.Outcome) error {
 		return &IncompleteError{RunID: r.folder.RunID(), State: out.State, Missing: []string{"the samples journal (" + SamplesFile + ")"}, Err: err}
 	}
 	c := closer{r: r}
-	if err := r.auditState(rec); err != nil {
-		c.fail(evidence.FileAudit+" (the "+string(rec.State)+" state change)", err)
-	}
 	if rec.Monitoring != nil {
 		sm := *rec.Monitoring
 		if sm.Samples = r.samples.all(); sm.Samples == nil {
@@ -80,6 +82,9 @@ func (r *runner) finish(ctx context.Context, out change.Outcome) error {
 		c.fail(change.JournalFile, err)
 	}
 	r.stopMonitor()
+	if err := r.auditState(rec); err != nil {
+		c.fail("the "+string(rec.State)+" state change ("+evidence.FileAudit+", "+evidence.FileExecutionLog+")", err)
+	}
 	if c.err == nil {
 		r.writeReport(&c)
 	} else {
