@@ -58,6 +58,21 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// stateTime is when a run's journal entered state.
+func stateTime(t *testing.T, dir string, state change.State) time.Time {
+	t.Helper()
+	b, _ := os.ReadFile(filepath.Join(runner.ControlDir(dir), change.JournalFile))
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		var rec change.Record
+		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Kind == "state" && rec.State == state {
+			return rec.Time
+		}
+	}
+	t.Fatalf("the journal of %s has no state %s", dir, state)
+	return time.Time{}
+}
+
 // lastState is the last state of a run's journal.
 func lastState(dir string) string {
 	s := runtest.JournalStates(dir)
@@ -113,7 +128,7 @@ func assertSoakEvidence(t *testing.T, f *runFixture, dir string) {
 }
 
 // TestDiskFullAtTheEndOfTheSoak: the evidence disk fills up during the
-// soak. The soak's samples are still journalled (the samples journal
+// soak and stays full to its end. The soak's samples are still journalled (the samples journal
 // reserves its space), the closing evidence cannot be written: the run
 // exits 1 with a PAGE line naming what is missing and does not declare
 // succeeded. Once space is freed, --resume writes the same evidence from
@@ -125,8 +140,10 @@ func TestDiskFullAtTheEndOfTheSoak(t *testing.T) {
 	f.Approve()
 	cmd := f.start("run", f.PlanFile)
 	dir := f.WaitState(change.StateSoak, time.Minute)
-	n0, _ := samplesJournal(dir)
-	waitFor(t, 30*time.Second, "two samples journalled in the soak", func() bool { n, _ := samplesJournal(dir); return n >= n0+2 })
+	// The fault: the disk fills 1.5 s into the 4 s soak (by the journal's
+	// clock), and stays full to its end.
+	soakAt := stateTime(t, dir, change.StateSoak)
+	waitFor(t, 30*time.Second, "1.5 s into the soak", func() bool { return time.Since(soakAt) >= 1500*time.Millisecond })
 	fill := filepath.Join(evDir, "filler")
 	if out, _ := exec.Command("dd", "if=/dev/zero", "of="+fill, "bs=64k").CombinedOutput(); !strings.Contains(string(out), "No space left") {
 		t.Fatalf("filling the tmpfs: %s", out)

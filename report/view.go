@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/poolpilot/poolpilot/evidence"
 )
 
 // view is the Model formatted for display; Markdown and HTML render it.
@@ -45,7 +44,7 @@ func newView(m *Model) *view {
 	v.criteria()
 	v.loadTest()
 	for _, s := range m.States {
-		v.States = append(v.States, stateRow{s.State, fmtTime(s.Entered), fmtDur(s.Duration), s.Reason})
+		v.States = append(v.States, stateRow{s.State, fmtTime(s.Entered), fmtDur(s.Duration), Humanize(s.Reason)})
 	}
 	if a := m.Files.Approval; a != nil {
 		for _, ap := range a.Approvals {
@@ -101,7 +100,7 @@ func (v *view) criteria() {
 		if c.Value != nil {
 			val = fmtMetric(c.Metric, *c.Value)
 		}
-		v.Criteria = append(v.Criteria, critRow{c.Name, c.Role, c.Class, c.Expr, c.For, val, c.Verdict, c.Detail})
+		v.Criteria = append(v.Criteria, critRow{c.Name, c.Role, c.Class, c.Expr, c.For, val, c.Verdict, Humanize(c.Detail)})
 	}
 }
 
@@ -127,17 +126,7 @@ func (v *view) loadTest() {
 	}
 }
 
-func fmtMetric(metric string, v float64) string {
-	switch metric {
-	case evidence.MetricErrorRate:
-		return pct3(v)
-	case evidence.MetricUtilization:
-		return pct1(v)
-	case evidence.MetricLatencyP95, evidence.MetricWaitP95:
-		return fmt.Sprintf("%.1f ms", v)
-	}
-	return fmt.Sprintf("%g", v)
-}
+func fmtMetric(metric string, v float64) string { return FormatValue(metric, v) }
 
 func fmtTime(t time.Time) string {
 	if t.IsZero() {
