@@ -44,7 +44,7 @@ type Model struct {
 	// Coverage is each criterion's coverage of the soak (conclusive,
 	// inconclusive, not watched), from sustained_monitoring.json.
 	Coverage []CriterionCoverage `json:"coverage,omitempty"`
-	Errors    []string           `json:"errors"`
+	Errors   []string            `json:"errors"`
 
 	ConfigDiff   string          `json:"config_diff,omitempty"`
 	ErrorRateTxt string          `json:"error_rate_comparison,omitempty"`

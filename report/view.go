@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
 )
 
 // view is the Model formatted for display; Markdown and HTML render it.
