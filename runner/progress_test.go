@@ -1,0 +1,29 @@
+package runner
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/poolpilot/poolpilot/criteria"
+)
+
+func TestProgressTextRoundsForPeople(t *testing.T) {
+	v, lat := 0.038461538461538464, 1435.62
+	ev := criteria.Evaluation{Results: []criteria.Result{
+		{Name: "error_rate", Expr: "error_rate < 0.01", State: criteria.StatePending, Value: &v, HeldS: 1.502345678, LeftS: 2.497654322},
+		{Name: "latency_high", Expr: "latency_p95_ms > 1000", State: criteria.StateFiring, Value: &lat, HeldS: 6.0312},
+		{Name: "wait", Expr: "pool.wait_p95_ms < 50", State: criteria.StateInconclusive, HeldS: 6},
+		{Name: "ok", Expr: "pool.max == 100", State: criteria.StateOK},
+	}}
+	now := time.Date(2026, 2, 1, 7, 1, 2, 0, time.UTC)
+	got := progressText(now, "soak", 2500*time.Millisecond, 40*time.Second, ev)
+	want := "07:01:02  [soak 2.5 s elapsed, 37.5 s left] ok 1, pending 1, firing 1, inconclusive 1: " +
+		"error_rate 3.8 % pending (held 1.5 s, fires in 2.5 s), latency_high 1436 ms FIRING (held 6.0 s), wait inconclusive for 6.0 s"
+	if got != want {
+		t.Errorf("progress line:\n got %s\nwant %s", got, want)
+	}
+	if strings.Contains(got, "0.0384") {
+		t.Error("raw float in the progress line")
+	}
+}
