@@ -15,6 +15,7 @@ type view struct {
 	Integrity    string
 	IntegrityOK  bool
 	Criteria     []critRow
+	Coverage     []covRow
 	LoadTest     [][2]string
 	States       []stateRow
 	Approvals    []string
@@ -23,6 +24,7 @@ type view struct {
 }
 
 type critRow struct{ Name, Role, Class, Expr, For, Value, Verdict, Detail string }
+type covRow struct{ Name, Role, Conclusive, Inconclusive, Unwatched string }
 type stateRow struct{ State, Entered, Duration, Reason string }
 type checkRow struct{ ID, Title, Kind, Status, By, Detail string }
 type fileRow struct{ Name, SHA256, Size, OK string }
@@ -41,6 +43,9 @@ func newView(m *Model) *view {
 	}
 	v.integrity()
 	v.criteria()
+	for _, c := range m.Coverage {
+		v.Coverage = append(v.Coverage, covRow{c.Name, c.Role, FormatSeconds(c.Conclusive), FormatSeconds(c.Inconclusive), FormatSeconds(c.Unwatched)})
+	}
 	v.loadTest()
 	for _, s := range m.States {
 		v.States = append(v.States, stateRow{s.State, fmtTime(s.Entered), fmtDur(s.Duration), Humanize(s.Reason)})
