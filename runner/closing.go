@@ -130,17 +130,26 @@ func (c *closer) json(name string, v any) {
 	}
 }
 
-// closingRecord is the journalled closing record, or a new one journalled
-// now, after every sample.
+// closingRecord is the journalled closing record of out.State, or a new
+// one journalled now, after every sample. A new outcome (a manual rollback
+// of a run whose closing was incomplete) keeps the soak record of the
+// journalled one when this process has none.
 func (r *runner) closingRecord(out change.Outcome) (*closingRecord, error) {
-	if rec, _ := r.samples.closed(); rec != nil {
-		return rec, nil
+	prev, _ := r.samples.closed()
+	if prev != nil && prev.State == out.State {
+		return prev, nil
 	}
 	if err := r.flushSamples(); err != nil {
 		return nil, err
 	}
 	rec := &closingRecord{State: out.State, Reason: out.Reason, Time: r.clock.Now().UTC(),
 		Monitoring: r.monitoringHeader(out, len(r.samples.all())), After: r.afterFleet()}
+	if prev != nil && r.soak.verdict == "" && prev.Monitoring != nil {
+		rec.Monitoring = prev.Monitoring
+	}
+	if prev != nil && r.after == nil && prev.After != nil {
+		rec.After = prev.After
+	}
 	if err := r.samples.append(sampleRecord{Kind: recClosing, Closing: rec}); err != nil {
 		return nil, err
 	}

@@ -305,7 +305,7 @@ func (r *runner) buildController() error {
 		rl, _ := os.ReadFile(filepath.Join(r.dir, evidence.FileRestartLog))
 		c.SeedLogs(deploy, rl)
 		r.restoreBaseline()
-		if rec, _ := r.samples.closed(); rec != nil && !change.ReplayRecords(r.journal.Records()).State.Terminal() {
+		if rec, _ := r.samples.closed(); rec != nil && !r.o.RollbackOnly && !change.ReplayRecords(r.journal.Records()).State.Terminal() {
 			c.Pending = &change.Outcome{State: rec.State, Reason: rec.Reason}
 			r.logf("resume: the run had reached %s; finishing its evidence from the journal", rec.State)
 		}
