@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -57,4 +58,18 @@ func exprMetric(expr string) string {
 		return ""
 	}
 	return strings.TrimRight(f[0], "(")
+}
+
+// humanWriter rounds the numbers of the lines written through it for
+// people (the controller's state lines carry the criteria engine's
+// reasons: "latency_p95_ms 522.239 … for 3.476832812s" becomes
+// "latency_p95_ms 522 ms … for 3.5 s"). The journal and the audit log keep
+// the exact reasons.
+type humanWriter struct{ w io.Writer }
+
+func (h humanWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(h.w, report.Humanize(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -25,5 +26,15 @@ func TestProgressTextRoundsForPeople(t *testing.T) {
 	}
 	if strings.Contains(got, "0.0384") {
 		t.Error("raw float in the progress line")
+	}
+}
+
+func TestStateLinesRoundedForPeople(t *testing.T) {
+	var b strings.Builder
+	h := humanWriter{&b}
+	fmt.Fprintf(h, "07:14:28  → rolling-back (%s)\n", "latency_p95: success criterion latency_p95 never held during the soak (last: pending, latency_p95_ms 522.239 violates latency_p95_ms < 500 for 3.476832812s, fires in 523.167188ms)")
+	want := "07:14:28  → rolling-back (latency_p95: success criterion latency_p95 never held during the soak (last: pending, latency_p95_ms 522 ms violates latency_p95_ms < 500 for 3.5 s, fires in 0.5 s))\n"
+	if b.String() != want {
+		t.Errorf("state line:\n got %s\nwant %s", b.String(), want)
 	}
 }

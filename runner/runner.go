@@ -289,7 +289,7 @@ func (r *runner) driver() (change.Driver, error) {
 func (r *runner) buildController() error {
 	c := &change.Controller{
 		Plan: r.p, Journal: r.journal, Driver: r.drv, Prober: change.HTTPProber{},
-		Recorder: r.folder, Clock: r.clock, Progress: r.o.Log, Notify: r.notify, OnState: r.onState(),
+		Recorder: r.folder, Clock: r.clock, Progress: humanWriter{r.o.Log}, Notify: r.notify, OnState: r.onState(),
 		Finish: r.finish,
 	}
 	c.Phases = change.Phases{
