@@ -120,6 +120,9 @@ func assertSoakEvidence(t *testing.T, f *runFixture, dir string) {
 	if sm.Ended.Sub(last) > 2*interval {
 		t.Errorf("the last sample (%s) is more than two intervals before the soak's end (%s): the end of the soak was lost", last, sm.Ended)
 	}
+	if md, err := os.ReadFile(filepath.Join(dir, evidence.FileReportMD)); err == nil {
+		t.Logf("report: %s", firstLine(grepLine(string(md), "**Verdict")))
+	}
 	for _, name := range []string{evidence.FileErrorRateComparison, evidence.FileLatencyComparison, evidence.FileReportMD, change.JournalFile} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("%s: %v", name, err)
