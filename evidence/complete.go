@@ -59,7 +59,6 @@ func checkComplete(dir string, lines []RawLine) []Problem {
 	case has(FileSyntheticLoadTest):
 		need = []string{FileSustainedMonitoring, FileErrorRateComparison, FileLatencyComparison}
 	}
-	need = append(need, FilePlan, FileExecutionLog)
 	var probs []Problem
 	seenName := map[string]bool{}
 	logged := lastRecords(lines)
