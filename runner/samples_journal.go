@@ -144,6 +144,31 @@ func (j *samplesJournal) reserve() {
 
 // append writes recs with one write and fsyncs them.
 func (j *samplesJournal) append(recs ...sampleRecord) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.appendLocked(recs)
+}
+
+// appendSamples journals the samples of ss newer than the newest
+// journalled one (concurrent flushes journal each sample once).
+func (j *samplesJournal) appendSamples(ss []evidence.Sample) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var last time.Time
+	if n := len(j.samples); n > 0 {
+		last = j.samples[n-1].Time
+	}
+	var recs []sampleRecord
+	for _, s := range ss {
+		if s.Time.After(last) {
+			s := s
+			recs = append(recs, sampleRecord{Kind: recSample, Sample: &s})
+		}
+	}
+	return j.appendLocked(recs)
+}
+
+func (j *samplesJournal) appendLocked(recs []sampleRecord) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -155,8 +180,6 @@ func (j *samplesJournal) append(recs ...sampleRecord) error {
 		}
 		b.Write(append(line, '\n'))
 	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
 	if n, err := j.f.Write(b.Bytes()); err != nil {
 		if n > 0 { // a partial line would be read as torn; drop it now
 			_ = j.f.Truncate(j.size)
@@ -209,15 +232,7 @@ func (r *runner) flushSamples() error {
 	if m == nil || r.samples == nil {
 		return nil
 	}
-	last := r.samples.lastTime()
-	var recs []sampleRecord
-	for _, s := range m.Samples() {
-		if s.Time.After(last) {
-			s := s
-			recs = append(recs, sampleRecord{Kind: recSample, Sample: &s})
-		}
-	}
-	return r.samples.append(recs...)
+	return r.samples.appendSamples(m.Samples())
 }
 
 // journalAfter journals the fleet view after the load test or the soak.

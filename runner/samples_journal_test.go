@@ -22,12 +22,15 @@ func TestSamplesJournalReopenAndTornTail(t *testing.T) {
 	}
 	t0 := time.Date(2026, 2, 1, 2, 0, 0, 0, time.UTC)
 	v := 0.01
-	var recs []sampleRecord
+	var ss []evidence.Sample
 	for i := range 3 {
-		s := evidence.Sample{Time: t0.Add(time.Duration(i) * time.Second), ErrorRate: &v, States: map[string]string{"error_rate": "ok"}}
-		recs = append(recs, sampleRecord{Kind: recSample, Sample: &s})
+		ss = append(ss, evidence.Sample{Time: t0.Add(time.Duration(i) * time.Second), ErrorRate: &v, States: map[string]string{"error_rate": "ok"}})
 	}
-	if err := j.append(recs...); err != nil {
+	// Two flushes of overlapping series journal each sample once.
+	if err := j.appendSamples(ss[:2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.appendSamples(ss); err != nil {
 		t.Fatal(err)
 	}
 	after := evidence.Aggregate{Requests: 10}
