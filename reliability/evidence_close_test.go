@@ -213,4 +213,26 @@ func TestKilledAtSucceededResumeWritesTheSoakEvidence(t *testing.T) {
 	}
 	assertSoakEvidence(t, f, dir)
 	assertNoPartialFiles(t, dir)
+
+	// A crash between the folder's closing and the journal's succeeded:
+	// --resume journals it from the closing record, writing nothing.
+	journal := filepath.Join(runner.ControlDir(dir), change.JournalFile)
+	b, err := os.ReadFile(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(string(b), "\n"), "\n")
+	if err := os.WriteFile(journal, []byte(strings.Join(lines[:len(lines)-1], "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	head, _ := os.ReadFile(filepath.Join(dir, evidence.FileHead))
+	for _, want := range []string{"the journal now records succeeded", "already ended in succeeded"} {
+		out, stderr, code := f.cli(time.Minute, "run", f.PlanFile, "--resume", dir)
+		if code != 0 || lastState(dir) != string(change.StateSucceeded) || !strings.Contains(stderr, want) {
+			t.Errorf("resume of a closed run: exit %d, journal ends %s, want %q\n%s\n%s", code, lastState(dir), want, out, stderr)
+		}
+	}
+	if h, _ := os.ReadFile(filepath.Join(dir, evidence.FileHead)); string(h) != string(head) {
+		t.Errorf("resuming a closed run changed its audit.head")
+	}
 }
