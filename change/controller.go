@@ -67,13 +67,24 @@ type Controller struct {
 	Progress io.Writer
 	// OnState, if set, is called after each state is journalled.
 	OnState func(State)
+	// Finish, if set, is called before a terminal state is journalled, with
+	// the outcome: it writes the closing evidence (the terminal
+	// state_change audit event included) and closes the evidence folder.
+	// Only once it returns nil is the terminal state journalled, announced
+	// and notified; an error leaves the journal in the state before, and
+	// Run returns the error (the run is resumed to finish it).
+	Finish func(ctx context.Context, out Outcome) error
+	// Pending, when set, is an outcome reached before a crash whose
+	// evidence was not closed: Run runs no step and only declares it.
+	Pending *Outcome
 	// RollbackTimeout bounds a rollback, which runs even when ctx is
 	// cancelled; 0: 10 minutes, or the batches' verify (and, for driver
 	// kube, rollout) timeouts added up when that is longer.
 	RollbackTimeout time.Duration
 
-	evMu  sync.Mutex
-	evErr error // first evidence write that failed
+	evMu   sync.Mutex
+	evErr  error // first evidence write that failed
+	sealed bool  // Finish closed the evidence folder
 	// backends is the last verify's backend checks (under evMu).
 	backends []BackendCheck
 
@@ -127,6 +138,9 @@ func (c *Controller) Run(ctx context.Context) (Outcome, error) {
 		c.progress("resuming run from %s", state)
 		c.event("resumed", map[string]any{"state": string(state)})
 	}
+	if c.Pending != nil && !state.Terminal() {
+		return c.declare(ctx, state, *c.Pending)
+	}
 	for !state.Terminal() {
 		next, reason, err := c.step(ctx, state, rp)
 		if err != nil {
@@ -136,6 +150,12 @@ func (c *Controller) Run(ctx context.Context) (Outcome, error) {
 		if next == StateRollingBack && state != StateRollingBack {
 			c.notify(ctx, "rollback", fmt.Sprintf("plan %s: rolling back: %s", c.Plan.Name, reason))
 		}
+		if next.Terminal() && c.Finish != nil {
+			if reason == "" {
+				reason = rp.Reason
+			}
+			return c.declare(ctx, state, Outcome{State: next, Reason: reason})
+		}
 		if err := c.enter(next, reason); err != nil {
 			return Outcome{State: state}, err
 		}
@@ -143,7 +163,41 @@ func (c *Controller) Run(ctx context.Context) (Outcome, error) {
 		rp = ReplayRecords(c.Journal.Records())
 	}
 	out := Outcome{State: state, Reason: rp.Reason}
-	switch state {
+	c.notifyEnd(ctx, out)
+	return out, nil
+}
+
+// declare finishes the run in out.State from state: the closing evidence
+// first (Finish), then the journal, the progress line and the
+// notification. When Finish fails the journal stays at state.
+func (c *Controller) declare(ctx context.Context, state State, out Outcome) (Outcome, error) {
+	if c.Finish != nil {
+		if err := c.Finish(ctx, out); err != nil {
+			return Outcome{State: state, Reason: err.Error()}, err
+		}
+		c.evMu.Lock()
+		c.sealed = true // the folder is closed: later events go to the progress only
+		c.evMu.Unlock()
+	}
+	if _, err := c.Journal.Append(Record{Kind: "state", State: out.State, Reason: out.Reason}, c.Clock.Now()); err != nil {
+		return Outcome{State: state}, fmt.Errorf("the evidence is closed but the journal cannot record %s: %w", out.State, err)
+	}
+	if c.OnState != nil {
+		c.OnState(out.State)
+	}
+	if out.Reason != "" {
+		c.progress("→ %s (%s)", out.State, out.Reason)
+	} else {
+		c.progress("→ %s", out.State)
+	}
+	c.notifyEnd(ctx, out)
+	return out, nil
+}
+
+// notifyEnd sends the notification of a terminal outcome.
+func (c *Controller) notifyEnd(ctx context.Context, out Outcome) {
+	rp := Replay{Reason: out.Reason}
+	switch out.State {
 	case StateSucceeded:
 		c.notify(ctx, "success", fmt.Sprintf("plan %s succeeded: pool %d:%d on %d instance(s)", c.Plan.Name, c.Plan.Change.To.Max, c.Plan.Change.To.Min, len(c.Plan.Instances)))
 	case StateRolledBack:
@@ -151,7 +205,6 @@ func (c *Controller) Run(ctx context.Context) (Outcome, error) {
 	case StateRollbackFailed:
 		c.notify(ctx, "rollback_failed", fmt.Sprintf("PAGE: plan %s ROLLBACK FAILED: %s", c.Plan.Name, rp.Reason))
 	}
-	return out, nil
 }
 
 // enter journals a state change (fsynced) and audits it.
@@ -293,7 +346,14 @@ func (c *Controller) watched(ctx context.Context, phase func(context.Context) (V
 func (c *Controller) instances() []plan.Instance { return c.Plan.Instances }
 
 func (c *Controller) event(name string, data map[string]any) {
+	c.evMu.Lock()
+	sealed := c.sealed
+	c.evMu.Unlock()
 	if c.Recorder == nil {
+		return
+	}
+	if sealed {
+		c.progress("%s (after the evidence was closed: not audited)", name)
 		return
 	}
 	if err := c.Recorder.Event(name, data); err != nil {

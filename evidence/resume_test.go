@@ -11,6 +11,18 @@ import (
 	"github.com/poolpilot/poolpilot/evidence/evidencetest"
 )
 
+// refuse records the run's plan and end (a closed folder must hold the
+// plan and a final state).
+func refuse(t *testing.T, f *evidence.Folder) {
+	t.Helper()
+	if err := f.Write(evidence.FilePlan, []byte("name: p\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Append(evidence.EventStateChange, evidence.StateChange{From: "preflight", To: "refused"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // openRun makes an open (not closed) run with a few lines and a file.
 func openRun(t *testing.T) *evidence.Folder {
 	t.Helper()
@@ -56,6 +68,7 @@ func TestResumeCutsTornLineAndContinuesChain(t *testing.T) {
 	if err := g.Append(evidence.EventNote, evidence.Note{Text: "after the crash"}); err != nil {
 		t.Fatal(err)
 	}
+	refuse(t, g)
 	if _, err := g.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -112,6 +125,7 @@ func TestResumeRecordsUnloggedFile(t *testing.T) {
 	if len(rec) != 2 || !strings.Contains(rec[0], "checklist.json") || !strings.Contains(rec[1], "config_diff.txt") {
 		t.Fatalf("recovered files: %q", rec)
 	}
+	refuse(t, g)
 	g.Close()
 	if res, err := evidence.Verify(g.Dir(), nil); err != nil || !res.OK {
 		t.Fatalf("verify: %v %+v", err, res.Problems)

@@ -54,7 +54,8 @@ func (r Result) First() *Problem {
 // file's SHA-256 against the last file_written (or file_recovered) record
 // for its name, that no logged file is missing and no unlogged file is
 // present (besides audit.jsonl, audit.head and audit.sig), and, when pub is
-// not nil, the Ed25519 signature of audit.head. Problems are in order:
+// not nil, the Ed25519 signature of audit.head. A closed folder must also
+// hold the evidence its final state needs (see checkComplete). Problems are in order:
 // the log first, then files by name, then the signature. An error (wrapping
 // ErrNotEvidence) means the folder could not be checked at all.
 func Verify(dir string, pub ed25519.PublicKey) (Result, error) {
@@ -95,6 +96,9 @@ func Verify(dir string, pub ed25519.PublicKey) (Result, error) {
 	}
 	res.Files = files
 	res.Problems = append(res.Problems, fp...)
+	if res.Closed {
+		res.Problems = append(res.Problems, checkComplete(dir, lines)...)
+	}
 	sp, signed, checked := checkSignature(dir, headBytes, pub)
 	res.Signed, res.SignatureChecked = signed, checked
 	if sp != nil {

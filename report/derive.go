@@ -24,6 +24,7 @@ func (m *Model) derive() {
 	m.deriveStates()
 	m.deriveTimeline()
 	m.deriveVerdict()
+	m.Coverage = Coverage(m.Files.Monitoring)
 	m.Changes = changes(m.Files.PreConfig, m.Files.PostConfig)
 	m.Compare = compare(m.Files)
 }
@@ -51,7 +52,7 @@ func (m *Model) deriveTimeline() {
 		if l.Event == evidence.EventFileWritten && strings.Contains(string(l.Data), `"name":"`+evidence.FileExecutionLog+`"`) {
 			continue
 		}
-		e := TimelineEntry{Time: l.Time, Seq: l.Seq, Actor: l.Actor, Event: l.Event, Text: evidence.Describe(l)}
+		e := TimelineEntry{Time: l.Time, Seq: l.Seq, Actor: l.Actor, Event: l.Event, Text: Humanize(evidence.Describe(l))}
 		m.Timeline = append(m.Timeline, e)
 		if isIncident(l.Event) {
 			m.Incidents = append(m.Incidents, e)
@@ -69,7 +70,10 @@ func (m *Model) deriveVerdict() {
 	switch st {
 	case "succeeded":
 		m.Verdict, m.Tone = VerdictSucceeded, "ok"
-		m.Summary = "The change was applied, verified, load-tested and held every success criterion for the whole soak."
+		m.Summary = soakHeadline(m.Files.Monitoring)
+		if !strings.Contains(m.Summary, "held every success criterion") {
+			m.Tone = "warn"
+		}
 	case "rolled-back":
 		m.Verdict, m.Tone = VerdictRolledBack, "warn"
 		m.Summary = "The change was rolled back and the previous configuration restored and verified."
@@ -88,10 +92,10 @@ func (m *Model) deriveVerdict() {
 		m.Summary += ": it is still running, or it crashed and was not resumed."
 	}
 	if m.Rollback != nil && m.Verdict != VerdictRefused {
-		m.Summary += " Rollback reason: " + m.Rollback.Reason + "."
+		m.Summary += " Rollback reason: " + Humanize(m.Rollback.Reason) + "."
 	}
 	if n := len(m.States); n > 0 && m.States[n-1].Reason != "" && (st == "refused" || st == "succeeded" || st == "rolled-back") {
-		m.Summary += " Final state: " + m.States[n-1].Reason + "."
+		m.Summary += " Final state: " + Humanize(m.States[n-1].Reason) + "."
 	}
 	if !m.Integrity.OK {
 		m.Tone = "fail"
@@ -255,7 +259,7 @@ func compare(f Files) []CompareRow {
 	}
 	ms := func(v float64) string { return fmt.Sprintf("%.1f ms", v) }
 	return []CompareRow{
-		row("error rate", func(a *evidence.Aggregate) float64 { return a.ErrorRate }, pct3),
+		row("error rate", func(a *evidence.Aggregate) float64 { return a.ErrorRate }, func(v float64) string { return FormatValue(evidence.MetricErrorRate, v) }),
 		row("latency p50", func(a *evidence.Aggregate) float64 { return a.LatencyP50MS }, ms),
 		row("latency p95", func(a *evidence.Aggregate) float64 { return a.LatencyP95MS }, ms),
 		row("latency p99", func(a *evidence.Aggregate) float64 { return a.LatencyP99MS }, ms),

@@ -34,6 +34,7 @@ func Markdown(m *Model, opts MarkdownOptions) []byte {
 	mdChanges(&b, m)
 	mdCharts(&b, m, opts)
 	mdCriteria(&b, v)
+	mdCoverage(&b, v)
 	mdCompare(&b, m)
 	mdIncidents(&b, m)
 	if v.LoadTest != nil {
@@ -96,6 +97,18 @@ func mdCriteria(b *strings.Builder, v *view) {
 			verdict += " — " + c.Detail
 		}
 		fmt.Fprintf(b, "| %s | %s | `%s` | %s | %s | %s |\n", md(c.Name), role, mdCode(c.Expr), orDash(c.For), c.Value, md(verdict))
+	}
+	b.WriteString("\n")
+}
+
+func mdCoverage(b *strings.Builder, v *view) {
+	if len(v.Coverage) == 0 {
+		return
+	}
+	b.WriteString("## Soak coverage\n\nHow long each criterion was watched during the soak: conclusive (there was data), inconclusive (no data, a gap or a stale source), not watched (no evaluation at all).\n\n")
+	b.WriteString("| Criterion | Role | Conclusive | Inconclusive | Not watched |\n|---|---|---:|---:|---:|\n")
+	for _, c := range v.Coverage {
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", md(c.Name), orDash(c.Role), c.Conclusive, c.Inconclusive, c.Unwatched)
 	}
 	b.WriteString("\n")
 }

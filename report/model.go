@@ -41,7 +41,10 @@ type Model struct {
 	Incidents []TimelineEntry    `json:"incidents"`
 	Rollback  *evidence.Rollback `json:"rollback,omitempty"`
 	Missing   []MissingFile      `json:"missing"`
-	Errors    []string           `json:"errors"`
+	// Coverage is each criterion's coverage of the soak (conclusive,
+	// inconclusive, not watched), from sustained_monitoring.json.
+	Coverage []CriterionCoverage `json:"coverage,omitempty"`
+	Errors   []string            `json:"errors"`
 
 	ConfigDiff   string          `json:"config_diff,omitempty"`
 	ErrorRateTxt string          `json:"error_rate_comparison,omitempty"`

@@ -75,7 +75,7 @@ func TestReportContent(t *testing.T) {
 	for _, want := range []string{
 		"ROLLED BACK", "Automatic rollback", "latency_high: latency_p95_ms &gt; 1000 held 10s",
 		"| all 2 instances | max | 10 | **200** |", "| latency p95 | 46.8 ms | 1290.4 ms | **+2657.3%** ⚠️ |",
-		"| latency_high | rollback (P1) | `latency_p95_ms > 1000` | 10s | 1435.6 ms | ❌ fail |",
+		"| latency_high | rollback (P1) | `latency_p95_ms > 1000` | 10s | 1436 ms | ❌ fail |",
 		"rolling-back", "Approved by alice", "None: every seed evidence file is present.",
 	} {
 		if !strings.Contains(md, want) {
@@ -200,7 +200,7 @@ func TestControllerEventForms(t *testing.T) {
 	md := string(Markdown(m, MarkdownOptions{}))
 	for _, want := range []string{
 		"applied on ledgerd-1: max 200, min 20 (admin)",
-		"latency_high fired [P1] during soak — p95 1200 ms held 5s",
+		"latency_high fired [P1] during soak — p95 1200 ms held 5.0 s",
 		"**apply_failed**", "rollback: latency_high fired (1 instances to max 10, min 2)",
 		"| rolled-back |",
 	} {

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/poolpilot/poolpilot/evidence"
 )
 
 // view is the Model formatted for display; Markdown and HTML render it.
@@ -17,6 +15,7 @@ type view struct {
 	Integrity    string
 	IntegrityOK  bool
 	Criteria     []critRow
+	Coverage     []covRow
 	LoadTest     [][2]string
 	States       []stateRow
 	Approvals    []string
@@ -25,6 +24,7 @@ type view struct {
 }
 
 type critRow struct{ Name, Role, Class, Expr, For, Value, Verdict, Detail string }
+type covRow struct{ Name, Role, Conclusive, Inconclusive, Unwatched string }
 type stateRow struct{ State, Entered, Duration, Reason string }
 type checkRow struct{ ID, Title, Kind, Status, By, Detail string }
 type fileRow struct{ Name, SHA256, Size, OK string }
@@ -43,9 +43,12 @@ func newView(m *Model) *view {
 	}
 	v.integrity()
 	v.criteria()
+	for _, c := range m.Coverage {
+		v.Coverage = append(v.Coverage, covRow{c.Name, c.Role, FormatSeconds(c.Conclusive), FormatSeconds(c.Inconclusive), FormatSeconds(c.Unwatched)})
+	}
 	v.loadTest()
 	for _, s := range m.States {
-		v.States = append(v.States, stateRow{s.State, fmtTime(s.Entered), fmtDur(s.Duration), s.Reason})
+		v.States = append(v.States, stateRow{s.State, fmtTime(s.Entered), fmtDur(s.Duration), Humanize(s.Reason)})
 	}
 	if a := m.Files.Approval; a != nil {
 		for _, ap := range a.Approvals {
@@ -101,7 +104,7 @@ func (v *view) criteria() {
 		if c.Value != nil {
 			val = fmtMetric(c.Metric, *c.Value)
 		}
-		v.Criteria = append(v.Criteria, critRow{c.Name, c.Role, c.Class, c.Expr, c.For, val, c.Verdict, c.Detail})
+		v.Criteria = append(v.Criteria, critRow{c.Name, c.Role, c.Class, c.Expr, c.For, val, c.Verdict, Humanize(c.Detail)})
 	}
 }
 
@@ -127,17 +130,7 @@ func (v *view) loadTest() {
 	}
 }
 
-func fmtMetric(metric string, v float64) string {
-	switch metric {
-	case evidence.MetricErrorRate:
-		return pct3(v)
-	case evidence.MetricUtilization:
-		return pct1(v)
-	case evidence.MetricLatencyP95, evidence.MetricWaitP95:
-		return fmt.Sprintf("%.1f ms", v)
-	}
-	return fmt.Sprintf("%g", v)
-}
+func fmtMetric(metric string, v float64) string { return FormatValue(metric, v) }
 
 func fmtTime(t time.Time) string {
 	if t.IsZero() {

@@ -60,95 +60,87 @@ func sortedKeys(m map[string]int) []string {
 	return out
 }
 
-// finish writes the closing evidence (monitoring, comparisons, the
-// journal, the report), closes the folder and returns its head hash and
-// the report's path.
-func (r *runner) finish(ctx context.Context, out change.Outcome) (head, reportPath string) {
-	if r.mon != nil {
-		r.writeMonitoring(out)
-	}
-	if r.base != nil && r.after != nil {
-		r.writeComparisons()
-	}
-	if b, err := os.ReadFile(filepath.Join(ControlDir(r.dir), change.JournalFile)); err == nil {
-		r.writeFile("journal.jsonl", b)
-	}
-	r.closeAll()
-	r.closers = nil
-	if m, err := report.Load(r.dir); err == nil {
-		r.beforeClose(m)
-		r.writeFile(evidence.FileReportMD, report.Markdown(m, report.MarkdownOptions{}))
-		if html, err := report.HTML(m); err == nil {
-			r.writeFile(evidence.FileReportHTML, html)
-			reportPath = filepath.Join(r.dir, evidence.FileReportHTML)
-		}
-	} else {
-		r.logf("warning: report not written: %v", err)
-	}
-	h, err := r.folder.Close()
-	if err != nil {
-		r.logf("warning: evidence not closed: %v", err)
-	}
-	return h, reportPath
-}
-
-func (r *runner) writeMonitoring(out change.Outcome) {
+// monitoringHeader is sustained_monitoring.json without its samples, for
+// the closing record; nil when no monitor ran and no sample was journalled.
+func (r *runner) monitoringHeader(out change.Outcome, samples int) *evidence.SustainedMonitoring {
+	r.mu.Lock()
 	m := r.mon
-	sm := r.monitoring()
+	r.mu.Unlock()
+	if m == nil && samples == 0 {
+		return nil
+	}
+	interval := r.p.Evaluation.Interval.D()
+	if interval <= 0 {
+		interval = time.Second
+	}
+	sm := &evidence.SustainedMonitoring{Started: r.soak.started, Ended: r.soak.ended, PlannedSeconds: r.p.Soak.Duration.D().Seconds(),
+		IntervalSeconds: interval.Seconds(), Verdict: r.soak.verdict, Reason: r.soak.reason, Criteria: []evidence.CriterionResult{},
+		WatchedSeconds: r.soak.watched.Seconds(), Client: r.soak.client, Gaps: r.soak.gaps, MinCoverage: r.soak.minCoverage, Coverage: r.soak.coverage}
 	if sm.Verdict == "" {
-		sm.Verdict, sm.Reason = evidence.VerdictInconclusive, "the soak did not run: the run ended in "+string(out.State)
+		sm.Verdict, sm.Reason = evidence.VerdictInconclusive, "the soak did not conclude: the run ended in "+string(out.State)
 		if out.Reason != "" {
 			sm.Reason += ": " + out.Reason
 		}
 	}
-	if r.after != nil {
-		a := r.after.fleet()
-		sm.Summary = &a
-	}
-	if last := m.Last(); last != nil {
-		for _, res := range last.Results {
-			sm.Criteria = append(sm.Criteria, criterionResult(res, m.Engine()))
+	sm.Summary = r.afterFleet()
+	if m != nil {
+		if last := m.Last(); last != nil {
+			for _, res := range last.Results {
+				sm.Criteria = append(sm.Criteria, criterionResult(res, m.Engine()))
+			}
 		}
-	}
-	r.writeJSON(evidence.FileSustainedMonitoring, sm)
-}
-
-// monitoring is sustained_monitoring.json so far.
-func (r *runner) monitoring() evidence.SustainedMonitoring {
-	m := r.mon
-	sm := evidence.SustainedMonitoring{
-		Started: r.soak.started, Ended: r.soak.ended, PlannedSeconds: r.p.Soak.Duration.D().Seconds(),
-		IntervalSeconds: m.Interval().Seconds(), Samples: m.Samples(), Verdict: r.soak.verdict, Reason: r.soak.reason,
-		WatchedSeconds: r.soak.watched.Seconds(), Client: r.soak.client, Gaps: r.soak.gaps, MinCoverage: r.soak.minCoverage, Coverage: r.soak.coverage,
-	}
-	if sm.Samples == nil {
-		sm.Samples = []evidence.Sample{}
 	}
 	return sm
 }
 
-// checkpointEvery is how often the samples so far are written during the
-// soak, so that a crash loses at most this much of the series.
-const checkpointEvery = time.Minute
-
-// checkpoint writes sustained_monitoring.json with the samples so far
-// (verdict "inconclusive" until the run ends).
-func (r *runner) checkpoint() {
-	sm := r.monitoring()
-	sm.Verdict, sm.Reason = evidence.VerdictInconclusive, "checkpoint: the run is in progress"
-	r.writeJSON(evidence.FileSustainedMonitoring, sm)
+// afterFleet is the fleet view after the load test or the soak: measured
+// by this process, or journalled by the one before a crash.
+func (r *runner) afterFleet() *evidence.Aggregate {
+	if r.after != nil {
+		a := r.after.fleet()
+		return &a
+	}
+	if r.samples != nil {
+		_, a := r.samples.closed()
+		return a
+	}
+	return nil
 }
 
-// restoreSamples prepends the samples a crashed process checkpointed.
-func (r *runner) restoreSamples(m *monitor.Monitor) {
-	b, err := os.ReadFile(filepath.Join(r.dir, evidence.FileSustainedMonitoring))
-	if err != nil {
-		return
+// checkpointEvery is how often, during the soak, the soak's observed time
+// is journalled (the samples are journalled continuously).
+const checkpointEvery = time.Minute
+
+// checkpoint journals the samples so far and the fleet view after the
+// load test (the closing evidence is written only at the end).
+func (r *runner) checkpoint() {
+	if err := r.flushSamples(); err != nil {
+		r.logf("warning: monitoring samples not journalled yet (kept in memory, retried): %v", err)
 	}
-	var sm evidence.SustainedMonitoring
-	if json.Unmarshal(b, &sm) == nil && len(sm.Samples) > 0 {
-		m.Prepend(sm.Samples)
-		r.logf("resume: %d monitoring samples from before the crash kept", len(sm.Samples))
+	if r.after != nil && r.after != r.afterJournalled {
+		if err := r.journalAfter(); err != nil {
+			r.logf("warning: the fleet view after the load test was not journalled: %v", err)
+			return
+		}
+		r.afterJournalled = r.after
+	}
+}
+
+// restoreSamples prepends the samples journalled before a crash (or, for
+// a run from before the samples journal, those of its checkpoint).
+func (r *runner) restoreSamples(m *monitor.Monitor) {
+	ss := r.samples.all()
+	if len(ss) == 0 {
+		b, err := os.ReadFile(filepath.Join(r.dir, evidence.FileSustainedMonitoring))
+		var sm evidence.SustainedMonitoring
+		if err != nil || json.Unmarshal(b, &sm) != nil {
+			return
+		}
+		ss = sm.Samples
+	}
+	if len(ss) > 0 {
+		m.Prepend(ss)
+		r.logf("resume: %d monitoring samples from before the crash kept", len(ss))
 	}
 }
 
@@ -176,16 +168,19 @@ func criterionResult(res criteria.Result, eng *criteria.Engine) evidence.Criteri
 	return cr
 }
 
-func (r *runner) writeComparisons() {
-	b, a := r.base.Fleet, r.after.fleet()
+// comparisons renders error_rate_comparison.txt and
+// latency_comparison.json from the baseline and the fleet view after.
+func (r *runner) comparisons(a evidence.Aggregate) (errorRate []byte, latency evidence.LatencyComparison) {
+	b := r.base.Fleet
 	verdict := "OK: no error-rate regression (after ≤ baseline + 0.1%)"
 	if a.ErrorRate > b.ErrorRate+0.001 {
 		verdict = "REGRESSION: the error rate rose by more than 0.1 percentage point"
 	}
-	r.writeFile(evidence.FileErrorRateComparison, []byte(fmt.Sprintf(
+	errorRate = []byte(fmt.Sprintf(
 		"baseline error_rate %.6f (%d errors / %d requests)\nafter    error_rate %.6f (%d errors / %d requests)\nchange   %+.6f\nverdict  %s\n",
-		b.ErrorRate, b.Errors, b.Requests, a.ErrorRate, a.Errors, a.Requests, a.ErrorRate-b.ErrorRate, verdict)))
-	bl, al := r.base.Latency, r.after.latency()
+		b.ErrorRate, b.Errors, b.Requests, a.ErrorRate, a.Errors, a.Requests, a.ErrorRate-b.ErrorRate, verdict))
+	bl := r.base.Latency
+	al := evidence.LatencyStats{Requests: a.Requests, P50MS: a.LatencyP50MS, P95MS: a.LatencyP95MS, P99MS: a.LatencyP99MS}
 	pct := func(after, before float64) float64 {
 		if before <= 0 {
 			return 0
@@ -195,7 +190,7 @@ func (r *runner) writeComparisons() {
 	lc := evidence.LatencyComparison{Baseline: bl, After: al, DeltaP50Pct: pct(al.P50MS, bl.P50MS),
 		DeltaP95Pct: pct(al.P95MS, bl.P95MS), DeltaP99Pct: pct(al.P99MS, bl.P99MS), MaxRegressionPct: 20}
 	lc.Regression = lc.DeltaP95Pct > lc.MaxRegressionPct
-	r.writeJSON(evidence.FileLatencyComparison, lc)
+	return errorRate, lc
 }
 
 // beforeClose adjusts a report rendered into the folder before its Close:

@@ -188,25 +188,5 @@ func (r *runner) progressLine(phase string, elapsed, total time.Duration, ev cri
 	if r.o.Progress == nil {
 		return
 	}
-	counts := map[criteria.State]int{}
-	var notes []string
-	for _, res := range ev.Results {
-		counts[res.State]++
-		switch res.State {
-		case criteria.StatePending:
-			notes = append(notes, fmt.Sprintf("%s pending (%.0fs left)", res.Name, res.LeftS))
-		case criteria.StateFiring:
-			notes = append(notes, res.Name+" FIRING")
-		case criteria.StateInconclusive:
-			notes = append(notes, res.Name+" inconclusive")
-		}
-	}
-	rem := max(total-elapsed, 0)
-	line := fmt.Sprintf("%s  [%s %s elapsed, %s left] ok %d, pending %d, firing %d, inconclusive %d",
-		time.Now().UTC().Format("15:04:05"), phase, elapsed.Round(time.Second), rem.Round(time.Second),
-		counts[criteria.StateOK], counts[criteria.StatePending], counts[criteria.StateFiring], counts[criteria.StateInconclusive])
-	if len(notes) > 0 {
-		line += ": " + short(fmt.Sprint(notes), 200)
-	}
-	fmt.Fprintln(r.o.Progress, line)
+	fmt.Fprintln(r.o.Progress, progressText(time.Now(), phase, elapsed, total, ev))
 }

@@ -61,6 +61,9 @@ type Options struct {
 	OnState func(change.State)
 	// Observer, when set, watches the run live (the dashboard).
 	Observer Observer
+	// PlanPath is the plan file as given on the command line, for the
+	// commands a PAGE line asks to run ("PLAN" when empty).
+	PlanPath string
 	// RollbackOnly makes the run roll back at once (poolpilot rollback on a
 	// run no live process holds), with RollbackBy and RollbackReason.
 	RollbackOnly   bool
@@ -70,11 +73,16 @@ type Options struct {
 
 // Result is how a run ended.
 type Result struct {
-	Plan     string       `json:"plan"`
-	RunID    string       `json:"run_id,omitempty"`
-	Dir      string       `json:"dir,omitempty"`
-	State    change.State `json:"state"`
-	Reason   string       `json:"reason,omitempty"`
+	Plan   string       `json:"plan"`
+	RunID  string       `json:"run_id,omitempty"`
+	Dir    string       `json:"dir,omitempty"`
+	State  change.State `json:"state"`
+	Reason string       `json:"reason,omitempty"`
+	// Pending is the state a run reached but did not declare, because its
+	// closing evidence could not be written (Missing names what); the
+	// journal stays in State, and --resume finishes it.
+	Pending  change.State `json:"pending_state,omitempty"`
+	Missing  []string     `json:"evidence_missing,omitempty"`
 	Head     string       `json:"audit_head,omitempty"`
 	Report   string       `json:"report,omitempty"`
 	Started  time.Time    `json:"started"`
@@ -103,6 +111,12 @@ type runner struct {
 	soak     soakOutcome
 	viol     violationCounter
 	cv       *clientView // what poolpilot's own requests saw of each instance
+
+	samples         *samplesJournal
+	afterJournalled *snapshot // the r.after last journalled
+	sealed          bool      // the evidence folder is closed
+	head            string    // its head hash, once closed
+	reportPath      string
 }
 
 // Run executes (or resumes) the plan and returns its result. The error is
@@ -123,7 +137,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	defer lock.Release()
 	defer r.closeAll()
-	res.RunID, res.Dir = r.folder.RunID(), r.dir
+	res.RunID, res.Dir = filepath.Base(r.dir), r.dir
+	if r.sealed {
+		return r.alreadyClosed(res)
+	}
 	if o.Observer != nil {
 		o.Observer.Started(o.Plan, res.RunID, res.Dir)
 		defer func() { o.Observer.Ended(res.State, res.Reason, o.Clock.Now().UTC()) }()
@@ -132,13 +149,27 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	rctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancel(nil)
 	stopWatch := r.watchControl(rctx, cancel)
+	stopFlush := r.flushLoop()
 	out, runErr := r.ctl.Run(rctx)
 	stopWatch()
+	stopFlush()
+	if runErr == nil && out.State.Terminal() && !r.sealed {
+		// A journal already terminal (a run from before the closing came
+		// first): close its evidence now.
+		runErr = r.finish(ctx, out)
+	}
 	res.State, res.Reason = out.State, out.Reason
+	var inc *IncompleteError
+	if errors.As(runErr, &inc) {
+		res.State, res.Pending, res.Missing = change.ReplayRecords(r.journal.Records()).State, inc.State, inc.Missing
+		res.Ended, res.ExitCode = o.Clock.Now().UTC(), poolpilot.ExitInternal
+		fmt.Fprintln(o.Log, inc.page(o.PlanPath, r.dir))
+		return res, runErr
+	}
 	if runErr != nil && !errors.Is(runErr, change.ErrLeaveAsIs) {
 		r.event(evidence.EventNote, map[string]any{"text": "run failed: " + runErr.Error()})
 	}
-	if errors.Is(runErr, change.ErrLeaveAsIs) || !out.State.Terminal() {
+	if errors.Is(runErr, change.ErrLeaveAsIs) || !out.State.Terminal() || runErr != nil {
 		// Left as is (or an internal error mid-run): the folder stays open
 		// for --resume or poolpilot rollback.
 		res.Ended = o.Clock.Now().UTC()
@@ -148,7 +179,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		}
 		return res, runErr
 	}
-	res.Head, res.Report = r.finish(ctx, out)
+	res.Head, res.Report = r.head, r.reportPath
 	res.Ended = o.Clock.Now().UTC()
 	res.ExitCode = exitFor(out.State)
 	return res, nil
@@ -201,7 +232,9 @@ func (r *runner) open() (*Lock, error) {
 		if lock, err = TryLock(r.dir); err != nil {
 			return nil, lockErr(r.dir, err)
 		}
-		if r.folder, err = evidence.Resume(r.dir, opts); err != nil {
+		if _, err := os.Stat(filepath.Join(r.dir, evidence.FileHead)); err == nil {
+			r.sealed = true // closed: the journal may still lack its end
+		} else if r.folder, err = evidence.Resume(r.dir, opts); err != nil {
 			lock.Release()
 			return nil, &poolpilot.ExitError{Code: poolpilot.ExitBadInput, Err: err}
 		}
@@ -221,6 +254,14 @@ func (r *runner) open() (*Lock, error) {
 		return nil, err
 	}
 	r.closers = append(r.closers, func() { r.journal.Close() })
+	if r.samples, err = openSamplesJournal(ControlDir(r.dir)); err != nil {
+		lock.Release()
+		return nil, err
+	}
+	r.closers = append(r.closers, func() { r.samples.Close() })
+	if r.sealed {
+		return lock, nil
+	}
 	return lock, r.buildController()
 }
 
@@ -262,8 +303,8 @@ func (r *runner) driver() (change.Driver, error) {
 func (r *runner) buildController() error {
 	c := &change.Controller{
 		Plan: r.p, Journal: r.journal, Driver: r.drv, Prober: change.HTTPProber{},
-		Recorder: r.folder, Clock: r.clock, Progress: r.o.Log, Notify: r.notify, OnState: r.onState(),
-		Backends: r.backendCounter(),
+		Recorder: r.folder, Clock: r.clock, Progress: humanWriter{r.o.Log}, Notify: r.notify, OnState: r.onState(),
+		Backends: r.backendCounter(), Finish: r.finish,
 	}
 	c.Phases = change.Phases{
 		Preflight:     r.preflight,
@@ -279,6 +320,10 @@ func (r *runner) buildController() error {
 		rl, _ := os.ReadFile(filepath.Join(r.dir, evidence.FileRestartLog))
 		c.SeedLogs(deploy, rl)
 		r.restoreBaseline()
+		if rec, _ := r.samples.closed(); rec != nil && !r.o.RollbackOnly && !change.ReplayRecords(r.journal.Records()).State.Terminal() {
+			c.Pending = &change.Outcome{State: rec.State, Reason: rec.Reason}
+			r.logf("resume: the run had reached %s; finishing its evidence from the journal", rec.State)
+		}
 	}
 	r.ctl = c
 	if r.o.RollbackOnly {
@@ -377,59 +422,6 @@ func (r *runner) closeAll() {
 	}
 	for i := len(r.closers) - 1; i >= 0; i-- {
 		r.closers[i]()
-	}
-}
-
-// watchControl polls for manual rollback requests and handles Ctrl-C
-// until stop is called.
-func (r *runner) watchControl(ctx context.Context, cancel context.CancelCauseFunc) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(requestInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-r.o.Interrupts:
-				r.interrupted(cancel)
-			case <-t.C:
-				req, err := takeRequest(r.dir)
-				if err != nil || req == nil {
-					continue
-				}
-				_ = r.folder.AppendAs(req.By, "rollback_requested", map[string]any{"by": req.By, "reason": req.Reason, "live_run": true})
-				r.logf("manual rollback requested by %s: %s", req.By, req.Reason)
-				cancel(ManualRollback{By: req.By, Reason: req.Reason})
-			}
-		}
-	}()
-	return func() { close(done); wg.Wait() }
-}
-
-// interrupted asks the operator (or, without a terminal, rolls back).
-func (r *runner) interrupted(cancel context.CancelCauseFunc) {
-	choice := "rollback"
-	if r.o.Ask != nil {
-		choice = r.o.Ask()
-	}
-	who := r.o.Operator
-	if who == "" {
-		who = "operator"
-	}
-	_ = r.folder.AppendAs(who, "interrupted", map[string]any{"choice": choice, "interactive": r.o.Ask != nil})
-	r.logf("interrupted: %s", choice)
-	switch choice {
-	case "continue":
-	case "leave":
-		cancel(change.ErrLeaveAsIs)
-	default:
-		cancel(ManualRollback{By: who, Reason: "interrupted (Ctrl-C)"})
 	}
 }
 

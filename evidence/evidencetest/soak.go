@@ -65,14 +65,15 @@ func round(v float64, digits int) float64 {
 	return math.Round(v*p) / p
 }
 
-// states gives each charted criterion's state for one sample.
+// states gives each criterion's state for one sample (the ones without a
+// metric, such as pool_max, hold throughout).
 func states(s evidence.Sample, t time.Duration, crit []evidence.CriterionResult) map[string]string {
 	m := map[string]string{}
 	for _, c := range crit {
 		v := metricOf(s, c.Metric)
 		switch {
 		case c.Metric == "":
-			continue
+			m[c.Name] = evidence.StateOK
 		case v == nil:
 			m[c.Name] = evidence.StateInconclusive
 		case breaches(c, *v):

@@ -1,1 +1,1 @@
-5vvYl3ZkqvnTYrg5Hd3hQM6F4BkVIbeqGIT+9UGee7PrDmsudb2QS9McShyMNzkeEYFMkKNyD2+li76R7qUSAg==
+Uy4ZmFballVsOcoPJ9pxpp7K+O87PpPu0dtt522ybjt5cm/AdyPtxHUwAfiu/x2mH7z3OwQKYemhFi+EKdsbDg==
