@@ -27,7 +27,7 @@ type sizeFlags struct {
 	step, warmup, maxTotal, p95Bound time.Duration
 	instances, maxInstances, surge   int
 	planFile, save, chart            string
-	json, surgeSet                   bool
+	json, surgeSet, roundsSet        bool
 }
 
 func newSizeCmd(e *env) *cobra.Command {
@@ -115,6 +115,7 @@ func (f *sizeFlags) validate(cmd *cobra.Command) error {
 		return poolpilot.BadInput("--instances %d exceeds --max-instances %d", f.instances, f.maxInstances)
 	}
 	f.surgeSet = cmd.Flags().Changed("surge")
+	f.roundsSet = cmd.Flags().Changed("rounds")
 	if f.workload == "" && f.query == "" && f.script == "" {
 		f.workload = "select1"
 	}
@@ -158,7 +159,7 @@ func runSize(cmd *cobra.Command, e *env, f *sizeFlags) error {
 	}
 	res, sweepErr := advisor.Sweep(ctx, d.pool, d.target, advisor.SweepConfig{
 		Max: sweepMax, Warmup: f.warmup, StepDuration: f.step, MaxTotal: f.maxTotal, CPU: d.cpu,
-		Rounds: f.rounds,
+		Rounds: f.rounds, ConfirmPoorFit: !f.roundsSet,
 		OnStep: func(r, i, of int, s advisor.Step) { fmt.Fprintln(e.stderr, advisor.ProgressLine(r, i, of, s)) },
 	})
 	interrupted := sweepErr != nil && ctx.Err() != nil
@@ -166,6 +167,7 @@ func runSize(cmd *cobra.Command, e *env, f *sizeFlags) error {
 		return fmt.Errorf("sweep: %s", pgpool.Redact(sweepErr.Error()))
 	}
 	rep.Steps, rep.Stopped, rep.StoppedDetail, rep.Interrupted = res.Steps, res.Stopped, res.Detail, interrupted
+	rep.Rounds = max(res.Rounds, 1)
 	recErr := rep.Analyse(f.p95Bound)
 	f.budget(rep, d)
 	if err := f.output(e, rep); err != nil {
