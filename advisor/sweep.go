@@ -77,7 +77,9 @@ type SweepConfig struct {
 	ConfirmPoorFit bool
 	// Clients is the closed-loop load's concurrency at every step; 0: the
 	// step's pool size. Set it above the pool sizes to measure a service
-	// whose requests queue for its pool (size --http).
+	// whose requests queue for its pool (size --http). With Clients set,
+	// the pool's max is read back after each step (Step.PoolMax) and a
+	// step whose pool is no longer at its size fails the sweep.
 	Clients int
 }
 
@@ -260,6 +262,9 @@ func runStep(ctx context.Context, pool Pool, target loadgen.Target, c SweepConfi
 	st.WaitP95MS = ps.WaitP95MS
 	if c.Clients > 0 {
 		st.PoolMax = ps.Max
+		if ps.Max != n {
+			return st, fmt.Errorf("the pool max read back after the step is %d, not %d (0: the health document could not be read): another resize during the step?", ps.Max, n)
+		}
 	}
 	if len(rep.ErrorSamples) > 0 {
 		st.ErrorSample = rep.ErrorSamples[0]

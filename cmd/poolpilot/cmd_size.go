@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/advisor"
@@ -28,6 +29,7 @@ type sizeFlags struct {
 	instances, maxInstances, surge   int
 	planFile, save, chart            string
 	json, surgeSet, roundsSet        bool
+	h                                sizeHTTPFlags
 }
 
 func newSizeCmd(e *env) *cobra.Command {
@@ -48,6 +50,17 @@ max_connections − reserved.
 --script FILE: SQL statements run in order on one connection per iteration; a
 statement ends with ';' at the end of a line; '--' lines are comments.
 
+--http URL --admin-url URL: size a running service (any language) instead: its
+own pool max is swept through its admin endpoint (PUT {admin-url}/admin/pool,
+bearer token from --token-env), each size confirmed in its health document,
+while --clients closed-loop clients drive URL; the original size is restored at
+the end, also on Ctrl-C or an error.
+
+When the USL fit is poor (a plateau, a super-linear start), max is chosen from
+the measurements themselves (method empirical), provided repeated rounds of
+each step agree (coefficient of variation ≤ 10%; a second round is measured
+when --rounds is not given).
+
 Exit status: 0 with a recommendation (and, with --plan, a plan that fits the
 budget); 2 on bad input (flags, unset DSN variable, unreachable database, a
 query or script statement that fails); 3 when the data do not support a
@@ -59,11 +72,18 @@ docs/sizing.md.`,
   # the ledger workload, 4 instances at most plus 1 surge, JSON, chart and a saved result for preflight
   poolpilot size --workload ledger --max-instances 4 --surge 1 --json --chart size.svg --save size.json
   # your own transaction, judged against a plan
-  poolpilot size --script txn.sql --plan plan.yaml --duration-per-step 10s`,
+  poolpilot size --script txn.sql --plan plan.yaml --duration-per-step 10s
+  # a running service's own pool (ledgerd, a Node service, …), driving one of its read endpoints
+  POOLPILOT_ADMIN_TOKEN=… poolpilot size --http http://127.0.0.1:8080/v1/tenants/t1/trial-balance \
+      --admin-url http://127.0.0.1:8080 --max 32 --chart size.svg`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runSize(cmd, e, f) },
 	}
-	fl := cmd.Flags()
+	f.register(cmd.Flags())
+	return cmd
+}
+
+func (f *sizeFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.dsnEnv, "dsn-env", pgpool.EnvDatabaseURL, "environment variable holding the PostgreSQL URL")
 	fl.StringVar(&f.workload, "workload", "", "built-in workload: select1 (default) or ledger")
 	fl.StringVar(&f.query, "query", "", "SQL statement run per request instead of a workload")
@@ -81,7 +101,7 @@ docs/sizing.md.`,
 	fl.BoolVar(&f.json, "json", false, "print the JSON report on stdout instead of the text")
 	fl.StringVar(&f.save, "save", "", "also write the JSON report to this file (preflight reads the recommendation from it)")
 	fl.StringVar(&f.chart, "chart", "", "write an SVG chart of throughput and p95 against concurrency, with the fit, to this file")
-	return cmd
+	f.h.register(fl)
 }
 
 // validate checks the flags that need no database.
@@ -116,6 +136,9 @@ func (f *sizeFlags) validate(cmd *cobra.Command) error {
 	}
 	f.surgeSet = cmd.Flags().Changed("surge")
 	f.roundsSet = cmd.Flags().Changed("rounds")
+	if err := f.validateHTTP(cmd); err != nil || f.h.http != "" {
+		return err
+	}
 	if f.workload == "" && f.query == "" && f.script == "" {
 		f.workload = "select1"
 	}
@@ -138,6 +161,9 @@ type sizeDeps struct {
 func runSize(cmd *cobra.Command, e *env, f *sizeFlags) error {
 	if err := f.validate(cmd); err != nil {
 		return err
+	}
+	if f.h.http != "" {
+		return runSizeHTTP(cmd, e, f)
 	}
 	ctx := cmd.Context()
 	d, err := f.open(ctx, e)
