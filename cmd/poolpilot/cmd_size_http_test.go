@@ -16,7 +16,10 @@ import (
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/advisor"
+	"github.com/poolpilot/poolpilot/httpapi"
 	"github.com/poolpilot/poolpilot/internal/ledgerdtest"
+	"github.com/poolpilot/poolpilot/internal/pgtest"
+	"github.com/poolpilot/poolpilot/pgpool"
 )
 
 func TestSizeHTTPBadInput(t *testing.T) {
@@ -148,5 +151,51 @@ func TestSizeHTTPCancelledRestoresThePool(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(rep.Notes, "\n"), "restored to max 12, min 3") {
 		t.Errorf("notes %v", rep.Notes)
+	}
+}
+
+// A service whose requests each hold a pool connection for 20 ms: its
+// throughput is set by its pool size (about 50/s per connection), not by
+// this busy machine's CPU, so the sweep must find a clean curve and
+// recommend from the fit. It speaks only the HTTP contract (health
+// document, admin endpoint), as a service in any language would.
+func TestSizeHTTPRecommendsOnAPoolBoundService(t *testing.T) {
+	db := pgtest.NewDatabase(t)
+	env := map[string]string{"DATABASE_URL": db, "DB_POOL_MAX": "10", "DB_POOL_MIN": "2"}
+	cfg, err := pgpool.LoadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgpool.Open(context.Background(), cfg, pgpool.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	api := httpapi.New(httpapi.Options{Pool: pool, AdminToken: "tok"})
+	mux := http.NewServeMux()
+	api.Mount(mux)
+	mux.HandleFunc("GET /work", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := pool.Exec(r.Context(), "select pg_sleep(0.02)"); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	getenv := func(k string) string { return map[string]string{"POOLPILOT_ADMIN_TOKEN": "tok"}[k] }
+	out, stderr, code := runCLI(t, getenv, "size", "--http", srv.URL+"/work", "--admin-url", srv.URL,
+		"--max", "8", "--duration-per-step", "500ms", "--warmup", "100ms", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	var rep advisor.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("json: %v\n%s", err, out)
+	}
+	r := rep.Recommended
+	if r.Refused || r.Method != advisor.MethodUSL || r.Max < 6 || rep.Steps[0].Throughput > rep.Steps[len(rep.Steps)-1].Throughput/4 {
+		t.Errorf("recommended %+v on steps %+v; want a USL recommendation of 6 or 8 on a near-linear curve", r, rep.Steps)
+	}
+	if c := pool.Config(); c.Max != 10 || c.Min != 2 {
+		t.Errorf("pool after the sweep: max %d, min %d; want 10, 2", c.Max, c.Min)
 	}
 }
