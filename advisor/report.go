@@ -14,18 +14,18 @@ const Schema = "poolpilot.size/v1"
 // Report is the result of `poolpilot size`: its JSON form (--json, --save)
 // is the stable schema documented in docs/sizing.md.
 type Report struct {
-	Schema        string         `json:"schema"`
-	Workload      string         `json:"workload"`
-	Target        string         `json:"target"` // redacted DSN
-	ServerVersion string         `json:"server_version,omitempty"`
-	StartedAt     string         `json:"started_at"`
-	WarmupS       float64        `json:"warmup_s"`
-	StepDurationS float64        `json:"step_duration_s"`
-	Rounds        int            `json:"rounds"` // measurements per step (medians)
+	Schema        string  `json:"schema"`
+	Workload      string  `json:"workload"`
+	Target        string  `json:"target"` // redacted DSN
+	ServerVersion string  `json:"server_version,omitempty"`
+	StartedAt     string  `json:"started_at"`
+	WarmupS       float64 `json:"warmup_s"`
+	StepDurationS float64 `json:"step_duration_s"`
+	Rounds        int     `json:"rounds"` // measurements per step (medians)
 	// Clients is the closed-loop load's concurrency of size --http (the
 	// same at every step, while the service's pool max is swept); 0: the
 	// load's concurrency is the step's pool size.
-	Clients int `json:"clients,omitempty"`
+	Clients       int            `json:"clients,omitempty"`
 	Steps         []Step         `json:"steps"`
 	Stopped       string         `json:"stopped"`
 	StoppedDetail string         `json:"stopped_detail,omitempty"`

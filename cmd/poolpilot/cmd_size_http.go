@@ -92,6 +92,11 @@ func (f *sizeFlags) openService(ctx context.Context, e *env) (*advisor.ServicePo
 	if err != nil {
 		return nil, doc, nil, poolpilot.BadInput("cannot read the service's health document (give --health-url if it is not at --http's origin): %v", err)
 	}
+	// A resize to the current size checks the endpoint and the token before
+	// anything changes.
+	if err := sp.Resize(octx, doc.Pool.Max, doc.Pool.Min); err != nil {
+		return nil, doc, nil, poolpilot.BadInput("the admin endpoint refused a resize to the current size (max %d, min %d): %v", doc.Pool.Max, doc.Pool.Min, err)
+	}
 	req := loadgen.HTTPRequest{Method: strings.ToUpper(h.method), URL: h.http, Header: http.Header{}}
 	for _, s := range h.headers {
 		k, v, err := loadgen.ParseHeader(s)

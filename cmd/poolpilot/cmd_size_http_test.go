@@ -129,6 +129,11 @@ func TestSizeHTTPOnLedgerd(t *testing.T) {
 
 func TestSizeHTTPCancelledRestoresThePool(t *testing.T) {
 	ld := ledgerdtest.Start(t, ledgerdtest.Options{AdminToken: "secret-token", Env: map[string]string{"DB_POOL_MAX": "12", "DB_POOL_MIN": "3"}})
+	bad := func(k string) string { return map[string]string{"POOLPILOT_ADMIN_TOKEN": "wrong-token"}[k] }
+	_, errOut, code := runCLI(t, bad, "size", "--http", ld.URL+"/v1/tenants/t1/trial-balance", "--admin-url", ld.URL)
+	if code != poolpilot.ExitBadInput || !strings.Contains(errOut, "admin token was refused") || strings.Contains(errOut, "wrong-token") {
+		t.Errorf("a wrong token: exit %d, %s", code, errOut)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stderr := &syncBuffer{n: 2, cancel: cancel}
