@@ -29,8 +29,12 @@ func ProgressLine(round, i, of int, s Step) string {
 	if round > 1 {
 		r = fmt.Sprintf("round %d, ", round)
 	}
-	return fmt.Sprintf("%sstep %d/%d: concurrency %d: %.0f/s, p95 %s ms, %d errors, pool wait p95 %s ms",
-		r, i+1, of, s.Concurrency, s.Throughput, ms(s.P95MS), s.Errors, ms(s.WaitP95MS))
+	what := fmt.Sprintf("concurrency %d", s.Concurrency)
+	if s.Clients > 0 {
+		what = fmt.Sprintf("pool max %d, %d clients", s.Concurrency, s.Clients)
+	}
+	return fmt.Sprintf("%sstep %d/%d: %s: %.0f/s, p95 %s ms, %d errors, pool wait p95 %s ms",
+		r, i+1, of, what, s.Throughput, ms(s.P95MS), s.Errors, ms(s.WaitP95MS))
 }
 
 // WriteText writes the human form of the report: the step table, the fit
