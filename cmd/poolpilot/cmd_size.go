@@ -65,8 +65,10 @@ Exit status: 0 with a recommendation (and, with --plan, a plan that fits the
 budget); 2 on bad input (flags, unset DSN variable, unreachable database, a
 query or script statement that fails); 3 when the data do not support a
 recommendation (too few steps, too noisy); 4 when --plan's numbers break the
-budget (before 3); 1 when interrupted (the completed steps are still printed). See
-docs/sizing.md.`,
+budget (before 3); 1 when interrupted (the completed steps are still printed).
+With --http, 2 also for a missing --admin-url, an empty token variable, a
+refused token or an unreachable service, and 1 when the sweep failed or the
+original pool size could not be restored (said loudly). See docs/sizing.md.`,
 		Example: `  # select 1, default ladder up to 256, 5 s per step
   poolpilot size --dsn-env DATABASE_URL --workload select1
   # the ledger workload, 4 instances at most plus 1 surge, JSON, chart and a saved result for preflight

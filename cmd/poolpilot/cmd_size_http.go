@@ -55,10 +55,10 @@ func (f *sizeFlags) validateHTTP(cmd *cobra.Command) error {
 			return poolpilot.BadInput("--%s does not apply with --http: the service's own pool and database are measured", n)
 		}
 	}
+	if h.adminURL == "" {
+		return poolpilot.BadInput("--admin-url is required with --http: give the base URL of the service's admin endpoint (PUT {admin-url}/admin/pool), e.g. http://127.0.0.1:8080")
+	}
 	for _, u := range []struct{ flag, v string }{{"--http", h.http}, {"--admin-url", h.adminURL}, {"--health-url", h.healthURL}} {
-		if u.v == "" && u.flag != "--health-url" {
-			return poolpilot.BadInput("%s is required with --http: give the service's admin endpoint base URL, e.g. http://127.0.0.1:8080", u.flag)
-		}
 		if _, err := loadgen.ParseURL(u.v); u.v != "" && err != nil {
 			return poolpilot.BadInput("%s: %v", u.flag, err)
 		}
