@@ -69,7 +69,7 @@ func TestRecommendRefuses(t *testing.T) {
 	}
 	fit, fitErr = fitOf(t, noisy)
 	rec, err = Recommend(noisy, fit, fitErr, 0)
-	if !errors.Is(err, ErrRefused) || !strings.Contains(rec.Reason, "too noisy") {
+	if !errors.Is(err, ErrRefused) || !strings.Contains(rec.Reason, "measured once") {
 		t.Errorf("noisy data (R² %.2f): %+v %v", fit.R2, rec, err)
 	}
 }

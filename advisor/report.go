@@ -14,14 +14,18 @@ const Schema = "poolpilot.size/v1"
 // Report is the result of `poolpilot size`: its JSON form (--json, --save)
 // is the stable schema documented in docs/sizing.md.
 type Report struct {
-	Schema        string         `json:"schema"`
-	Workload      string         `json:"workload"`
-	Target        string         `json:"target"` // redacted DSN
-	ServerVersion string         `json:"server_version,omitempty"`
-	StartedAt     string         `json:"started_at"`
-	WarmupS       float64        `json:"warmup_s"`
-	StepDurationS float64        `json:"step_duration_s"`
-	Rounds        int            `json:"rounds"` // measurements per step (medians)
+	Schema        string  `json:"schema"`
+	Workload      string  `json:"workload"`
+	Target        string  `json:"target"` // redacted DSN
+	ServerVersion string  `json:"server_version,omitempty"`
+	StartedAt     string  `json:"started_at"`
+	WarmupS       float64 `json:"warmup_s"`
+	StepDurationS float64 `json:"step_duration_s"`
+	Rounds        int     `json:"rounds"` // measurements per step (medians)
+	// Clients is the closed-loop load's concurrency of size --http (the
+	// same at every step, while the service's pool max is swept); 0: the
+	// load's concurrency is the step's pool size.
+	Clients       int            `json:"clients,omitempty"`
 	Steps         []Step         `json:"steps"`
 	Stopped       string         `json:"stopped"`
 	StoppedDetail string         `json:"stopped_detail,omitempty"`
@@ -65,14 +69,11 @@ func (r *Report) Fit() *USL {
 // errors) and recommends; see Recommend. The returned error wraps
 // ErrRefused when no recommendation was made.
 func (r *Report) Analyse(p95Bound time.Duration) error {
-	var pts []Point
-	for _, s := range r.Steps {
-		if s.ErrorRate() <= MaxStepErrorRate && s.Throughput > 0 {
-			pts = append(pts, Point{N: float64(s.Concurrency), X: s.Throughput})
-		}
+	for i := range r.Steps {
+		r.Steps[i].Excluded = r.Steps[i].ErrorRate() > MaxStepErrorRate
 	}
 	r.Curve = []CurvePoint{}
-	fit, fitErr := FitUSL(pts)
+	fit, fitErr := FitSteps(r.Steps)
 	var fp *USL
 	if fitErr == nil {
 		fp = &fit
@@ -99,6 +100,18 @@ func (r *Report) Analyse(p95Bound time.Duration) error {
 	}
 	r.Recommended = rec
 	return err
+}
+
+// FitSteps fits the law to the steps with at most MaxStepErrorRate errors
+// and a positive throughput.
+func FitSteps(steps []Step) (USL, error) {
+	var pts []Point
+	for _, s := range steps {
+		if s.ErrorRate() <= MaxStepErrorRate && s.Throughput > 0 {
+			pts = append(pts, Point{N: float64(s.Concurrency), X: s.Throughput})
+		}
+	}
+	return FitUSL(pts)
 }
 
 // Save writes the report's JSON to path (0644), for preflight to read

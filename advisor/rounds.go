@@ -68,7 +68,7 @@ func medianStep(ss []Step) Step {
 		}
 		return (v[len(v)/2-1] + v[len(v)/2]) / 2
 	}
-	out := Step{Concurrency: ss[0].Concurrency, Rounds: len(ss),
+	out := Step{Concurrency: ss[0].Concurrency, Rounds: len(ss), Clients: ss[0].Clients, PoolMax: ss[0].PoolMax,
 		Throughput: med(func(s Step) float64 { return s.Throughput }),
 		P50MS:      med(func(s Step) float64 { return s.P50MS }),
 		P95MS:      med(func(s Step) float64 { return s.P95MS }),
@@ -76,6 +76,7 @@ func medianStep(ss []Step) Step {
 		WaitP95MS:  med(func(s Step) float64 { return s.WaitP95MS })}
 	var cpus []float64
 	for _, s := range ss {
+		out.RoundThroughputs = append(out.RoundThroughputs, s.Throughput)
 		out.Requests += s.Requests
 		out.Errors += s.Errors
 		if out.ErrorSample == "" {

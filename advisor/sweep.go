@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/poolpilot/poolpilot"
@@ -70,6 +71,16 @@ type SweepConfig struct {
 	OnStep func(round, i, of int, s Step)
 	// Now is the clock of the time budget; nil: time.Now.
 	Now func() time.Time
+	// ConfirmPoorFit: with Rounds ≤ 1, when the USL fit of the first round
+	// is poor, measure a second round, so that the empirical method can
+	// tell noise (rounds that disagree) from a shape the law does not have.
+	ConfirmPoorFit bool
+	// Clients is the closed-loop load's concurrency at every step; 0: the
+	// step's pool size. Set it above the pool sizes to measure a service
+	// whose requests queue for its pool (size --http). With Clients set,
+	// the pool's max is read back after each step (Step.PoolMax) and a
+	// step whose pool is no longer at its size fails the sweep.
+	Clients int
 }
 
 // Step is one measured concurrency.
@@ -87,6 +98,19 @@ type Step struct {
 	// Rounds is how many measurements the figures are the medians of
 	// (requests and errors are their sums); 0 or 1: one.
 	Rounds int `json:"rounds,omitempty"`
+	// RoundThroughputs are the throughputs of the rounds, in the order
+	// measured (only with Rounds > 1): their spread is the noise the
+	// empirical method judges.
+	RoundThroughputs []float64 `json:"round_throughputs,omitempty"`
+	// Clients is the closed-loop load's concurrency when it differs from
+	// the pool size (size --http); 0: the same.
+	Clients int `json:"clients,omitempty"`
+	// PoolMax is the pool max the service itself reported (/healthz)
+	// before and after the step (size --http); 0: not read.
+	PoolMax int `json:"pool_max,omitempty"`
+	// Excluded marks a step with more than MaxStepErrorRate errors: left
+	// out of the fit, the peak and the recommendation.
+	Excluded bool `json:"excluded,omitempty"`
 }
 
 // ErrorRate is errors over requests.
@@ -102,6 +126,9 @@ type SweepResult struct {
 	Steps   []Step `json:"steps"`
 	Stopped string `json:"stopped"`
 	Detail  string `json:"stopped_detail"`
+	// Rounds is how many rounds were run (1 + any second round that
+	// ConfirmPoorFit added).
+	Rounds int `json:"-"`
 }
 
 func (c SweepConfig) withDefaults() (SweepConfig, error) {
@@ -146,9 +173,20 @@ func Sweep(ctx context.Context, pool Pool, target loadgen.Target, cfg SweepConfi
 	}
 	start := c.Now()
 	res, err := firstRound(ctx, pool, target, c, start)
-	if err != nil || c.Rounds <= 1 || res.Stopped == StopErrors || res.Stopped == StopTimeBudget {
+	res.Rounds = 1
+	if err != nil || res.Stopped == StopErrors || res.Stopped == StopTimeBudget {
 		return res, err
 	}
+	if c.Rounds <= 1 && c.ConfirmPoorFit && len(res.Steps) >= MinSteps {
+		if fit, ferr := FitSteps(res.Steps); ferr != nil || !fit.Good() {
+			c.Rounds = 2
+			res.Detail = strings.TrimPrefix(res.Detail+"; ", "; ") + "a second round was measured because " + poorFit(&fit, ferr)
+		}
+	}
+	if c.Rounds <= 1 {
+		return res, nil
+	}
+	res.Rounds = c.Rounds
 	return moreRounds(ctx, pool, target, c, start, res)
 }
 
@@ -205,7 +243,11 @@ func runStep(ctx context.Context, pool Pool, target loadgen.Target, c SweepConfi
 	if err := pool.Resize(ctx, n, 1); err != nil {
 		return st, fmt.Errorf("resize the pool to %d: %w", n, err)
 	}
-	lc := loadgen.Config{Concurrency: n, Warmup: c.Warmup, Duration: c.StepDuration, Timeout: c.Timeout}
+	clients := n
+	if c.Clients > 0 {
+		clients, st.Clients = c.Clients, c.Clients
+	}
+	lc := loadgen.Config{Concurrency: clients, Warmup: c.Warmup, Duration: c.StepDuration, Timeout: c.Timeout}
 	cpu := newCPUWindow(ctx, c.CPU, c.Warmup)
 	rep, err := loadgen.Run(ctx, lc, target)
 	if err != nil {
@@ -216,7 +258,14 @@ func runStep(ctx context.Context, pool Pool, target loadgen.Target, c SweepConfi
 	st.Throughput = rep.AchievedRate
 	st.P50MS, st.P95MS, st.P99MS = rep.LatencyMS.P50, rep.LatencyMS.P95, rep.LatencyMS.P99
 	st.Requests, st.Errors = rep.Requests, rep.Errors
-	st.WaitP95MS = pool.Stats().WaitP95MS
+	ps := pool.Stats()
+	st.WaitP95MS = ps.WaitP95MS
+	if c.Clients > 0 {
+		st.PoolMax = ps.Max
+		if ps.Max != n {
+			return st, fmt.Errorf("the pool max read back after the step is %d, not %d (0: the health document could not be read): another resize during the step?", ps.Max, n)
+		}
+	}
 	if len(rep.ErrorSamples) > 0 {
 		st.ErrorSample = rep.ErrorSamples[0]
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -145,5 +146,65 @@ func TestSweepRoundsTakeMedians(t *testing.T) {
 	m := medianStep([]Step{{Concurrency: 2, Throughput: 10, Requests: 5, DBCPU: &x}, {Concurrency: 2, Throughput: 100, Requests: 5, Errors: 1}, {Concurrency: 2, Throughput: 20, Requests: 5}})
 	if m.Throughput != 20 || m.Requests != 15 || m.Errors != 1 || m.Rounds != 3 || m.DBCPU == nil || *m.DBCPU != 7 {
 		t.Errorf("median step %+v", m)
+	}
+}
+
+// servicePool stands in for a service's pool: Stats shows the size it was
+// last resized to, except at wrongAt (someone else resized it).
+type servicePool struct {
+	cur     atomic.Int64
+	wrongAt int
+}
+
+func (p *servicePool) Resize(_ context.Context, max, _ int) error {
+	p.cur.Store(int64(max))
+	return nil
+}
+
+func (p *servicePool) Stats() poolpilot.PoolStats {
+	n := int(p.cur.Load())
+	if n == p.wrongAt {
+		n = 99
+	}
+	return poolpilot.PoolStats{Max: n}
+}
+
+// zigzag answers in 1 ms at odd pool sizes and 6 ms at even ones: a
+// throughput no scalability law follows.
+func zigzag(p *servicePool) loadgen.Target {
+	return loadgen.TargetFunc(func(ctx context.Context) (loadgen.Result, error) {
+		d := 6 * time.Millisecond
+		if p.cur.Load()%2 == 1 {
+			d = time.Millisecond
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return loadgen.Result{}, nil
+		case <-ctx.Done():
+			return loadgen.Result{}, ctx.Err()
+		}
+	})
+}
+
+func TestSweepServiceConfirmsAPoorFitWithASecondRound(t *testing.T) {
+	p := &servicePool{}
+	res, err := Sweep(context.Background(), p, zigzag(p), SweepConfig{Max: 8, StepDuration: 100 * time.Millisecond, Clients: 4, ConfirmPoorFit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rounds != 2 || !strings.Contains(res.Detail, "a second round was measured because the USL fit is poor") {
+		t.Fatalf("rounds %d, detail %q; want a second round for a poor fit", res.Rounds, res.Detail)
+	}
+	for _, s := range res.Steps {
+		if s.Clients != 4 || s.PoolMax != s.Concurrency || len(s.RoundThroughputs) != 2 || s.Rounds != 2 {
+			t.Errorf("step %+v", s)
+		}
+	}
+	p = &servicePool{wrongAt: 3}
+	_, err = Sweep(context.Background(), p, zigzag(p), SweepConfig{Max: 8, StepDuration: 50 * time.Millisecond, Clients: 4})
+	if err == nil || !strings.Contains(err.Error(), "read back after the step is 99, not 3") {
+		t.Errorf("a pool resized by someone else during the step: %v", err)
 	}
 }

@@ -15,8 +15,12 @@ func StepLine(s Step) string {
 	if s.DBCPU != nil {
 		cpu = fmt.Sprintf("%7.0f%%", 100**s.DBCPU)
 	}
-	return fmt.Sprintf("%11d  %12.1f  %7s  %7s  %7s  %7d  %11s %s",
-		s.Concurrency, s.Throughput, ms(s.P50MS), ms(s.P95MS), ms(s.P99MS), s.Errors, ms(s.WaitP95MS), cpu)
+	mark := ""
+	if s.Excluded {
+		mark = "  excluded: errors > 1%"
+	}
+	return fmt.Sprintf("%11d  %12.1f  %7s  %7s  %7s  %7d  %11s %s%s",
+		s.Concurrency, s.Throughput, ms(s.P50MS), ms(s.P95MS), ms(s.P99MS), s.Errors, ms(s.WaitP95MS), cpu, mark)
 }
 
 // ProgressLine is the live line printed on stderr after each step.
@@ -25,8 +29,12 @@ func ProgressLine(round, i, of int, s Step) string {
 	if round > 1 {
 		r = fmt.Sprintf("round %d, ", round)
 	}
-	return fmt.Sprintf("%sstep %d/%d: concurrency %d: %.0f/s, p95 %s ms, %d errors, pool wait p95 %s ms",
-		r, i+1, of, s.Concurrency, s.Throughput, ms(s.P95MS), s.Errors, ms(s.WaitP95MS))
+	what := fmt.Sprintf("concurrency %d", s.Concurrency)
+	if s.Clients > 0 {
+		what = fmt.Sprintf("pool max %d, %d clients", s.Concurrency, s.Clients)
+	}
+	return fmt.Sprintf("%sstep %d/%d: %s: %.0f/s, p95 %s ms, %d errors, pool wait p95 %s ms",
+		r, i+1, of, what, s.Throughput, ms(s.P95MS), s.Errors, ms(s.WaitP95MS))
 }
 
 // WriteText writes the human form of the report: the step table, the fit
@@ -38,7 +46,12 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.ServerVersion != "" {
 		fmt.Fprintf(&b, " (PostgreSQL %s)", r.ServerVersion)
 	}
-	fmt.Fprintf(&b, "; closed model, %gs warm-up + %gs measured per step, pool max = concurrency", r.WarmupS, r.StepDurationS)
+	fmt.Fprintf(&b, "; closed model, %gs warm-up + %gs measured per step, ", r.WarmupS, r.StepDurationS)
+	if r.Clients > 0 {
+		fmt.Fprintf(&b, "%d clients, the service's pool max swept", r.Clients)
+	} else {
+		b.WriteString("pool max = concurrency")
+	}
 	if r.Rounds > 1 {
 		fmt.Fprintf(&b, "; each step the median of %d rounds", r.Rounds)
 	}
@@ -61,8 +74,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Recommended.Refused {
 		fmt.Fprintf(&b, "No recommendation: %s.\n", r.Recommended.Reason)
 	} else {
-		fmt.Fprintf(&b, "Recommended per instance: max %d, min %d.\n  %s.\n  min = ceil(max/%d): connections kept open for a burst without dialling.\n",
-			r.Recommended.Max, r.Recommended.Min, r.Recommended.Reason, MinShare)
+		fmt.Fprintf(&b, "Recommended per instance: max %d, min %d (method %s).\n  %s.\n  min = ceil(max/%d): connections kept open for a burst without dialling.\n",
+			r.Recommended.Max, r.Recommended.Min, r.Recommended.Method, r.Recommended.Reason, MinShare)
 	}
 	if r.Budget != nil {
 		fmt.Fprintf(&b, "\nBudget: %s.\n", r.Budget.Message)

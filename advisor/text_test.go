@@ -2,6 +2,7 @@ package advisor
 
 import (
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -23,7 +24,7 @@ func TestWriteTextAndSaveLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := sb.String()
-	for _, want := range []string{StepHeader, "median of 3 rounds", "N* = sqrt((1−σ)/κ) = 8.9", "Recommended per instance: max 6, min 2.",
+	for _, want := range []string{StepHeader, "median of 3 rounds", "N* = sqrt((1−σ)/κ) = 8.9", "Recommended per instance: max 6, min 2 (method usl).",
 		"(4 instances + 1 surge) × max 6 = 30 connections fits", "do NOT fit", "WARNING: the plan's max 200 is 33.3× the measured recommendation 6"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text lacks %q:\n%s", want, text)
@@ -34,7 +35,7 @@ func TestWriteTextAndSaveLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	back, err := LoadReport(path)
-	if err != nil || back.Recommended != r.Recommended || *back.USL.PeakConcurrency != *r.USL.PeakConcurrency {
+	if err != nil || !reflect.DeepEqual(back.Recommended, r.Recommended) || *back.USL.PeakConcurrency != *r.USL.PeakConcurrency {
 		t.Errorf("load: %v %+v", err, back)
 	}
 	if _, err := LoadReport(filepath.Join(t.TempDir(), "none.json")); err == nil {

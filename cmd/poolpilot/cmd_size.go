@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/advisor"
@@ -27,7 +28,8 @@ type sizeFlags struct {
 	step, warmup, maxTotal, p95Bound time.Duration
 	instances, maxInstances, surge   int
 	planFile, save, chart            string
-	json, surgeSet                   bool
+	json, surgeSet, roundsSet        bool
+	h                                sizeHTTPFlags
 }
 
 func newSizeCmd(e *env) *cobra.Command {
@@ -48,22 +50,42 @@ max_connections − reserved.
 --script FILE: SQL statements run in order on one connection per iteration; a
 statement ends with ';' at the end of a line; '--' lines are comments.
 
+--http URL --admin-url URL: size a running service (any language) instead: its
+own pool max is swept through its admin endpoint (PUT {admin-url}/admin/pool,
+bearer token from --token-env), each size confirmed in its health document,
+while --clients closed-loop clients drive URL; the original size is restored at
+the end, also on Ctrl-C or an error.
+
+When the USL fit is poor (a plateau, a super-linear start), max is chosen from
+the measurements themselves (method empirical), provided repeated rounds of
+each step agree (coefficient of variation ≤ 10%; a second round is measured
+when --rounds is not given).
+
 Exit status: 0 with a recommendation (and, with --plan, a plan that fits the
 budget); 2 on bad input (flags, unset DSN variable, unreachable database, a
 query or script statement that fails); 3 when the data do not support a
 recommendation (too few steps, too noisy); 4 when --plan's numbers break the
-budget (before 3); 1 when interrupted (the completed steps are still printed). See
-docs/sizing.md.`,
+budget (before 3); 1 when interrupted (the completed steps are still printed).
+With --http, 2 also for a missing --admin-url, an empty token variable, a
+refused token or an unreachable service, and 1 when the sweep failed or the
+original pool size could not be restored (said loudly). See docs/sizing.md.`,
 		Example: `  # select 1, default ladder up to 256, 5 s per step
   poolpilot size --dsn-env DATABASE_URL --workload select1
   # the ledger workload, 4 instances at most plus 1 surge, JSON, chart and a saved result for preflight
   poolpilot size --workload ledger --max-instances 4 --surge 1 --json --chart size.svg --save size.json
   # your own transaction, judged against a plan
-  poolpilot size --script txn.sql --plan plan.yaml --duration-per-step 10s`,
+  poolpilot size --script txn.sql --plan plan.yaml --duration-per-step 10s
+  # a running service's own pool (ledgerd, a Node service, …), driving one of its read endpoints
+  POOLPILOT_ADMIN_TOKEN=… poolpilot size --http http://127.0.0.1:8080/v1/tenants/t1/trial-balance \
+      --admin-url http://127.0.0.1:8080 --max 32 --chart size.svg`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runSize(cmd, e, f) },
 	}
-	fl := cmd.Flags()
+	f.register(cmd.Flags())
+	return cmd
+}
+
+func (f *sizeFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.dsnEnv, "dsn-env", pgpool.EnvDatabaseURL, "environment variable holding the PostgreSQL URL")
 	fl.StringVar(&f.workload, "workload", "", "built-in workload: select1 (default) or ledger")
 	fl.StringVar(&f.query, "query", "", "SQL statement run per request instead of a workload")
@@ -81,7 +103,7 @@ docs/sizing.md.`,
 	fl.BoolVar(&f.json, "json", false, "print the JSON report on stdout instead of the text")
 	fl.StringVar(&f.save, "save", "", "also write the JSON report to this file (preflight reads the recommendation from it)")
 	fl.StringVar(&f.chart, "chart", "", "write an SVG chart of throughput and p95 against concurrency, with the fit, to this file")
-	return cmd
+	f.h.register(fl)
 }
 
 // validate checks the flags that need no database.
@@ -115,6 +137,10 @@ func (f *sizeFlags) validate(cmd *cobra.Command) error {
 		return poolpilot.BadInput("--instances %d exceeds --max-instances %d", f.instances, f.maxInstances)
 	}
 	f.surgeSet = cmd.Flags().Changed("surge")
+	f.roundsSet = cmd.Flags().Changed("rounds")
+	if err := f.validateHTTP(cmd); err != nil || f.h.http != "" {
+		return err
+	}
 	if f.workload == "" && f.query == "" && f.script == "" {
 		f.workload = "select1"
 	}
@@ -138,6 +164,9 @@ func runSize(cmd *cobra.Command, e *env, f *sizeFlags) error {
 	if err := f.validate(cmd); err != nil {
 		return err
 	}
+	if f.h.http != "" {
+		return runSizeHTTP(cmd, e, f)
+	}
 	ctx := cmd.Context()
 	d, err := f.open(ctx, e)
 	if d != nil && d.pool != nil {
@@ -158,7 +187,7 @@ func runSize(cmd *cobra.Command, e *env, f *sizeFlags) error {
 	}
 	res, sweepErr := advisor.Sweep(ctx, d.pool, d.target, advisor.SweepConfig{
 		Max: sweepMax, Warmup: f.warmup, StepDuration: f.step, MaxTotal: f.maxTotal, CPU: d.cpu,
-		Rounds: f.rounds,
+		Rounds: f.rounds, ConfirmPoorFit: !f.roundsSet,
 		OnStep: func(r, i, of int, s advisor.Step) { fmt.Fprintln(e.stderr, advisor.ProgressLine(r, i, of, s)) },
 	})
 	interrupted := sweepErr != nil && ctx.Err() != nil
@@ -166,6 +195,7 @@ func runSize(cmd *cobra.Command, e *env, f *sizeFlags) error {
 		return fmt.Errorf("sweep: %s", pgpool.Redact(sweepErr.Error()))
 	}
 	rep.Steps, rep.Stopped, rep.StoppedDetail, rep.Interrupted = res.Steps, res.Stopped, res.Detail, interrupted
+	rep.Rounds = max(res.Rounds, 1)
 	recErr := rep.Analyse(f.p95Bound)
 	f.budget(rep, d)
 	if err := f.output(e, rep); err != nil {

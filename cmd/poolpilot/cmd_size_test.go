@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -107,7 +108,7 @@ func TestSizeAgainstPostgreSQL(t *testing.T) {
 		t.Errorf("chart: %v %.80s", err, svg)
 	}
 	back, err := advisor.LoadReport(saved)
-	if err != nil || back.Recommended != rep.Recommended || len(back.Steps) != len(rep.Steps) {
+	if err != nil || !reflect.DeepEqual(back.Recommended, rep.Recommended) || len(back.Steps) != len(rep.Steps) {
 		t.Errorf("saved report: %v %+v", err, back)
 	}
 	// The text form has the table, the fit and the verdicts.
