@@ -79,13 +79,6 @@ func waitSoak(t *testing.T, f *runFixture, cmd *exec.Cmd) string {
 	return ""
 }
 
-func lastState(dir string) string {
-	s := runtest.JournalStates(dir)
-	if len(s) == 0 {
-		return ""
-	}
-	return s[len(s)-1]
-}
 
 // TestInstanceKilledMidSoakIsNotSuccess SIGKILLs one ledgerd as the soak
 // starts and leaves it dead. Before, its criteria only went inconclusive
