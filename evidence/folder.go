@@ -42,6 +42,9 @@ type Options struct {
 	Secrets []string
 	// SigningKey, when set, signs the head at Close (audit.sig).
 	SigningKey ed25519.PrivateKey
+	// Version is the version of the poolpilot writing the run, recorded in
+	// run_opened ("" records none).
+	Version string
 
 	hooks *hooks
 }
@@ -144,7 +147,7 @@ func Open(evidenceDir string, opts Options) (*Folder, error) {
 		a.Close()
 		return nil, err
 	}
-	if err := f.Append(EventRunOpened, RunOpened{Plan: opts.Plan, RunID: opts.RunID}); err != nil {
+	if err := f.Append(EventRunOpened, RunOpened{Plan: opts.Plan, RunID: opts.RunID, PoolpilotVersion: opts.Version}); err != nil {
 		a.Close()
 		return nil, err
 	}

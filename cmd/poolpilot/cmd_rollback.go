@@ -82,7 +82,7 @@ func runRollback(ctx context.Context, e *env, dir, by, reason string, wait time.
 	if err != nil {
 		return poolpilot.BadInput("%s/plan.yaml: %v", dir, err)
 	}
-	o := runner.Options{Plan: p, PlanYAML: raw, PlanDir: filepath.Dir(dir), ResumeDir: dir, Getenv: e.getenv,
+	o := runner.Options{Plan: p, PlanYAML: raw, Version: buildVersion().Version, PlanDir: filepath.Dir(dir), ResumeDir: dir, Getenv: e.getenv,
 		Operator: by, Log: e.stderr, RollbackOnly: true, RollbackBy: by, RollbackReason: reason,
 		Driver: nil}
 	if p.Driver == plan.DriverAdmin {
