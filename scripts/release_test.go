@@ -75,3 +75,17 @@ func TestReleaseRefusesBadInput(t *testing.T) {
 		}
 	}
 }
+
+// man.sh writes a man page per command, each with its synopsis.
+func TestManPages(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "man")
+	if out, err := exec.Command("bash", "man.sh", dir).CombinedOutput(); err != nil {
+		t.Fatalf("man.sh: %v\n%s", err, out)
+	}
+	for _, name := range []string{"poolpilot.1", "poolpilot-run.1", "poolpilot-version.1", "poolpilot-completion-bash.1"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || !strings.Contains(string(b), `.TH "POOLPILOT" "1"`) || !strings.Contains(string(b), ".SH SYNOPSIS") {
+			t.Errorf("%s: %v\n%.300s", name, err, b)
+		}
+	}
+}
