@@ -27,6 +27,9 @@ const DefaultActor = "poolpilot"
 type RunOpened struct {
 	Plan  string `json:"plan"`
 	RunID string `json:"run_id"`
+	// PoolpilotVersion is the version of the poolpilot that opened the
+	// run (absent in folders from before it was recorded).
+	PoolpilotVersion string `json:"poolpilot_version,omitempty"`
 }
 
 // RunResumed records that a run was reopened after a crash.

@@ -82,7 +82,11 @@ var describers = map[string]func(Line) string{
 func describeRunOpened(l Line) string {
 	var d RunOpened
 	_ = json.Unmarshal(l.Data, &d)
-	return fmt.Sprintf("run %s of plan %s opened", d.RunID, d.Plan)
+	s := fmt.Sprintf("run %s of plan %s opened", d.RunID, d.Plan)
+	if d.PoolpilotVersion != "" {
+		s += " by poolpilot " + d.PoolpilotVersion
+	}
+	return s
 }
 
 func describeRunResumed(l Line) string {

@@ -46,6 +46,9 @@ type Options struct {
 	// runner's JSON event webhook). It is called with the folder locked:
 	// it must not block or call the folder.
 	OnAppend func(runID string, l Line)
+	// Version is the version of the poolpilot writing the run, recorded in
+	// run_opened ("" records none).
+	Version string
 
 	hooks *hooks
 }
@@ -149,7 +152,7 @@ func Open(evidenceDir string, opts Options) (*Folder, error) {
 		a.Close()
 		return nil, err
 	}
-	if err := f.Append(EventRunOpened, RunOpened{Plan: opts.Plan, RunID: opts.RunID}); err != nil {
+	if err := f.Append(EventRunOpened, RunOpened{Plan: opts.Plan, RunID: opts.RunID, PoolpilotVersion: opts.Version}); err != nil {
 		a.Close()
 		return nil, err
 	}

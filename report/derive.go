@@ -15,7 +15,7 @@ func (m *Model) derive() {
 		if l.Event == evidence.EventRunOpened {
 			var ro evidence.RunOpened
 			_ = json.Unmarshal(l.Data, &ro)
-			m.Plan = ro.Plan
+			m.Plan, m.PoolpilotVersion = ro.Plan, ro.PoolpilotVersion
 		}
 	}
 	if n := len(m.Lines); n > 0 {

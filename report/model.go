@@ -23,12 +23,15 @@ const (
 
 // Model is everything the report shows, read from one run folder.
 type Model struct {
-	Dir        string `json:"dir"`
-	Plan       string `json:"plan"`
-	RunID      string `json:"run_id"`
-	Verdict    string `json:"verdict"`
-	FinalState string `json:"final_state"`
-	Summary    string `json:"summary"`
+	Dir   string `json:"dir"`
+	Plan  string `json:"plan"`
+	RunID string `json:"run_id"`
+	// PoolpilotVersion is the version recorded in run_opened ("" when the
+	// folder does not record it).
+	PoolpilotVersion string `json:"poolpilot_version"`
+	Verdict          string `json:"verdict"`
+	FinalState       string `json:"final_state"`
+	Summary          string `json:"summary"`
 	// Tone is "ok", "fail" or "warn", for colours.
 	Tone      string             `json:"tone"`
 	Start     time.Time          `json:"start"`

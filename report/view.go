@@ -37,7 +37,7 @@ var verdictLabels = map[string]string{
 func newView(m *Model) *view {
 	v := &view{M: m, Title: "Post-change report: " + orDash(m.Plan), VerdictLabel: verdictLabels[m.Verdict]}
 	v.Facts = [][2]string{
-		{"Plan", orDash(m.Plan)}, {"Run", m.RunID},
+		{"Plan", orDash(m.Plan)}, {"Run", m.RunID}, {"poolpilot", orNotRecorded(m.PoolpilotVersion)},
 		{"Started", fmtTime(m.Start)}, {"Ended", fmtTime(m.End) + " (" + fmtDur(m.End.Sub(m.Start)) + ")"},
 		{"Final state", orDash(m.FinalState)},
 	}
@@ -149,6 +149,15 @@ func fmtDur(d time.Duration) string {
 func orDash(s string) string {
 	if s == "" {
 		return "–"
+	}
+	return s
+}
+
+// orNotRecorded shows a fact the evidence may lack (folders from before
+// poolpilot recorded it).
+func orNotRecorded(s string) string {
+	if s == "" {
+		return "not recorded"
 	}
 	return s
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -27,8 +26,9 @@ func ControlDir(runDir string) string {
 	return filepath.Clean(runDir) + ControlSuffix
 }
 
-// Lock is the run lock: an flock on <control>/run.lock, released by the
-// kernel when the process dies (kill -9 included).
+// Lock is the run lock: an exclusive lock on <control>/run.lock (flock on
+// unix, LockFileEx on Windows), released by the kernel when the process
+// dies (kill -9 included).
 type Lock struct{ f *os.File }
 
 // ErrLocked says that a live process holds the run.
@@ -44,12 +44,9 @@ func TryLock(runDir string) (*Lock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run lock: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lockFile(f); err != nil {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, ErrLocked
-		}
-		return nil, fmt.Errorf("run lock: %w", err)
+		return nil, err
 	}
 	_ = f.Truncate(0)
 	fmt.Fprintf(f, "%d\n", os.Getpid())
@@ -59,7 +56,7 @@ func TryLock(runDir string) (*Lock, error) {
 // Release drops the lock.
 func (l *Lock) Release() {
 	if l != nil && l.f != nil {
-		_ = syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
+		unlockFile(l.f)
 		l.f.Close()
 		l.f = nil
 	}

@@ -42,7 +42,9 @@ type Options struct {
 	// Operator names who runs poolpilot (the actor of operator events).
 	Operator   string
 	SigningKey ed25519.PrivateKey
-	Getenv     func(string) string
+	// Version is poolpilot's version, recorded in run_opened.
+	Version string
+	Getenv  func(string) string
 	// Preflight runs the plan's preflight (cmd's runPreflight).
 	Preflight func(ctx context.Context, p *plan.Plan, planDir string) change.PreflightReport
 	// Driver overrides the plan's driver (tests).
@@ -225,7 +227,7 @@ func (r *runner) open() (*Lock, error) {
 		}
 	}
 	secrets = append(secrets, r.setupPaging()...)
-	opts := evidence.Options{Plan: r.p.Name, Secrets: secrets, SigningKey: r.o.SigningKey, Clock: r.clock, OnAppend: r.eventHook()}
+	opts := evidence.Options{Plan: r.p.Name, Secrets: secrets, SigningKey: r.o.SigningKey, Clock: r.clock, OnAppend: r.eventHook(), Version: r.o.Version}
 	var lock *Lock
 	if r.o.ResumeDir != "" {
 		r.dir = filepath.Clean(r.o.ResumeDir)

@@ -299,7 +299,7 @@ func demoAct(ctx context.Context, e *env, f *demoFlags, w *demoWorld, act string
 	progress(e, "plan %s written, approved (signed by the approver its plan lists) and its checklist ticked: %s", p.Name, file)
 	env := map[string]string{p.Database.DSNEnv: w.db.URL("postgres"), "POOLPILOT_ADMIN_TOKEN": w.token}
 	de := &env2{env: e, vars: env}
-	o := runner.Options{Plan: p, PlanYAML: raw, PlanDir: planDir, EvidenceDir: w.dir, OverrideWindow: true,
+	o := runner.Options{Plan: p, PlanYAML: raw, Version: buildVersion().Version, PlanDir: planDir, EvidenceDir: w.dir, OverrideWindow: true,
 		OverrideReason: "poolpilot demo: runs whenever it is tried", Operator: "Demo Operator", Getenv: de.getenv,
 		Preflight: func(ctx context.Context, p *plan.Plan, dir string) change.PreflightReport {
 			return runPreflight(ctx, de.asEnv(), p, dir)

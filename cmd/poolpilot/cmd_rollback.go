@@ -89,7 +89,7 @@ func rollbackHere(ctx context.Context, e *env, dir, by, reason string, asJSON bo
 		return poolpilot.BadInput("%s/plan.yaml: %v", dir, err)
 	}
 	// Driver nil: runner.Run builds the plan's driver, with its retries.
-	o := runner.Options{Plan: p, PlanYAML: raw, PlanDir: filepath.Dir(dir), ResumeDir: dir, Getenv: e.getenv,
+	o := runner.Options{Plan: p, PlanYAML: raw, Version: buildVersion().Version, PlanDir: filepath.Dir(dir), ResumeDir: dir, Getenv: e.getenv,
 		Operator: by, Log: e.stderr, RollbackOnly: true, RollbackBy: by, RollbackReason: reason}
 	res, err := runner.Run(ctx, o)
 	return reportRun(e, res, err, asJSON)

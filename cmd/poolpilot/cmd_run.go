@@ -126,7 +126,7 @@ func runRun(ctx context.Context, e *env, planPath string, f runFlags) error {
 			return err
 		}
 	}
-	o := runner.Options{Plan: p, PlanYAML: raw, PlanPath: planPath, PlanDir: planDir, EvidenceDir: base, ResumeDir: f.resume,
+	o := runner.Options{Plan: p, PlanYAML: raw, PlanPath: planPath, Version: buildVersion().Version, PlanDir: planDir, EvidenceDir: base, ResumeDir: f.resume,
 		OverrideWindow: f.overrideWindow, OverrideReason: f.reason, Operator: operator(e), Getenv: e.getenv,
 		Preflight: func(ctx context.Context, p *plan.Plan, dir string) change.PreflightReport {
 			return runPreflight(ctx, e, p, dir)

@@ -103,6 +103,15 @@ func auditHas(t *testing.T, dir, event string) bool {
 	return bytes.Contains(b, []byte(`"event":"`+event+`"`))
 }
 
+func auditContains(t *testing.T, dir, s string) bool {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, evidence.FileAudit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Contains(b, []byte(s))
+}
+
 // hook is a webhook receiver that keeps the texts it got.
 type hook struct {
 	mu    sync.Mutex
@@ -283,6 +292,9 @@ func TestRunRefusedByTheConnectionBudget(t *testing.T) {
 	f.ExpectAllAt(f.P.Change.From)
 	dir := runDirOf(t, out)
 	mustVerify(t, dir)
+	if want := `"poolpilot_version":"` + buildVersion().Version + `"`; !auditHas(t, dir, evidence.EventRunOpened) || !auditContains(t, dir, want) {
+		t.Errorf("run_opened does not record %s", want)
+	}
 	head := strings.TrimSpace(strings.SplitN(out[strings.Index(out, "audit head: ")+len("audit head: "):], "\n", 2)[0])
 	vout, _, code := runCLI(t, nil, "evidence", "verify", "--pubkey", prefix+".pub", "--head", head, dir)
 	if code != 0 || !strings.Contains(vout, "signature verified") {

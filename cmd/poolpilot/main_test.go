@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -38,7 +40,27 @@ func TestUnknownCommandAndFlagAreBadInput(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	out, _, code := runCLI(t, nil, "version")
-	if code != 0 || !strings.HasPrefix(out, "poolpilot ") {
+	if code != 0 || !strings.HasPrefix(out, "poolpilot ") || !strings.Contains(out, "\ngo        go1.") {
 		t.Fatalf("version: exit %d, out %q", code, out)
+	}
+	out, _, code = runCLI(t, nil, "version", "--json")
+	var vi VersionInfo
+	if err := json.Unmarshal([]byte(out), &vi); code != 0 || err != nil || vi.Version == "" || vi.Go != runtime.Version() {
+		t.Fatalf("version --json: exit %d, %v, out %q", code, err, out)
+	}
+}
+
+// The linker's values (the release script's -X main.version/main.commit)
+// win over the module build info.
+func TestVersionFromLinker(t *testing.T) {
+	defer func(v, c string) { version, commit = v, c }(version, commit)
+	version, commit = "v9.8.7", "abc123"
+	vi := buildVersion()
+	if vi.Version != "v9.8.7" || vi.Commit != "abc123" || vi.Modified {
+		t.Fatalf("%+v", vi)
+	}
+	out, _, _ := runCLI(t, nil, "version")
+	if !strings.HasPrefix(out, "poolpilot v9.8.7\ncommit    abc123\n") {
+		t.Fatalf("out %q", out)
 	}
 }

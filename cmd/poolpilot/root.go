@@ -75,5 +75,6 @@ tamper-evident evidence folder and a report.`,
 	for _, mk := range commands {
 		root.AddCommand(mk(e))
 	}
+	addCompletions(root)
 	return root
 }

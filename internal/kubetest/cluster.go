@@ -114,10 +114,15 @@ func (c *Cluster) Wait(ctx context.Context, d time.Duration) error {
 // then each step moves the rollout as Mode says. When a rollout completes,
 // the pods run the new template.
 func (c *Cluster) Step(ctx context.Context) error {
-	deps, err := c.Clientset.AppsV1().Deployments("").List(ctx, metav1.ListOptions{})
+	// The simulated controller reads and writes the object store directly,
+	// not through the clientset, so that Calls holds only the calls of the
+	// code under test.
+	tracker := c.Clientset.Tracker()
+	obj, err := tracker.List(deployments, appsv1.SchemeGroupVersion.WithKind("Deployment"), "")
 	if err != nil {
 		return fmt.Errorf("kubetest: list deployments: %w", err)
 	}
+	deps := obj.(*appsv1.DeploymentList)
 	for i := range deps.Items {
 		d := &deps.Items[i]
 		want := replicas(d)
@@ -147,7 +152,7 @@ func (c *Cluster) Step(ctx context.Context) error {
 				return fmt.Errorf("kubetest: unknown Mode %q: use Progress, Fail or Stuck", c.Mode)
 			}
 		}
-		if _, err := c.Clientset.AppsV1().Deployments(d.Namespace).UpdateStatus(ctx, d, metav1.UpdateOptions{}); err != nil {
+		if err := tracker.Update(deployments, d, d.Namespace); err != nil {
 			return fmt.Errorf("kubetest: update status of %s: %w", key(d), err)
 		}
 	}
@@ -164,11 +169,37 @@ func replicas(d *appsv1.Deployment) int32 {
 // Get returns the Deployment as stored now; a missing one fails the test.
 func (c *Cluster) Get(namespace, name string) *appsv1.Deployment {
 	c.t.Helper()
-	d, err := c.Clientset.AppsV1().Deployments(namespace).Get(context.Background(), name, metav1.GetOptions{})
+	obj, err := c.Clientset.Tracker().Get(deployments, namespace, name)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	return d
+	return obj.(*appsv1.Deployment)
+}
+
+// Call is one kind of API request: what an RBAC rule grants.
+type Call struct {
+	Group, Resource, Subresource, Verb, Namespace, Name string
+}
+
+// Calls returns the API requests made through Clientset since the cluster
+// started, each kind once, in order of first use. The cluster's own
+// simulation (Step, Get) does not go through the clientset and is not in
+// it.
+func (c *Cluster) Calls() []Call {
+	var out []Call
+	seen := map[Call]bool{}
+	for _, a := range c.Clientset.Actions() {
+		r := a.GetResource()
+		k := Call{Group: r.Group, Resource: r.Resource, Subresource: a.GetSubresource(), Verb: a.GetVerb(), Namespace: a.GetNamespace()}
+		if n, ok := a.(interface{ GetName() string }); ok {
+			k.Name = n.GetName()
+		}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // Running returns the containers the Deployment's pods run: its template

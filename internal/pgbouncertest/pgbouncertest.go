@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/poolpilot/poolpilot/internal/proc"
 )
 
 // ErrNotInstalled says the pgbouncer binary is missing.
@@ -93,7 +95,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	cmd := exec.Command(bin, filepath.Join(dir, "pgbouncer.ini"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM, Credential: cred}
+	cmd.SysProcAttr = proc.SysProcAttr(proc.Attr{User: cred, NewGroup: true, DeathSignal: syscall.SIGTERM})
 	cmd.Dir = dir
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
@@ -108,7 +110,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) writeFiles(o Options, cred *syscall.Credential) error {
+func (s *Server) writeFiles(o Options, cred *proc.User) error {
 	ini := fmt.Sprintf(`[databases]
 * = host=%s port=%d
 
@@ -140,7 +142,7 @@ server_reset_query = DISCARD ALL
 		return nil
 	}
 	for _, p := range []string{s.Dir, filepath.Join(s.Dir, "pgbouncer.ini"), filepath.Join(s.Dir, "userlist.txt")} {
-		if err := os.Chown(p, int(cred.Uid), int(cred.Gid)); err != nil {
+		if err := os.Chown(p, int(cred.UID), int(cred.GID)); err != nil {
 			return fmt.Errorf("pgbouncertest: chown: %w", err)
 		}
 	}
@@ -188,7 +190,7 @@ func (s *Server) Close() error {
 		select {
 		case <-s.done:
 		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+			_ = proc.KillGroup(s.cmd.Process.Pid)
 			<-s.done
 		}
 		s.cmd = nil
@@ -209,7 +211,7 @@ func New(t testing.TB, opts Options) *Server {
 	return s
 }
 
-func credential() (*syscall.Credential, error) {
+func credential() (*proc.User, error) {
 	if os.Geteuid() != 0 {
 		return nil, nil
 	}
@@ -219,7 +221,7 @@ func credential() (*syscall.Credential, error) {
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+	return &proc.User{UID: uint32(uid), GID: uint32(gid)}, nil
 }
 
 func freePort() (int, error) {

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/poolpilot/poolpilot/internal/proc"
 )
 
 // ErrNoServerBinaries says the PostgreSQL server binaries are not installed.
@@ -38,7 +40,7 @@ type Server struct {
 	Port    int
 	bindir  string
 	opts    Options
-	cred    *syscall.Credential
+	user    *proc.User
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -93,9 +95,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			return nil, fmt.Errorf("pgtest: %w", err)
 		}
 	}
-	if s.cred != nil {
+	if s.user != nil {
 		for _, d := range []string{dir, s.Dir, s.SockDir} {
-			if err := os.Chown(d, int(s.cred.Uid), int(s.cred.Gid)); err != nil {
+			if err := os.Chown(d, int(s.user.UID), int(s.user.GID)); err != nil {
 				os.RemoveAll(dir)
 				return nil, fmt.Errorf("pgtest: chown %s: %w", d, err)
 			}
@@ -129,16 +131,19 @@ func (s *Server) prepareUser() error {
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
-	s.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	s.user = &proc.User{UID: uint32(uid), GID: uint32(gid)}
 	return nil
 }
 
 func (s *Server) command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	return s.commandDying(ctx, 0, name, args...)
+}
+
+// commandDying is command with a signal sent to the child when poolpilot
+// dies (Linux; 0 for none).
+func (s *Server) commandDying(ctx context.Context, death syscall.Signal, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, filepath.Join(s.bindir, name), args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if s.cred != nil {
-		cmd.SysProcAttr.Credential = s.cred
-	}
+	cmd.SysProcAttr = proc.SysProcAttr(proc.Attr{User: s.user, NewGroup: true, DeathSignal: death})
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	cmd.Dir = os.TempDir()
 	return cmd
@@ -162,8 +167,7 @@ func (s *Server) Start(ctx context.Context) error {
 	for _, k := range keys {
 		args = append(args, "-c", k+"="+s.opts.Settings[k])
 	}
-	cmd := s.command(context.Background(), "postgres", args...)
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
+	cmd := s.commandDying(context.Background(), syscall.SIGQUIT, "postgres", args...)
 	cmd.Stdout = s.logs
 	cmd.Stderr = s.logs
 	if err := cmd.Start(); err != nil {
@@ -226,7 +230,7 @@ func (s *Server) stopLocked(sig syscall.Signal) error {
 	select {
 	case <-s.done:
 	case <-time.After(20 * time.Second):
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		_ = proc.KillGroup(s.cmd.Process.Pid)
 		<-s.done
 	}
 	s.cmd = nil

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/poolpilot/poolpilot/internal/proc"
 )
 
 // ErrNoBinary says the prometheus binary is not installed.
@@ -139,7 +141,7 @@ func launch(ctx context.Context, bin, dir, cfg string) (*Server, error) {
 		"--log.level=warn",
 	)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	s.cmd.SysProcAttr = proc.SysProcAttr(proc.Attr{DeathSignal: syscall.SIGKILL})
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("promtest: start %s: %w", bin, err)
 	}
