@@ -11,6 +11,18 @@ import (
 	"github.com/poolpilot/poolpilot/internal/pgtest"
 )
 
+// sharedDSN is a getenv with DATABASE_URL set to the tests' shared
+// database: preflight needs the plan's dsn_env.
+func sharedDSN(t *testing.T) func(string) string {
+	u := pgtest.SharedURL(t)
+	return func(k string) string {
+		if k == "DATABASE_URL" {
+			return u
+		}
+		return ""
+	}
+}
+
 // fakeHealth serves body at /healthz: a service in another language whose
 // document does not follow the contract.
 func fakeHealth(t *testing.T, body string) string {
@@ -32,7 +44,7 @@ func TestPreflightRefusesCriteriaNoInstanceCanFeed(t *testing.T) {
 	  "requests":{"total":1200,"errors":360,"errorRate":0.3,"latencyP95Ms":4000,"window_seconds":60}}`)
 	file := writeTestPlan(t, t.TempDir(), "admin", url,
 		`- {name: latency_p95_high, role: rollback,`, `- {name: latency_p95_high, optional: true, role: rollback,`)
-	checks, code := preflightChecks(t, nil, file)
+	checks, code := preflightChecks(t, sharedDSN(t), file)
 	if code != 4 {
 		t.Fatalf("exit %d, want 4", code)
 	}
@@ -54,7 +66,7 @@ func TestPreflightOptionalCriterionIsAWarning(t *testing.T) {
 	  "requests":{"total":1200,"errors":0,"error_rate":0,"latency_p50_ms":3,"latency_p95_ms":8,"latency_p99_ms":12,"window_seconds":60}}`)
 	file := writeTestPlan(t, t.TempDir(), "admin", url,
 		`- {name: pool_wait_p95, role: success,`, `- {name: pool_wait_p95, optional: true, role: success,`)
-	checks, _ := preflightChecks(t, nil, file)
+	checks, _ := preflightChecks(t, sharedDSN(t), file)
 	expect(t, checks, "criteria_fed", "warn", "criterion pool_wait_p95 is optional and will be skipped", "field pool.wait_p95_ms absent")
 	expect(t, checks, "baseline_health", "pass", "error rate 0.0000, p95 8.0 ms over 1200 requests")
 }
@@ -63,7 +75,7 @@ func TestPreflightOptionalCriterionIsAWarning(t *testing.T) {
 func TestPreflightRefusesAnUnknownSchemaMajor(t *testing.T) {
 	url := fakeHealth(t, `{"schema":"2.0","status":"ok","pool":{"max":10,"min":2}}`)
 	file := writeTestPlan(t, t.TempDir(), "admin", url)
-	checks, code := preflightChecks(t, nil, file)
+	checks, code := preflightChecks(t, sharedDSN(t), file)
 	if code != 4 {
 		t.Fatalf("exit %d, want 4", code)
 	}
