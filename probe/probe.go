@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,7 +31,7 @@ var ErrUnreachable = errors.New("unreachable")
 // Options configure a probe.
 type Options struct {
 	URL      string // the health document's URL (http://host:port/healthz)
-	AdminURL string // PUT /admin/pool URL; "" skips the resize check
+	AdminURL string // the admin base URL, or the PUT /admin/pool URL itself; "" skips the resize check
 	Token    string // bearer token for AdminURL
 	// LoadURL is an extra URL the load GETs (one that uses the database);
 	// the service's origin and URL are always loaded.
@@ -102,8 +103,15 @@ func (o *Options) defaults() error {
 		return fmt.Errorf("URL %q: want http://host:port/healthz", o.URL)
 	}
 	if o.AdminURL != "" {
-		if a, err := url.Parse(o.AdminURL); err != nil || (a.Scheme != "http" && a.Scheme != "https") || a.Host == "" {
-			return fmt.Errorf("--admin-url %q: want http://host:port/admin/pool", o.AdminURL)
+		a, err := url.Parse(o.AdminURL)
+		if err != nil || (a.Scheme != "http" && a.Scheme != "https") || a.Host == "" {
+			return fmt.Errorf("--admin-url %q: want http://host:port (or the endpoint itself, http://host:port/admin/pool)", o.AdminURL)
+		}
+		// A base URL, as the plan's admin_url and size --admin-url take it:
+		// the endpoint is {base}/admin/pool.
+		if !strings.HasSuffix(strings.TrimSuffix(a.Path, "/"), "/admin/pool") {
+			a.Path = strings.TrimSuffix(a.Path, "/") + "/admin/pool"
+			o.AdminURL = a.String()
 		}
 		if o.Token == "" {
 			return errors.New("--admin-url needs a bearer token (--token-env names the variable that holds it)")

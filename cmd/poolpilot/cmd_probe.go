@@ -40,7 +40,7 @@ It prints, per criterion of the default plan, whether the service can feed it.
 Exit 0 when the service is conformant, 3 when it is not (every problem
 named), 2 when it cannot be reached or the flags are wrong.`,
 		Example: `  poolpilot probe http://127.0.0.1:8080/healthz
-  POOLPILOT_ADMIN_TOKEN=… poolpilot probe http://127.0.0.1:8080/healthz --admin-url http://127.0.0.1:8080/admin/pool
+  POOLPILOT_ADMIN_TOKEN=… poolpilot probe http://127.0.0.1:8080/healthz --admin-url http://127.0.0.1:8080
   poolpilot probe http://10.0.0.5:3000/healthz --load-url http://10.0.0.5:3000/api/ping --json | jq .problems`,
 		Args: exactArgs(1, "URL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
