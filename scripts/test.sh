@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 ensure_go
 ensure_postgres
-apt_install pgbouncer prometheus chromium fonts-dejavu-core nodejs npm
+apt_install pgbouncer prometheus chromium fonts-dejavu-core
 
 # The node-postgres adapter's own tests (node --test, on a PostgreSQL they
 # start); they also install node and npm, which the Go end-to-end tests on
