@@ -67,7 +67,7 @@ func (h *hooks) remember(pw string) {
 	}
 }
 
-// scrub replaces every password a BeforeConnect set with "xxxxx".
+// scrub replaces every password a BeforeConnect set with redact.Placeholder.
 func (h *hooks) scrub(msg string) string {
 	if h == nil {
 		return msg

@@ -177,7 +177,7 @@ func TestPasswordNeverLogged(t *testing.T) {
 			t.Errorf("%s leak the password: %s", name, text)
 		}
 	}
-	if !strings.Contains(logs.String(), "xxxxx") || !strings.Contains(oerr.Error(), "xxxxx") {
+	if !strings.Contains(logs.String(), "[REDACTED]") || !strings.Contains(oerr.Error(), "[REDACTED]") {
 		t.Errorf("expected the redacted DSN in logs and errors:\n%s\n%v", logs.String(), oerr)
 	}
 }

@@ -107,7 +107,7 @@ func TestRunInProcess(t *testing.T) {
 	if !strings.Contains(dbURL, "s3cret-canary") || strings.Contains(errb.String()+out.String(), "s3cret-canary") {
 		t.Errorf("the password is in the output (or the test lost it):\n%s", errb.String())
 	}
-	for _, want := range []string{`"msg":"listening"`, `"msg":"stopped"`, "xxxxx"} {
+	for _, want := range []string{`"msg":"listening"`, `"msg":"stopped"`, "[REDACTED]"} {
 		if !strings.Contains(errb.String(), want) {
 			t.Errorf("log lacks %s:\n%s", want, errb.String())
 		}
