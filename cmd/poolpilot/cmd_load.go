@@ -357,7 +357,7 @@ func (f *loadFlags) execute(ctx context.Context, e *env, cfg loadgen.Config, ths
 		defer file.Close()
 		jsonW = file
 	}
-	if f.progress || writerIsTerminal(e.stderr) {
+	if f.progress || isTerminal(e.stderr) {
 		cfg.OnSecond = func(s loadgen.Second) { fmt.Fprintln(e.stderr, progressLine(s)) }
 	}
 	rep, runErr := loadgen.Run(ctx, cfg, target)
@@ -426,14 +426,4 @@ func progressLine(s loadgen.Second) string {
 		b.WriteString("  (warm-up)")
 	}
 	return b.String()
-}
-
-// writerIsTerminal says whether w is a character device (a terminal).
-func writerIsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
