@@ -144,7 +144,7 @@ func TestIntegrationRealPool(t *testing.T) {
 		t.Errorf("promtool check metrics on the real pool: %v\n%s", err, out)
 	}
 
-	code, body, _ = st.call(t, "PUT", "/admin/pool", `{"max":6,"min":2}`, bearer...)
+	code, body, _ = st.call(t, "PUT", "/admin/pool", `{"max":6,"min":2}`, withToken...)
 	if code != 200 {
 		t.Fatalf("PUT /admin/pool: %d %s", code, body)
 	}
@@ -161,7 +161,7 @@ func TestIntegrationRealPool(t *testing.T) {
 
 	// A resize of a closed pool conflicts with its state: 409.
 	st.pool.Close()
-	if code, body, _ = st.call(t, "PUT", "/admin/pool", `{"max":3}`, bearer...); code != http.StatusConflict {
+	if code, body, _ = st.call(t, "PUT", "/admin/pool", `{"max":3}`, withToken...); code != http.StatusConflict {
 		t.Errorf("resize of a closed pool: %d, want 409: %s", code, body)
 	}
 }
@@ -263,8 +263,8 @@ func TestIntegrationDatabaseDownNoLeak(t *testing.T) {
 	}
 	_, failing, _ := st.call(t, "GET", "/v1/one", "")
 	_, metrics, _ := st.call(t, "GET", "/metrics", "")
-	_, admin, _ := st.call(t, "PUT", "/admin/pool", `{"max":5,"min":1}`, bearer...)
-	_, bad, _ := st.call(t, "PUT", "/admin/pool", `{"max":5,"min":9}`, bearer...)
+	_, admin, _ := st.call(t, "PUT", "/admin/pool", `{"max":5,"min":1}`, withToken...)
+	_, bad, _ := st.call(t, "PUT", "/admin/pool", `{"max":5,"min":9}`, withToken...)
 	_, unauth, _ := st.call(t, "PUT", "/admin/pool", `{"max":5}`, "Authorization", "Bearer "+dbPassword)
 	assertNoPassword(t, st, health, failing, metrics, admin, bad, unauth)
 	if !strings.Contains(st.logs.String(), "database unreachable") {
