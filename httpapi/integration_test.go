@@ -15,6 +15,7 @@ import (
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
+	"github.com/poolpilot/poolpilot/internal/testutil"
 	"github.com/poolpilot/poolpilot/pgpool"
 )
 
@@ -39,11 +40,11 @@ type realStack struct {
 	pool  *pgpool.Pool
 	srv   *Server
 	http  *httptest.Server
-	logs  *syncBuffer
+	logs  *testutil.Buffer
 	clock *fakeClock
 }
 
-func openRealPool(t *testing.T, dbURL string, env map[string]string, logs *syncBuffer) *pgpool.Pool {
+func openRealPool(t *testing.T, dbURL string, env map[string]string, logs *testutil.Buffer) *pgpool.Pool {
 	t.Helper()
 	env["DATABASE_URL"] = dbURL
 	cfg, err := pgpool.LoadConfig(func(k string) string { return env[k] })
@@ -63,7 +64,7 @@ func openRealPool(t *testing.T, dbURL string, env map[string]string, logs *syncB
 
 func newRealStack(t *testing.T, dbURL string, env map[string]string) *realStack {
 	t.Helper()
-	st := &realStack{logs: &syncBuffer{}, clock: newFakeClock()}
+	st := &realStack{logs: &testutil.Buffer{}, clock: newFakeClock()}
 	st.pool = openRealPool(t, dbURL, env, st.logs)
 	st.srv = New(Options{Pool: st.pool, Service: "itest", AdminToken: testToken, Clock: st.clock,
 		Secrets: URLSecrets(dbURL), Logger: slog.New(slog.NewTextHandler(st.logs, nil))})

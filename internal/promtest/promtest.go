@@ -1,7 +1,6 @@
 package promtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/poolpilot/poolpilot/internal/testutil"
 )
 
 // ErrNoBinary says the prometheus binary is not installed.
@@ -48,7 +49,7 @@ type Server struct {
 
 	cmd  *exec.Cmd
 	done chan struct{}
-	logs *lockedBuffer
+	logs *testutil.Buffer
 	once sync.Once
 }
 
@@ -130,7 +131,7 @@ func launch(ctx context.Context, bin, dir, cfg string) (*Server, error) {
 		return nil, err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	s := &Server{URL: "http://" + addr, Addr: addr, Dir: dir, done: make(chan struct{}), logs: &lockedBuffer{}}
+	s := &Server{URL: "http://" + addr, Addr: addr, Dir: dir, done: make(chan struct{}), logs: &testutil.Buffer{}}
 	s.cmd = exec.Command(bin,
 		"--config.file="+cfg,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
@@ -281,21 +282,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
