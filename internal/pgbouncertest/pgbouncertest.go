@@ -7,13 +7,14 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/poolpilot/poolpilot/internal/pgcluster"
 )
 
 // ErrNotInstalled says the pgbouncer binary is missing.
@@ -74,15 +75,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.MaxClients == 0 {
 		opts.MaxClients = 500
 	}
-	cred, err := credential()
+	cred, err := pgcluster.Credential()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("pgbouncertest: PgBouncer refuses to run as root: %w", err)
 	}
 	dir, err := os.MkdirTemp("", "poolpilot-pgbouncer-")
 	if err != nil {
 		return nil, fmt.Errorf("pgbouncertest: %w", err)
 	}
-	port, err := freePort()
+	port, err := pgcluster.FreePort()
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -207,26 +208,4 @@ func New(t testing.TB, opts Options) *Server {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-func credential() (*syscall.Credential, error) {
-	if os.Geteuid() != 0 {
-		return nil, nil
-	}
-	u, err := user.Lookup("postgres")
-	if err != nil {
-		return nil, fmt.Errorf("pgbouncertest: PgBouncer refuses to run as root and there is no postgres user (apt-get install postgresql): %w", err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("pgbouncertest: free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

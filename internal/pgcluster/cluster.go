@@ -107,7 +107,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("pgcluster: initdb: %w: %s", err, out)
 	}
 	if s.Port == 0 {
-		if s.Port, err = freePort(); err != nil {
+		if s.Port, err = FreePort(); err != nil {
 			os.RemoveAll(dir)
 			return nil, err
 		}
@@ -119,18 +119,25 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) prepareUser() error {
+func (s *Server) prepareUser() (err error) {
+	s.cred, err = Credential()
+	return err
+}
+
+// Credential is the "postgres" system user to run a server process as when
+// this process runs as root (initdb, postgres and pgbouncer refuse root);
+// nil otherwise.
+func Credential() (*syscall.Credential, error) {
 	if os.Geteuid() != 0 {
-		return nil
+		return nil, nil
 	}
 	u, err := user.Lookup("postgres")
 	if err != nil {
-		return fmt.Errorf("pgcluster: running as root needs the postgres system user (apt-get install postgresql): %w", err)
+		return nil, fmt.Errorf("pgcluster: running as root needs the postgres system user (apt-get install postgresql): %w", err)
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
-	s.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-	return nil
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }
 
 func (s *Server) command(ctx context.Context, name string, args ...string) *exec.Cmd {
@@ -250,7 +257,8 @@ func (s *Server) URL(db string) string {
 // Logs returns what the server printed so far.
 func (s *Server) Logs() string { return s.logs.String() }
 
-func freePort() (int, error) {
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("pgcluster: free port: %w", err)

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poolpilot/poolpilot/internal/pgcluster"
 	"github.com/poolpilot/poolpilot/internal/testutil"
 )
 
@@ -126,7 +127,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 }
 
 func launch(ctx context.Context, bin, dir, cfg string) (*Server, error) {
-	port, err := freePort()
+	port, err := pgcluster.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -273,13 +274,4 @@ func (s *Server) stop() {
 		s.cmd.Process.Kill()
 		<-s.done
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
