@@ -6,7 +6,7 @@ import (
 )
 
 // Forms every function removes (Text and DSN alike).
-var commonCases = []struct{ in, want string }{
+var commonCases = []formCase{
 	{"postgres://ledger:hunter2@db:5432/x", "postgres://ledger:[REDACTED]@db:5432/x"},
 	{"postgres://ledger:p@ss@db/x?sslmode=require", "postgres://ledger:[REDACTED]@db/x?sslmode=require"},
 	{"dial postgresql://u:p%40ss@h/db?sslmode=disable failed", "dial postgresql://u:[REDACTED]@h/db?sslmode=disable failed"},
@@ -27,36 +27,35 @@ var commonCases = []struct{ in, want string }{
 	{"pool max 200 min 20", "pool max 200 min 20"},
 }
 
-func TestText(t *testing.T) {
-	cases := append([]struct{ in, want string }{
-		{`{"password": "a\"b", "user": "u"}`, `{"password": "[REDACTED]", "user": "u"}`},
-		{`{"Authorization":"Bearer x"}`, `{"Authorization":"[REDACTED]"}`},
-		{`{"dsn":"host=h password=pw"}`, `{"dsn":"host=h password=[REDACTED]"}`},
-	}, commonCases...)
+type formCase struct{ in, want string }
+
+// checkForms checks f on cases and that f is idempotent on them.
+func checkForms(t *testing.T, name string, f func(string) string, cases []formCase) {
+	t.Helper()
 	for _, c := range cases {
-		if got := Text(c.in); got != c.want {
-			t.Errorf("Text(%q)\n got %q\nwant %q", c.in, got, c.want)
+		if got := f(c.in); got != c.want {
+			t.Errorf("%s(%q)\n got %q\nwant %q", name, c.in, got, c.want)
 		}
-		if got := Text(Text(c.in)); got != c.want {
-			t.Errorf("Text is not idempotent on %q: %q", c.in, got)
+		if got := f(f(c.in)); got != c.want {
+			t.Errorf("%s is not idempotent on %q: %q", name, c.in, got)
 		}
 	}
 }
 
+func TestText(t *testing.T) {
+	checkForms(t, "Text", Text, append([]formCase{
+		{`{"password": "a\"b", "user": "u"}`, `{"password": "[REDACTED]", "user": "u"}`},
+		{`{"Authorization":"Bearer x"}`, `{"Authorization":"[REDACTED]"}`},
+		{`{"dsn":"host=h password=pw"}`, `{"dsn":"host=h password=[REDACTED]"}`},
+	}, commonCases...))
+}
+
 func TestDSN(t *testing.T) {
-	cases := append([]struct{ in, want string }{
+	checkForms(t, "DSN", DSN, append([]formCase{
 		{"host=h password=ab;cd,ef dbname=d", "host=h password=[REDACTED] dbname=d"},
 		{"postgres://u:pa/ss@h/db", "postgres://u:[REDACTED]@h/db"},
 		{`postgres://u:pa"ss@h/db`, "postgres://u:[REDACTED]@h/db"},
-	}, commonCases...)
-	for _, c := range cases {
-		if got := DSN(c.in); got != c.want {
-			t.Errorf("DSN(%q)\n got %q\nwant %q", c.in, got, c.want)
-		}
-		if got := DSN(DSN(c.in)); got != c.want {
-			t.Errorf("DSN is not idempotent on %q: %q", c.in, got)
-		}
-	}
+	}, commonCases...))
 }
 
 func TestSecrets(t *testing.T) {
