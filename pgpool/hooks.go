@@ -2,10 +2,11 @@ package pgpool
 
 import (
 	"context"
-	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/poolpilot/poolpilot/redact"
 )
 
 // hooks are the caller's pgx hooks (Options.Tracer, BeforeConnect,
@@ -74,10 +75,7 @@ func (h *hooks) scrub(msg string) string {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, s := range h.secrets {
-		msg = strings.ReplaceAll(msg, s, redacted)
-	}
-	return msg
+	return redact.Secrets(msg, h.secrets...)
 }
 
 // redactedError is an error the pool returns: its text has the password

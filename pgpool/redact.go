@@ -2,8 +2,6 @@ package pgpool
 
 import "github.com/poolpilot/poolpilot/redact"
 
-const redacted = redact.Placeholder
-
 // Redact returns dsn with its password replaced by redact.Placeholder: the
 // userinfo password of a URL, a password query parameter, or a password=…
 // keyword (see redact.DSN). It is safe on strings that are not DSNs, so it
