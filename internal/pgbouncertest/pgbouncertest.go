@@ -185,13 +185,7 @@ func (s *Server) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd != nil {
-		_ = s.cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case <-s.done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-			<-s.done
-		}
+		pgcluster.StopProcess(s.cmd, s.done, syscall.SIGINT, 10*time.Second)
 		s.cmd = nil
 	}
 	return os.RemoveAll(s.Dir)

@@ -229,15 +229,22 @@ func (s *Server) stopLocked(sig syscall.Signal) error {
 	if s.cmd == nil {
 		return nil
 	}
-	_ = s.cmd.Process.Signal(sig)
-	select {
-	case <-s.done:
-	case <-time.After(20 * time.Second):
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-s.done
-	}
+	StopProcess(s.cmd, s.done, sig, 20*time.Second)
 	s.cmd = nil
 	return nil
+}
+
+// StopProcess sends sig to the server process cmd and waits until done
+// (closed once cmd.Wait returned) is closed; after grace it kills the
+// process group (cmd started with Setpgid) and waits again.
+func StopProcess(cmd *exec.Cmd, done <-chan struct{}, sig syscall.Signal, grace time.Duration) {
+	_ = cmd.Process.Signal(sig)
+	select {
+	case <-done:
+	case <-time.After(grace):
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
 }
 
 // Close stops the server and removes its files.
