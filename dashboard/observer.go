@@ -9,21 +9,9 @@ import (
 	"github.com/poolpilot/poolpilot/plan"
 )
 
-// Observer is what a live run calls as it goes. runner.Options.Observer
-// has this method set; every method must return quickly.
-type Observer interface {
-	// Started is called once the run's evidence folder dir is open.
-	Started(p *plan.Plan, runID, dir string)
-	// State is called after each state is journalled.
-	State(s change.State, at time.Time)
-	// Evaluation is called with each evaluation of the criteria.
-	Evaluation(ev criteria.Evaluation)
-	// Ended is called when the run returns, in its last state.
-	Ended(s change.State, reason string, at time.Time)
-}
-
-// Live is the Observer of one run feeding a Hub. Calls before Started are
-// ignored.
+// Live feeds a Hub with one run as it goes: it implements runner.Observer
+// (runner.Options.Observer; its methods return quickly). Calls before
+// Started are ignored.
 type Live struct {
 	h  *Hub
 	rp atomic.Pointer[run]
@@ -31,9 +19,7 @@ type Live struct {
 
 func (l *Live) run() *run { return l.rp.Load() }
 
-var _ Observer = (*Live)(nil)
-
-// Live returns an Observer for one run.
+// Live returns the observer of one run (for runner.Options.Observer).
 func (h *Hub) Live() *Live { return &Live{h: h} }
 
 // Started registers the run and starts reading its audit log and its

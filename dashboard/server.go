@@ -2,8 +2,6 @@ package dashboard
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/poolpilot/poolpilot/httpapi/bearer"
 	"github.com/poolpilot/poolpilot/report"
 )
 
@@ -259,19 +258,4 @@ func (h *Hub) handleAsset(w http.ResponseWriter, r *http.Request) {
 func (h *Hub) authorized(r *http.Request) (bool, string) { return h.bearerOK(r, h.opts.Token) }
 
 // bearerOK checks r's bearer token against want in constant time.
-func (h *Hub) bearerOK(r *http.Request, want string) (bool, string) {
-	hd := r.Header.Get("Authorization")
-	if hd == "" {
-		return false, "no Authorization header"
-	}
-	scheme, tok, ok := strings.Cut(hd, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false, "Authorization is not a Bearer token"
-	}
-	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-	exp := sha256.Sum256([]byte(want))
-	if subtle.ConstantTimeCompare(got[:], exp[:]) != 1 {
-		return false, "wrong bearer token"
-	}
-	return true, ""
-}
+func (h *Hub) bearerOK(r *http.Request, want string) (bool, string) { return bearer.Check(r, want) }

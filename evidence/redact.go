@@ -2,37 +2,14 @@ package evidence
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/poolpilot/poolpilot/redact"
 )
 
 // Redacted replaces every secret that Redact removes.
-const Redacted = "[REDACTED]"
-
-// secretKeys are the field names whose values are secrets, in DSNs
-// (key=value), JSON, YAML and query strings.
-const secretKeys = `password|passwd|pwd|sslpassword|secret|client_secret|token|access_token|auth_token|admin_token|refresh_token|api_key|apikey|authorization`
-
-var redactRules = []struct {
-	re   *regexp.Regexp
-	repl string
-}{
-	// URL userinfo: scheme://user:password@host (the password may hold '@').
-	{regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@"'<>]*):([^\s"'<>/]*)@`), "${1}:" + Redacted + "@"},
-	// JSON: "password": "value"
-	{regexp.MustCompile(`(?i)("(?:` + secretKeys + `)"\s*:\s*")(?:[^"\\]|\\.)*(")`), "${1}" + Redacted + "${2}"},
-	// YAML with a quoted value: password: "value"
-	{regexp.MustCompile(`(?im)^(\s*(?:-\s+)?(?:` + secretKeys + `)\s*:[ \t]*")(?:[^"\\]|\\.)*(")`), "${1}" + Redacted + "${2}"},
-	// HTTP header or YAML, unquoted: Authorization: Bearer x / password: x
-	{regexp.MustCompile(`(?im)^(\s*(?:-\s+)?(?:` + secretKeys + `)\s*:[ \t]*)([^"\s][^\r\n]*)$`), "${1}" + Redacted},
-	// An Authorization header inside a line: -H 'Authorization: Basic xyz'
-	{regexp.MustCompile(`(?i)(authorization\s*:\s*)(?:(?:basic|bearer|token|digest)\s+)?[A-Za-z0-9._~+/=-]+`), "${1}" + Redacted},
-	// key=value (libpq DSN, query strings, logs): password=x, token='x y'
-	{regexp.MustCompile(`(?i)\b((?:` + secretKeys + `)\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&;"',]+)`), "${1}" + Redacted},
-	// Bearer tokens anywhere.
-	{regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+`), "${1}" + Redacted},
-}
+const Redacted = redact.Placeholder
 
 // MinSecretLen is the shortest extra secret a Redactor accepts: a shorter
 // string would redact ordinary words.
@@ -120,12 +97,6 @@ func jsonEscape(s string) string {
 	return b.String()
 }
 
-// Redact removes the well-known forms of secrets from s: passwords in DSNs
-// and URLs, bearer tokens, Authorization headers, and password/token
-// fields. Use a Redactor to remove extra registered secrets too.
-func Redact(s string) string {
-	for _, rule := range redactRules {
-		s = rule.re.ReplaceAllString(s, rule.repl)
-	}
-	return s
-}
+// Redact removes the well-known forms of secrets from s (see redact.Text).
+// Use a Redactor to remove extra registered secrets too.
+func Redact(s string) string { return redact.Text(s) }

@@ -12,11 +12,11 @@ import (
 	"github.com/poolpilot/poolpilot/pgpool"
 )
 
-var bearer = []string{"Authorization", "Bearer " + testToken}
+var withToken = []string{"Authorization", "Bearer " + testToken}
 
 func TestAdminResizeOK(t *testing.T) {
 	e := newTestEnv(t, nil)
-	w := e.do("PUT", "/admin/pool", `{"max":50,"min":5}`, bearer...)
+	w := e.do("PUT", "/admin/pool", `{"max":50,"min":5}`, withToken...)
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d, want 200: %s", w.Code, w.Body)
 	}
@@ -41,10 +41,10 @@ func TestAdminResizeOK(t *testing.T) {
 
 func TestAdminPartialBodyKeepsOtherField(t *testing.T) {
 	e := newTestEnv(t, nil)
-	if w := e.do("PUT", "/admin/pool", `{"max":40}`, bearer...); w.Code != 200 {
+	if w := e.do("PUT", "/admin/pool", `{"max":40}`, withToken...); w.Code != 200 {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}
-	if w := e.do("PUT", "/admin/pool", `{"min":7}`, bearer...); w.Code != 200 {
+	if w := e.do("PUT", "/admin/pool", `{"min":7}`, withToken...); w.Code != 200 {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}
 	if got := e.pool.resizes; len(got) != 2 || got[0] != [2]int{40, 2} || got[1] != [2]int{40, 7} {
@@ -92,7 +92,7 @@ func TestAdminAuth(t *testing.T) {
 func TestAdminDisabledIs404(t *testing.T) {
 	e := newTestEnv(t, func(o *Options) { o.AdminToken = "" })
 	for _, m := range []string{"PUT", "GET", "POST"} {
-		for _, hdr := range [][]string{nil, {"Authorization", "Bearer "}, bearer} {
+		for _, hdr := range [][]string{nil, {"Authorization", "Bearer "}, withToken} {
 			if w := e.do(m, "/admin/pool", `{"max":5}`, hdr...); w.Code != http.StatusNotFound {
 				t.Errorf("%s %v: status %d, want 404", m, hdr, w.Code)
 			}
@@ -106,7 +106,7 @@ func TestAdminDisabledIs404(t *testing.T) {
 func TestAdminMethods(t *testing.T) {
 	e := newTestEnv(t, nil)
 	for _, m := range []string{"GET", "POST", "DELETE", "PATCH", "HEAD"} {
-		w := e.do(m, "/admin/pool", `{"max":5}`, bearer...)
+		w := e.do(m, "/admin/pool", `{"max":5}`, withToken...)
 		if w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != "PUT" {
 			t.Errorf("%s: status %d Allow %q, want 405 PUT", m, w.Code, w.Header().Get("Allow"))
 		}
@@ -139,7 +139,7 @@ func TestAdminBadBodies(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.body, func(t *testing.T) {
 			e := newTestEnv(t, nil)
-			w := e.do("PUT", "/admin/pool", c.body, bearer...)
+			w := e.do("PUT", "/admin/pool", c.body, withToken...)
 			if w.Code != http.StatusBadRequest {
 				t.Fatalf("status %d, want 400: %s", w.Code, w.Body)
 			}
@@ -156,12 +156,12 @@ func TestAdminBadBodies(t *testing.T) {
 
 func TestAdminValidationReportsAllProblems(t *testing.T) {
 	e := newTestEnv(t, nil)
-	w := e.do("PUT", "/admin/pool", `{"max":20000,"min":-3}`, bearer...)
+	w := e.do("PUT", "/admin/pool", `{"max":20000,"min":-3}`, withToken...)
 	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "max (20000)") || !strings.Contains(w.Body.String(), "min (-3)") {
 		t.Fatalf("status %d body %s, want 400 naming both problems", w.Code, w.Body)
 	}
 	for _, ok := range []string{`{"max":10000,"min":10000}`, `{"max":1,"min":0}`} {
-		if w := e.do("PUT", "/admin/pool", ok, bearer...); w.Code != 200 {
+		if w := e.do("PUT", "/admin/pool", ok, withToken...); w.Code != 200 {
 			t.Errorf("%s: status %d, want 200: %s", ok, w.Code, w.Body)
 		}
 	}
@@ -170,7 +170,7 @@ func TestAdminValidationReportsAllProblems(t *testing.T) {
 func TestAdminOversizedBody(t *testing.T) {
 	e := newTestEnv(t, nil)
 	body := `{"max":50,"min":5` + strings.Repeat(" ", MaxAdminBody) + `}`
-	w := e.do("PUT", "/admin/pool", body, bearer...)
+	w := e.do("PUT", "/admin/pool", body, withToken...)
 	if w.Code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("status %d, want 413", w.Code)
 	}
@@ -180,7 +180,7 @@ func TestAdminOversizedBody(t *testing.T) {
 	// Exactly at the limit is fine.
 	body = `{"max":50,"min":5}`
 	body += strings.Repeat(" ", MaxAdminBody-len(body))
-	if w := e.do("PUT", "/admin/pool", body, bearer...); w.Code != 200 {
+	if w := e.do("PUT", "/admin/pool", body, withToken...); w.Code != 200 {
 		t.Errorf("body of exactly %d bytes: status %d, want 200", MaxAdminBody, w.Code)
 	}
 }
@@ -198,7 +198,7 @@ func TestAdminResizeFailures(t *testing.T) {
 	for _, c := range cases {
 		e := newTestEnv(t, nil)
 		e.pool.resizeErr = c.err
-		w := e.do("PUT", "/admin/pool", `{"max":50,"min":5}`, bearer...)
+		w := e.do("PUT", "/admin/pool", `{"max":50,"min":5}`, withToken...)
 		if w.Code != c.code {
 			t.Errorf("%v: status %d, want %d", c.err, w.Code, c.code)
 		}
@@ -214,12 +214,12 @@ func TestAdminResizeFailures(t *testing.T) {
 func TestAdminConcurrentResizeConflict(t *testing.T) {
 	e := newTestEnv(t, nil)
 	e.srv.resize.Lock() // a resize under way
-	w := e.do("PUT", "/admin/pool", `{"max":50,"min":5}`, bearer...)
+	w := e.do("PUT", "/admin/pool", `{"max":50,"min":5}`, withToken...)
 	e.srv.resize.Unlock()
 	if w.Code != http.StatusConflict {
 		t.Fatalf("status %d, want 409", w.Code)
 	}
-	if w := e.do("PUT", "/admin/pool", `{"max":50,"min":5}`, bearer...); w.Code != 200 {
+	if w := e.do("PUT", "/admin/pool", `{"max":50,"min":5}`, withToken...); w.Code != 200 {
 		t.Fatalf("after the first resize: status %d, want 200", w.Code)
 	}
 }
@@ -235,11 +235,11 @@ func TestRequireToken(t *testing.T) {
 	if w := serve(h, "POST", "/v1/admin/x", "", "Authorization", "Bearer nope"); w.Code != 401 {
 		t.Errorf("wrong token: status %d, want 401", w.Code)
 	}
-	if w := serve(h, "POST", "/v1/admin/x", "", bearer...); w.Code != 200 || hit != 1 {
+	if w := serve(h, "POST", "/v1/admin/x", "", withToken...); w.Code != 200 || hit != 1 {
 		t.Errorf("right token: status %d hits %d, want 200 and 1", w.Code, hit)
 	}
 	off := newTestEnv(t, func(o *Options) { o.AdminToken = "" })
-	if w := serve(off.srv.RequireToken(inner), "POST", "/v1/admin/x", "", bearer...); w.Code != 404 || hit != 1 {
+	if w := serve(off.srv.RequireToken(inner), "POST", "/v1/admin/x", "", withToken...); w.Code != 404 || hit != 1 {
 		t.Errorf("disabled: status %d hits %d, want 404 and 1", w.Code, hit)
 	}
 }

@@ -1,31 +1,15 @@
 package httpapi
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"net/http"
-	"strings"
+
+	"github.com/poolpilot/poolpilot/httpapi/bearer"
 )
 
 // authorized reports whether r carries "Authorization: Bearer <token>" with
-// the configured token, and why not. Both sides are hashed before the
-// constant-time compare so that neither content nor length leaks through
-// timing.
+// the configured token, and why not (see bearer.Check).
 func (s *Server) authorized(r *http.Request) (ok bool, reason string) {
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		return false, "no Authorization header"
-	}
-	scheme, token, found := strings.Cut(h, " ")
-	if !found || !strings.EqualFold(scheme, "Bearer") {
-		return false, "Authorization is not a Bearer token"
-	}
-	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
-	want := sha256.Sum256([]byte(s.opts.AdminToken))
-	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-		return false, "wrong bearer token"
-	}
-	return true, ""
+	return bearer.Check(r, s.opts.AdminToken)
 }
 
 // guard answers 404 when admin is disabled and 401 when r is not

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/internal/testutil"
 )
 
 // fakeClock is a settable clock.
@@ -115,36 +115,18 @@ func (p *fakePool) pingCount() int {
 	return p.pings
 }
 
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 type testEnv struct {
 	srv   *Server
 	pool  *fakePool
 	clock *fakeClock
-	logs  *syncBuffer
+	logs  *testutil.Buffer
 }
 
 const testToken = "tok-3f9a1c77e2b54d0c"
 
 func newTestEnv(t *testing.T, mutate func(*Options)) *testEnv {
 	t.Helper()
-	e := &testEnv{pool: newFakePool(), clock: newFakeClock(), logs: &syncBuffer{}}
+	e := &testEnv{pool: newFakePool(), clock: newFakeClock(), logs: &testutil.Buffer{}}
 	opts := Options{Pool: e.pool, Service: "testsvc", AdminToken: testToken, Clock: e.clock,
 		Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if mutate != nil {

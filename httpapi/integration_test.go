@@ -15,6 +15,7 @@ import (
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
+	"github.com/poolpilot/poolpilot/internal/testutil"
 	"github.com/poolpilot/poolpilot/pgpool"
 )
 
@@ -39,11 +40,11 @@ type realStack struct {
 	pool  *pgpool.Pool
 	srv   *Server
 	http  *httptest.Server
-	logs  *syncBuffer
+	logs  *testutil.Buffer
 	clock *fakeClock
 }
 
-func openRealPool(t *testing.T, dbURL string, env map[string]string, logs *syncBuffer) *pgpool.Pool {
+func openRealPool(t *testing.T, dbURL string, env map[string]string, logs *testutil.Buffer) *pgpool.Pool {
 	t.Helper()
 	env["DATABASE_URL"] = dbURL
 	cfg, err := pgpool.LoadConfig(func(k string) string { return env[k] })
@@ -63,7 +64,7 @@ func openRealPool(t *testing.T, dbURL string, env map[string]string, logs *syncB
 
 func newRealStack(t *testing.T, dbURL string, env map[string]string) *realStack {
 	t.Helper()
-	st := &realStack{logs: &syncBuffer{}, clock: newFakeClock()}
+	st := &realStack{logs: &testutil.Buffer{}, clock: newFakeClock()}
 	st.pool = openRealPool(t, dbURL, env, st.logs)
 	st.srv = New(Options{Pool: st.pool, Service: "itest", AdminToken: testToken, Clock: st.clock,
 		Secrets: URLSecrets(dbURL), Logger: slog.New(slog.NewTextHandler(st.logs, nil))})
@@ -144,7 +145,7 @@ func TestIntegrationRealPool(t *testing.T) {
 		t.Errorf("promtool check metrics on the real pool: %v\n%s", err, out)
 	}
 
-	code, body, _ = st.call(t, "PUT", "/admin/pool", `{"max":6,"min":2}`, bearer...)
+	code, body, _ = st.call(t, "PUT", "/admin/pool", `{"max":6,"min":2}`, withToken...)
 	if code != 200 {
 		t.Fatalf("PUT /admin/pool: %d %s", code, body)
 	}
@@ -161,7 +162,7 @@ func TestIntegrationRealPool(t *testing.T) {
 
 	// A resize of a closed pool conflicts with its state: 409.
 	st.pool.Close()
-	if code, body, _ = st.call(t, "PUT", "/admin/pool", `{"max":3}`, bearer...); code != http.StatusConflict {
+	if code, body, _ = st.call(t, "PUT", "/admin/pool", `{"max":3}`, withToken...); code != http.StatusConflict {
 		t.Errorf("resize of a closed pool: %d, want 409: %s", code, body)
 	}
 }
@@ -263,8 +264,8 @@ func TestIntegrationDatabaseDownNoLeak(t *testing.T) {
 	}
 	_, failing, _ := st.call(t, "GET", "/v1/one", "")
 	_, metrics, _ := st.call(t, "GET", "/metrics", "")
-	_, admin, _ := st.call(t, "PUT", "/admin/pool", `{"max":5,"min":1}`, bearer...)
-	_, bad, _ := st.call(t, "PUT", "/admin/pool", `{"max":5,"min":9}`, bearer...)
+	_, admin, _ := st.call(t, "PUT", "/admin/pool", `{"max":5,"min":1}`, withToken...)
+	_, bad, _ := st.call(t, "PUT", "/admin/pool", `{"max":5,"min":9}`, withToken...)
 	_, unauth, _ := st.call(t, "PUT", "/admin/pool", `{"max":5}`, "Authorization", "Bearer "+dbPassword)
 	assertNoPassword(t, st, health, failing, metrics, admin, bad, unauth)
 	if !strings.Contains(st.logs.String(), "database unreachable") {

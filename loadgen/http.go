@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/poolpilot/poolpilot/redact"
 )
 
 // HTTPRequest is the request an HTTP target sends.
@@ -47,16 +49,9 @@ func NewHTTPClient(maxConns int) *http.Client {
 func ParseURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("URL %q: want an absolute http:// or https:// URL, e.g. http://127.0.0.1:8080/healthz", redactURL(s))
+		return nil, fmt.Errorf("URL %q: want an absolute http:// or https:// URL, e.g. http://127.0.0.1:8080/healthz", redact.URL(s))
 	}
 	return u, nil
-}
-
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		return u.Redacted()
-	}
-	return "(unparsable URL)"
 }
 
 // ParseHeader reads a "Key: Value" header.
@@ -85,7 +80,7 @@ func NewHTTPTarget(req HTTPRequest, client *http.Client) (*HTTPTarget, error) {
 }
 
 // String names the target with any password redacted.
-func (t *HTTPTarget) String() string { return t.req.Method + " " + t.url.Redacted() }
+func (t *HTTPTarget) String() string { return t.req.Method + " " + redact.URL(t.url.String()) }
 
 // Do sends the request; a status of 400 or above is an error.
 func (t *HTTPTarget) Do(ctx context.Context) (Result, error) {
@@ -118,7 +113,7 @@ func (t *HTTPTarget) Preflight(ctx context.Context) error {
 	_, err := t.Do(ctx)
 	var se *StatusError
 	if err != nil && !errors.As(err, &se) {
-		return fmt.Errorf("cannot reach %s: %w", t.url.Redacted(), err)
+		return fmt.Errorf("cannot reach %s: %w", redact.URL(t.url.String()), err)
 	}
 	return nil
 }

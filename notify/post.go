@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/poolpilot/poolpilot/redact"
 )
 
 // DefaultTimeout bounds one POST when no Client is given.
@@ -42,26 +44,24 @@ func postJSON(ctx context.Context, client *http.Client, target, name string, v a
 		if errors.As(err, &ue) {
 			err = ue.Err // url.Error would print the URL
 		}
-		return fmt.Errorf("%s: POST failed: %s", name, redact(err.Error(), secrets))
+		return fmt.Errorf("%s: POST failed: %s", name, redactSecrets(err.Error(), secrets))
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s: POST answered %s: %s", name, resp.Status, redact(strings.TrimSpace(string(b)), secrets))
+		return fmt.Errorf("%s: POST answered %s: %s", name, resp.Status, redactSecrets(strings.TrimSpace(string(b)), secrets))
 	}
 	return nil
 }
 
-// redact replaces every secret, and the path of every secret that is a
-// URL (webhook URLs carry their secret in the path), with [REDACTED].
-func redact(s string, secrets []string) string {
+// redactSecrets replaces every secret, and the path of every secret that is
+// a URL (webhook URLs carry their secret in the path), with
+// redact.Placeholder.
+func redactSecrets(s string, secrets []string) string {
 	for _, sec := range secrets {
-		if sec == "" {
-			continue
-		}
-		s = strings.ReplaceAll(s, sec, "[REDACTED]")
+		s = redact.Secrets(s, sec)
 		if u, err := url.Parse(sec); err == nil && u.Host != "" && u.Path != "" && u.Path != "/" {
-			s = strings.ReplaceAll(s, u.Path, "[REDACTED]")
+			s = redact.Secrets(s, u.Path)
 		}
 	}
 	return s

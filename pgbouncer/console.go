@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/poolpilot/poolpilot/pgpool"
+	"github.com/poolpilot/poolpilot/redact"
 )
 
 // Console is a connection to PgBouncer's admin console.
@@ -81,7 +82,7 @@ func (c *Console) Exec(ctx context.Context, command string) (string, error) {
 func scrub(err error, url string) string {
 	msg := err.Error()
 	if cfg, perr := pgx.ParseConfig(url); perr == nil && cfg.Password != "" {
-		msg = strings.ReplaceAll(msg, cfg.Password, "xxxxx")
+		msg = redact.Secrets(msg, cfg.Password)
 	}
 	return pgpool.Redact(msg)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/redact"
 )
 
 // Aliases so that services need not import pgx.
@@ -275,10 +276,7 @@ func (p *Pool) QueryMode() string { return strings.ReplaceAll(p.mode.String(), "
 // scrub renders an error for a log line or a returned error: the password
 // is never in it.
 func (p *Pool) scrub(err error) string {
-	msg := err.Error()
-	if pw := passwordOf(p.cfg.DatabaseURL); pw != "" {
-		msg = strings.ReplaceAll(msg, pw, redacted)
-	}
+	msg := redact.Secrets(err.Error(), passwordOf(p.cfg.DatabaseURL))
 	return Redact(p.hooks.scrub(msg))
 }
 

@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot/internal/pgtest"
+	"github.com/poolpilot/poolpilot/internal/testutil"
 )
 
 // TestBudgetSeedCase is the seed's max 200 against a default server's 100.
 func TestBudgetSeedCase(t *testing.T) {
 	srv := pgtest.New(t, pgtest.Options{Settings: map[string]string{"max_connections": "100"}})
-	var logs syncBuffer
+	var logs testutil.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	cfg, err := LoadConfig(envOf(map[string]string{EnvDatabaseURL: srv.URL("postgres"), EnvMax: "200", EnvMin: "0"}))
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/redact"
 )
 
 // Environment variables read by LoadConfig.
@@ -327,10 +328,7 @@ func parseReason(err error, raw string) string {
 	if i := strings.LastIndex(msg, "`: "); i >= 0 {
 		msg = msg[i+3:]
 	}
-	if pw := passwordOf(raw); pw != "" {
-		msg = strings.ReplaceAll(msg, pw, redacted)
-	}
-	return Redact(msg)
+	return Redact(redact.Secrets(msg, passwordOf(raw)))
 }
 
 // detectPooler guesses a transaction-mode pooler from the URL: a Neon

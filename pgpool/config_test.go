@@ -81,9 +81,9 @@ func TestLoadConfigBadInputs(t *testing.T) {
 	}{
 		{"empty url", map[string]string{EnvDatabaseURL: ""}, []string{"DATABASE_URL is empty"}},
 		{"blank url", map[string]string{EnvDatabaseURL: "   "}, []string{"DATABASE_URL is empty"}},
-		{"bad scheme", map[string]string{EnvDatabaseURL: "mysql://u:hunter2@h/db"}, []string{`DATABASE_URL (mysql://u:xxxxx@h/db) has scheme "mysql"`}},
-		{"unparsable url", map[string]string{EnvDatabaseURL: "postgres://u:hunter2@h:notaport/db"}, []string{"DATABASE_URL (postgres://u:xxxxx@h:notaport/db)"}},
-		{"bad kv dsn", map[string]string{EnvDatabaseURL: "host=h password=hunter2 port=abc"}, []string{"DATABASE_URL (host=h password=xxxxx port=abc) cannot be parsed"}},
+		{"bad scheme", map[string]string{EnvDatabaseURL: "mysql://u:hunter2@h/db"}, []string{`DATABASE_URL (mysql://u:[REDACTED]@h/db) has scheme "mysql"`}},
+		{"unparsable url", map[string]string{EnvDatabaseURL: "postgres://u:hunter2@h:notaport/db"}, []string{"DATABASE_URL (postgres://u:[REDACTED]@h:notaport/db)"}},
+		{"bad kv dsn", map[string]string{EnvDatabaseURL: "host=h password=hunter2 port=abc"}, []string{"DATABASE_URL (host=h password=[REDACTED] port=abc) cannot be parsed"}},
 		{"max not a number", map[string]string{EnvMax: "abc"}, []string{"DB_POOL_MAX (abc) is not a whole number"}},
 		{"max float", map[string]string{EnvMax: "20.5"}, []string{"DB_POOL_MAX (20.5) is not a whole number"}},
 		{"max negative", map[string]string{EnvMax: "-5"}, []string{"DB_POOL_MAX (-5) must not be negative"}},
@@ -159,22 +159,6 @@ func TestValidateNamesFields(t *testing.T) {
 	}
 	if err := Validate(DefaultPoolConfig()); err != nil {
 		t.Fatalf("defaults invalid: %v", err)
-	}
-}
-
-func TestRedact(t *testing.T) {
-	cases := map[string]string{
-		"postgres://u:hunter2@h:5432/db":                "postgres://u:xxxxx@h:5432/db",
-		"postgres://u@h/db?password=hunter2&sslmode=x":  "postgres://u@h/db?password=xxxxx&sslmode=x",
-		"host=h user=u password=hunter2 dbname=d":       "host=h user=u password=xxxxx dbname=d",
-		"host=h password='hun ter2' dbname=d":           "host=h password=xxxxx dbname=d",
-		"postgres://u@h/db":                             "postgres://u@h/db",
-		"cannot parse `postgres://u:hunter2@h:x/db`: x": "cannot parse `postgres://u:xxxxx@h:x/db`: x",
-	}
-	for in, want := range cases {
-		if got := Redact(in); got != want {
-			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
-		}
 	}
 }
 

@@ -2,10 +2,11 @@ package pgpool
 
 import (
 	"context"
-	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/poolpilot/poolpilot/redact"
 )
 
 // hooks are the caller's pgx hooks (Options.Tracer, BeforeConnect,
@@ -67,17 +68,14 @@ func (h *hooks) remember(pw string) {
 	}
 }
 
-// scrub replaces every password a BeforeConnect set with "xxxxx".
+// scrub replaces every password a BeforeConnect set with redact.Placeholder.
 func (h *hooks) scrub(msg string) string {
 	if h == nil {
 		return msg
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, s := range h.secrets {
-		msg = strings.ReplaceAll(msg, s, redacted)
-	}
-	return msg
+	return redact.Secrets(msg, h.secrets...)
 }
 
 // redactedError is an error the pool returns: its text has the password

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/poolpilot/poolpilot/internal/pgtest"
+	"github.com/poolpilot/poolpilot/redact"
 )
 
 // recordingTracer is a pgx.QueryTracer that keeps the SQL it sees.
@@ -172,7 +173,7 @@ func TestRedactedErrorScrubsHookPasswords(t *testing.T) {
 	if strings.Contains(err.Error(), "tok-ABC") || strings.Contains(err.Error(), "dsn-pw-9") {
 		t.Errorf("password in %q", err)
 	}
-	if !strings.Contains(err.Error(), redacted) {
+	if !strings.Contains(err.Error(), redact.Placeholder) {
 		t.Errorf("no redaction marker in %q", err)
 	}
 	var pgErr *pgconn.PgError

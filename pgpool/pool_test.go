@@ -1,40 +1,21 @@
 package pgpool
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
+	"github.com/poolpilot/poolpilot/internal/testutil"
 )
 
 func TestMain(m *testing.M) { pgtest.RunMain(m) }
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // testConfig returns a valid config for dsn with small, fast settings.
 func testConfig(t testing.TB, dsn string, max, min int) Config {
@@ -150,7 +131,7 @@ func TestPoolQueriesAndStats(t *testing.T) {
 func TestPasswordNeverLogged(t *testing.T) {
 	const pw = "Pl4nted-Secret-9"
 	dsn := withPassword(pgtest.NewDatabase(t), pw)
-	var logs syncBuffer
+	var logs testutil.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	p := openTest(t, testConfig(t, dsn, 2, 0), Options{Logger: log})
 	ctx := context.Background()
@@ -177,7 +158,7 @@ func TestPasswordNeverLogged(t *testing.T) {
 			t.Errorf("%s leak the password: %s", name, text)
 		}
 	}
-	if !strings.Contains(logs.String(), "xxxxx") || !strings.Contains(oerr.Error(), "xxxxx") {
+	if !strings.Contains(logs.String(), "[REDACTED]") || !strings.Contains(oerr.Error(), "[REDACTED]") {
 		t.Errorf("expected the redacted DSN in logs and errors:\n%s\n%v", logs.String(), oerr)
 	}
 }

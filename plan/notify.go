@@ -1,6 +1,10 @@
 package plan
 
-import "net/url"
+import (
+	"net/url"
+
+	"github.com/poolpilot/poolpilot/redact"
+)
 
 // DefaultPagerDutyURL is the PagerDuty Events API v2 endpoint used when
 // notify.pagerduty_url is empty (same value as notify.DefaultPagerDutyURL).
@@ -23,7 +27,7 @@ func (p *Plan) validateNotify(c *checker) {
 	u, err := url.Parse(n.PagerDutyURL)
 	switch {
 	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
-		c.add("$.notify.pagerduty_url", "%q is not an absolute http(s) URL (e.g. %s)", redactURL(n.PagerDutyURL), DefaultPagerDutyURL)
+		c.add("$.notify.pagerduty_url", "%q is not an absolute http(s) URL (e.g. %s)", redact.URL(n.PagerDutyURL), DefaultPagerDutyURL)
 	case u.User != nil:
 		c.add("$.notify.pagerduty_url", "must not hold credentials: the routing key comes from pagerduty_routing_key_env")
 	case u.Scheme == "http" && !loopbackHost(u.Hostname()):

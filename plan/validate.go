@@ -11,6 +11,7 @@ import (
 	"github.com/poolpilot/poolpilot/criteria"
 	"github.com/poolpilot/poolpilot/driver/kube/kubetarget"
 	"github.com/poolpilot/poolpilot/evidence"
+	"github.com/poolpilot/poolpilot/redact"
 )
 
 // Patterns of names and times in a plan (also in its JSON Schema).
@@ -96,21 +97,12 @@ func (c *checker) httpURL(path, raw string, required bool) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		c.add(path, "%q is not an absolute http(s) URL", redactURL(raw))
+		c.add(path, "%q is not an absolute http(s) URL", redact.URL(raw))
 		return
 	}
 	if u.User != nil {
 		c.add(path, "must not hold credentials: a plan never holds a secret (name an environment variable instead, e.g. admin_token_env)")
 	}
-}
-
-// redactURL hides userinfo in a URL that is echoed in an error.
-func redactURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.User != nil {
-		u.User = url.User("REDACTED")
-		return u.String()
-	}
-	return raw
 }
 
 // uniqueName checks that name is a valid identifier not seen before in

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/poolpilot/poolpilot/redact"
 )
 
 // HeaderPattern is an HTTP header name (RFC 9110 token characters).
@@ -84,7 +86,7 @@ func (p *Plan) validatePrometheus(c *checker) {
 		if strings.TrimSpace(pr.CAFile) == "" {
 			c.add("$.prometheus.ca_file", "must not be blank")
 		} else if u, err := url.Parse(pr.URL); err == nil && u.Scheme != "https" {
-			c.add("$.prometheus.ca_file", "is for an https prometheus.url (url is %q)", redactURL(pr.URL))
+			c.add("$.prometheus.ca_file", "is for an https prometheus.url (url is %q)", redact.URL(pr.URL))
 		}
 	}
 }

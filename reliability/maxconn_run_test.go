@@ -45,7 +45,7 @@ func wallCluster(t *testing.T) (db, admin string) {
 	t.Helper()
 	srv := pgtest.New(t, pgtest.Options{Settings: map[string]string{"max_connections": "40"}})
 	admin = srv.URL("postgres")
-	srv.Exec(t, "postgres", "CREATE DATABASE wall")
+	pgtest.Exec(t, srv, "postgres", "CREATE DATABASE wall")
 	u, _ := url.Parse(srv.URL("wall"))
 	return u.String(), admin
 }

@@ -24,7 +24,7 @@ const plantedPassword = "pw-PLANTED-c0ffee-5eb1"
 func passwordURL(t *testing.T) (string, *pgtest.Server) {
 	t.Helper()
 	srv := pgtest.New(t, pgtest.Options{Settings: map[string]string{"max_connections": "400"}})
-	srv.Exec(t, "postgres", "CREATE DATABASE secrets", "ALTER ROLE CURRENT_USER PASSWORD '"+plantedPassword+"'")
+	pgtest.Exec(t, srv, "postgres", "CREATE DATABASE secrets", "ALTER ROLE CURRENT_USER PASSWORD '"+plantedPassword+"'")
 	u, err := url.Parse(srv.URL("secrets"))
 	if err != nil {
 		t.Fatal(err)

@@ -1,5 +1,5 @@
 // Command pgup starts an ephemeral PostgreSQL cluster for the benchmark
-// scripts (with internal/pgtest, which handles running as root), prints
+// scripts (with internal/pgcluster, which handles running as root), prints
 // "url=postgres://…" on stdout, and stops and removes the cluster when its
 // stdin closes or it receives SIGINT/SIGTERM.
 //
@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/poolpilot/poolpilot/internal/pgtest"
+	"github.com/poolpilot/poolpilot/internal/pgcluster"
 )
 
 func main() {
@@ -31,7 +31,7 @@ func run() error {
 	maxConns := flag.Int("max-connections", 300, "max_connections of the cluster")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	srv, err := pgtest.Start(ctx, pgtest.Options{Settings: map[string]string{
+	srv, err := pgcluster.Start(ctx, pgcluster.Options{Settings: map[string]string{
 		"max_connections": strconv.Itoa(*maxConns),
 		"shared_buffers":  "128MB",
 	}})

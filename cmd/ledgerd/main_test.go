@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,23 +13,11 @@ import (
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/internal/ledgerdtest"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
+	"github.com/poolpilot/poolpilot/internal/testutil"
 	"github.com/poolpilot/poolpilot/ledger"
 )
 
 func TestMain(m *testing.M) { pgtest.RunMain(m) }
-
-// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // TestBadConfigExits2BeforeConnecting points DATABASE_URL at a listener
 // that counts connections: an invalid DB_POOL_MAX must stop ledgerd with
@@ -52,7 +38,7 @@ func TestBadConfigExits2BeforeConnecting(t *testing.T) {
 		"DATABASE_URL": "postgres://app:hunter2@" + ln.Addr().String() + "/db",
 		"DB_POOL_MAX":  "10", "DB_POOL_MIN": "300", "LEDGERD_ADDR": "127.0.0.1:0",
 	}
-	var out, errb syncBuffer
+	var out, errb testutil.Buffer
 	err = run(context.Background(), nil, func(k string) string { return env[k] }, &out, &errb)
 	ln.Close()
 	if code := poolpilot.ExitCode(err); code != 2 {
@@ -69,7 +55,7 @@ func TestBadConfigExits2BeforeConnecting(t *testing.T) {
 }
 
 func TestArgsAndHelp(t *testing.T) {
-	var out, errb syncBuffer
+	var out, errb testutil.Buffer
 	if err := run(context.Background(), []string{"--help"}, nil, &out, &errb); err != nil || !strings.Contains(out.String(), "LEDGERD_ADDR") {
 		t.Fatalf("--help: %v %q", err, out.String())
 	}
@@ -88,7 +74,7 @@ func TestRunInProcess(t *testing.T) {
 		"LEDGERD_ADDR": "127.0.0.1:0", "LEDGERD_LOG_LEVEL": "debug"}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb syncBuffer
+	var out, errb testutil.Buffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, &out, &errb) }()
 	addr := waitFor(t, &out, "listening addr=", done)
@@ -107,7 +93,7 @@ func TestRunInProcess(t *testing.T) {
 	if !strings.Contains(dbURL, "s3cret-canary") || strings.Contains(errb.String()+out.String(), "s3cret-canary") {
 		t.Errorf("the password is in the output (or the test lost it):\n%s", errb.String())
 	}
-	for _, want := range []string{`"msg":"listening"`, `"msg":"stopped"`, "xxxxx"} {
+	for _, want := range []string{`"msg":"listening"`, `"msg":"stopped"`, "[REDACTED]"} {
 		if !strings.Contains(errb.String(), want) {
 			t.Errorf("log lacks %s:\n%s", want, errb.String())
 		}
@@ -115,7 +101,7 @@ func TestRunInProcess(t *testing.T) {
 }
 
 // waitFor polls out until a line starts with prefix and returns the rest.
-func waitFor(t *testing.T, out *syncBuffer, prefix string, done <-chan error) string {
+func waitFor(t *testing.T, out *testutil.Buffer, prefix string, done <-chan error) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {

@@ -22,7 +22,7 @@ import (
 	"github.com/poolpilot/poolpilot/dashboard"
 	"github.com/poolpilot/poolpilot/driver/admin"
 	"github.com/poolpilot/poolpilot/evidence"
-	"github.com/poolpilot/poolpilot/internal/pgtest"
+	"github.com/poolpilot/poolpilot/internal/pgcluster"
 	"github.com/poolpilot/poolpilot/ledger"
 	"github.com/poolpilot/poolpilot/ledger/service"
 	"github.com/poolpilot/poolpilot/plan"
@@ -102,7 +102,7 @@ func randomToken() string {
 
 // demoWorld is what the demo started.
 type demoWorld struct {
-	db    *pgtest.Server
+	db    *pgcluster.Server
 	lds   []*service.Server
 	token string
 	dir   string
@@ -187,7 +187,7 @@ func startDemoWorld(ctx context.Context, e *env, f *demoFlags) (*demoWorld, erro
 		return nil, poolpilot.BadInput("--evidence-dir: %v", err)
 	}
 	progress(e, "starting an ephemeral PostgreSQL (max_connections=500: 2 instances × 200 + margin)")
-	db, err := pgtest.Start(ctx, pgtest.Options{Settings: map[string]string{"max_connections": "500"}})
+	db, err := pgcluster.Start(ctx, pgcluster.Options{Settings: map[string]string{"max_connections": "500"}})
 	if err != nil {
 		return w, fmt.Errorf("start PostgreSQL: %w", err)
 	}

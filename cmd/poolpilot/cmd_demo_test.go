@@ -8,6 +8,7 @@ import (
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/evidence"
+	"github.com/poolpilot/poolpilot/internal/testutil"
 )
 
 func TestDemoSuccessScenarioEndToEnd(t *testing.T) {
@@ -64,7 +65,7 @@ func TestDemoBadFlags(t *testing.T) {
 func TestDemoKeepRunsUntilCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errw syncBuf
+	var out, errw testutil.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"demo", "--scenario", "success", "--keep", "--evidence-dir", t.TempDir(),

@@ -17,6 +17,7 @@ import (
 	"github.com/poolpilot/poolpilot/loadgen"
 	"github.com/poolpilot/poolpilot/loadgen/sqlload"
 	"github.com/poolpilot/poolpilot/pgpool"
+	"github.com/poolpilot/poolpilot/redact"
 )
 
 func init() { commands = append(commands, newLoadCmd) }
@@ -144,7 +145,7 @@ func (f *loadFlags) httpTarget(cmd *cobra.Command, client *http.Client, url, met
 		if err != nil {
 			return nil, "", poolpilot.BadInput("%v", err)
 		}
-		return w, redactURL(url), nil
+		return w, redact.URL(url), nil
 	default:
 		return nil, "", poolpilot.BadInput("--workload %q: the HTTP workloads are: ledger", workload)
 	}
@@ -168,13 +169,6 @@ func (f *loadFlags) httpTarget(cmd *cobra.Command, client *http.Client, url, met
 		return nil, "", poolpilot.BadInput("--url: %v", err)
 	}
 	return t, t.String(), nil
-}
-
-func redactURL(s string) string {
-	if u, err := loadgen.ParseURL(s); err == nil {
-		return u.Redacted()
-	}
-	return "(URL)"
 }
 
 func (f *loadFlags) ledgerOptions() loadgen.LedgerOptions {
@@ -363,7 +357,7 @@ func (f *loadFlags) execute(ctx context.Context, e *env, cfg loadgen.Config, ths
 		defer file.Close()
 		jsonW = file
 	}
-	if f.progress || writerIsTerminal(e.stderr) {
+	if f.progress || isTerminal(e.stderr) {
 		cfg.OnSecond = func(s loadgen.Second) { fmt.Fprintln(e.stderr, progressLine(s)) }
 	}
 	rep, runErr := loadgen.Run(ctx, cfg, target)
@@ -432,14 +426,4 @@ func progressLine(s loadgen.Second) string {
 		b.WriteString("  (warm-up)")
 	}
 	return b.String()
-}
-
-// writerIsTerminal says whether w is a character device (a terminal).
-func writerIsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/evidence"
+	"github.com/poolpilot/poolpilot/internal/testutil"
 	"github.com/poolpilot/poolpilot/ledger"
 )
 
@@ -64,7 +65,7 @@ func TestRunPagesSendsEventsAndExportsMetrics(t *testing.T) {
 	metricsToken := "metrics-token-0123456789"
 	f.Env["PD_KEY"], f.Env["EVENTS_URL"] = "pd-routing-key-secret-01", ev.url
 	f.Env["DASH"], f.Env["DASH_METRICS"] = "dash-token-0123456789ab", metricsToken
-	var out, stderr serveBuf
+	var out, stderr testutil.Buffer
 	done := make(chan int, 1)
 	go func() {
 		err := run(context.Background(), []string{"run", f.PlanFile, "--dashboard", "127.0.0.1:0",

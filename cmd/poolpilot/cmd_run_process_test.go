@@ -20,6 +20,7 @@ import (
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
 	"github.com/poolpilot/poolpilot/internal/runtest"
+	"github.com/poolpilot/poolpilot/internal/testutil"
 	"github.com/poolpilot/poolpilot/ledger"
 	"github.com/poolpilot/poolpilot/plan"
 	"github.com/poolpilot/poolpilot/runner"
@@ -32,11 +33,11 @@ func buildBinaries(t *testing.T) (poolpilotBin, ledgerdBin string) {
 }
 
 // startPoolpilot runs the poolpilot binary with the fixture's environment.
-func (f *runFixture) startPoolpilot(t *testing.T, args ...string) (*exec.Cmd, *syncBuf) {
+func (f *runFixture) startPoolpilot(t *testing.T, args ...string) (*exec.Cmd, *testutil.Buffer) {
 	t.Helper()
 	bin, _ := buildBinaries(t)
 	cmd := runtest.Command(context.Background(), bin, f.Env, args...)
-	var out syncBuf
+	var out testutil.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -273,7 +274,7 @@ func TestRunInterruptedWithoutATerminalRollsBack(t *testing.T) {
 	defer cancel()
 	ch := make(chan cliResult, 1)
 	go func() {
-		var out, errb syncBuf
+		var out, errb testutil.Buffer
 		err := run(ctx, []string{"run", f.PlanFile}, f.Getenv, strings.NewReader(""), &out, &errb)
 		ch <- cliResult{out.String(), errb.String(), poolpilot.ExitCode(err)}
 	}()
@@ -299,7 +300,7 @@ func TestLeaveAsIsThenRollbackWithoutALiveRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	intr := make(chan struct{}, 1)
-	var errb syncBuf
+	var errb testutil.Buffer
 	o := runner.Options{Plan: f.P, PlanYAML: raw, PlanDir: f.PlanDir(), EvidenceDir: filepath.Dir(f.PlanDir()),
 		Getenv: f.Getenv, Operator: "tester", Log: &errb, Interrupts: intr, Ask: func() string { return "leave" },
 		Preflight: func(ctx context.Context, p *plan.Plan, dir string) change.PreflightReport {

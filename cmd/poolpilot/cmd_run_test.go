@@ -19,6 +19,7 @@ import (
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
 	"github.com/poolpilot/poolpilot/internal/runtest"
+	"github.com/poolpilot/poolpilot/internal/testutil"
 	"github.com/poolpilot/poolpilot/ledger"
 	"github.com/poolpilot/poolpilot/plan"
 	"github.com/poolpilot/poolpilot/runner"
@@ -58,20 +59,12 @@ type cliResult struct {
 func (f *runFixture) runAsync(args ...string) <-chan cliResult {
 	ch := make(chan cliResult, 1)
 	go func() {
-		var out, errb syncBuf
+		var out, errb testutil.Buffer
 		err := run(context.Background(), args, f.Getenv, strings.NewReader(""), &out, &errb)
 		ch <- cliResult{out.String(), errb.String(), poolpilot.ExitCode(err)}
 	}()
 	return ch
 }
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // mustVerify checks the run folder with evidence.Verify and the CLI.
 func mustVerify(t *testing.T, dir string) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,27 +16,15 @@ import (
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/evidence/evidencetest"
+	"github.com/poolpilot/poolpilot/internal/testutil"
 	"github.com/poolpilot/poolpilot/runner"
 )
-
-// serveBuf is a goroutine-safe buffer for a command's stderr.
-type serveBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *serveBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *serveBuf) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 var dashURLRe = regexp.MustCompile(`dashboard: (http://127\.0\.0\.1:\d+/)`)
 
 // waitDashURL polls stderr for the dashboard's URL for up to d ("" if it never
 // appears).
-func waitDashURL(stderr *serveBuf, d time.Duration) string {
+func waitDashURL(stderr *testutil.Buffer, d time.Duration) string {
 	deadline := time.Now().Add(d)
 	for {
 		if m := dashURLRe.FindStringSubmatch(stderr.String()); m != nil {
@@ -56,7 +42,7 @@ func TestServeShowsRunsReadOnlyAndStops(t *testing.T) {
 	evidencetest.Build(t, dir, evidencetest.Rollback)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr serveBuf
+	var stdout, stderr testutil.Buffer
 	token := "serve-token-0123456789"
 	getenv := func(k string) string {
 		if k == "DASH_TOKEN" {
@@ -130,7 +116,7 @@ func TestServeBadInput(t *testing.T) {
 
 func TestServeWarnsOffLoopback(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var stderr serveBuf
+	var stderr testutil.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", t.TempDir(), "--addr", "0.0.0.0:0"}, func(string) string { return "" }, strings.NewReader(""), io.Discard, &stderr)
@@ -154,7 +140,7 @@ func TestServeWarnsOffLoopback(t *testing.T) {
 func startServe(t *testing.T, getenv func(string) string, args ...string) (string, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stderr serveBuf
+	var stderr testutil.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"serve"}, args...), getenv, strings.NewReader(""), io.Discard, &stderr)
@@ -216,7 +202,7 @@ func TestRunWithDashboard(t *testing.T) {
 	f := newAdminFixture(t, "", 60*time.Second, false)
 	token := "dash-token-for-run-0123"
 	f.Env["DASH"] = token
-	var out, stderr serveBuf
+	var out, stderr testutil.Buffer
 	done := make(chan int, 1)
 	go func() {
 		err := run(context.Background(), []string{"run", f.PlanFile, "--dashboard", "127.0.0.1:0", "--dashboard-token-env", "DASH"},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/advisor"
+	"github.com/poolpilot/poolpilot/redact"
 	"github.com/poolpilot/poolpilot/loadgen"
 	"github.com/poolpilot/poolpilot/pgpool"
 )
@@ -145,7 +146,7 @@ func runSizeHTTP(cmd *cobra.Command, e *env, f *sizeFlags) error {
 	d.notes = append(d.notes,
 		fmt.Sprintf("wait_p95_ms is the service's own pool.wait_p95_ms at the end of each step, over its statistics window (%gs), which may reach back into earlier steps", doc.Pool.WindowSeconds),
 		"db_cpu omitted: --http measures the service, not a database poolpilot connects to")
-	rep := &advisor.Report{Schema: advisor.Schema, Workload: "http " + target.(fmt.Stringer).String(), Target: "the service whose admin endpoint is " + redactURL(f.h.adminURL),
+	rep := &advisor.Report{Schema: advisor.Schema, Workload: "http " + target.(fmt.Stringer).String(), Target: "the service whose admin endpoint is " + redact.URL(f.h.adminURL),
 		StartedAt: time.Now().UTC().Format(time.RFC3339), WarmupS: f.warmup.Seconds(), StepDurationS: f.step.Seconds(), Clients: clients}
 	res, sweepErr, restoreErr := sweepService(ctx, e, f, sp, doc.Pool, target, sweepMax, clients)
 	if restoreErr != nil {

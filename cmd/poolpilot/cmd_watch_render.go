@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -26,16 +25,7 @@ type watchRenderer struct {
 }
 
 func newWatchRenderer(w io.Writer, jsonOut bool) *watchRenderer {
-	return &watchRenderer{w: w, table: !jsonOut && watchIsTerminal(w)}
-}
-
-func watchIsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return &watchRenderer{w: w, table: !jsonOut && isTerminal(w)}
 }
 
 // Watch JSON lines: one "start", one "evaluation" per interval, one

@@ -20,6 +20,7 @@ import (
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
+	"github.com/poolpilot/poolpilot/internal/testutil"
 	"github.com/poolpilot/poolpilot/ledger"
 	"github.com/poolpilot/poolpilot/ledger/service"
 )
@@ -57,7 +58,7 @@ type Instance struct {
 	Cmd *exec.Cmd
 
 	t        testing.TB
-	logs     *syncBuffer
+	logs     *testutil.Buffer
 	exited   chan struct{}
 	exitErr  error
 	stopOnce sync.Once
@@ -92,7 +93,7 @@ func Start(t testing.TB, opts Options) *Instance {
 		dbURL = pgtest.NewDatabase(t)
 	}
 	env := opts.env(dbURL)
-	i := &Instance{t: t, AdminToken: env[service.EnvAdminToken], DatabaseURL: dbURL, logs: &syncBuffer{}, exited: make(chan struct{})}
+	i := &Instance{t: t, AdminToken: env[service.EnvAdminToken], DatabaseURL: dbURL, logs: &testutil.Buffer{}, exited: make(chan struct{})}
 	if opts.Process {
 		i.startProcess(t, env)
 	} else {
@@ -259,21 +260,4 @@ func (i *Instance) SetFaults(t testing.TB, s ledger.FaultSettings) {
 		b, _ := io.ReadAll(resp.Body)
 		t.Fatalf("ledgerdtest: PUT /admin/faults: %d %s", resp.StatusCode, b)
 	}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poolpilot/poolpilot/internal/pgcluster"
 	"github.com/poolpilot/poolpilot/internal/proc"
 )
 
@@ -76,15 +76,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.MaxClients == 0 {
 		opts.MaxClients = 500
 	}
-	cred, err := credential()
+	cred, err := pgcluster.Credential()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("pgbouncertest: PgBouncer refuses to run as root: %w", err)
 	}
 	dir, err := os.MkdirTemp("", "poolpilot-pgbouncer-")
 	if err != nil {
 		return nil, fmt.Errorf("pgbouncertest: %w", err)
 	}
-	port, err := freePort()
+	port, err := pgcluster.FreePort()
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -186,13 +186,7 @@ func (s *Server) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd != nil {
-		_ = s.cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case <-s.done:
-		case <-time.After(10 * time.Second):
-			_ = proc.KillGroup(s.cmd.Process.Pid)
-			<-s.done
-		}
+		pgcluster.StopProcess(s.cmd, s.done, syscall.SIGINT, 10*time.Second)
 		s.cmd = nil
 	}
 	return os.RemoveAll(s.Dir)
@@ -209,26 +203,4 @@ func New(t testing.TB, opts Options) *Server {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-func credential() (*proc.User, error) {
-	if os.Geteuid() != 0 {
-		return nil, nil
-	}
-	u, err := user.Lookup("postgres")
-	if err != nil {
-		return nil, fmt.Errorf("pgbouncertest: PgBouncer refuses to run as root and there is no postgres user (apt-get install postgresql): %w", err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return &proc.User{UID: uint32(uid), GID: uint32(gid)}, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("pgbouncertest: free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -1,8 +1,8 @@
-// Package pgtest starts ephemeral PostgreSQL clusters for tests and the demo:
-// initdb into a temporary directory, a free port on 127.0.0.1 and a private
-// unix socket, trust authentication, settings passed in, stopped and removed
-// on cleanup. When the process runs as root, the cluster runs as the
-// "postgres" system user, because initdb and postgres refuse to run as root.
+// Package pgtest gives tests PostgreSQL: a shared cluster per test binary
+// (NewDatabase hands each test a fresh database on it), private clusters for
+// tests that stop or restart the server (New), and RunMain to stop the shared
+// cluster after the tests. The clusters themselves come from
+// internal/pgcluster, which the demo uses without the testing package.
 //
 // POOLPILOT_TEST_DATABASE_URL, when set, points Shared at an existing server
 // instead of starting one.

@@ -3,16 +3,20 @@ package pgtest
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/poolpilot/poolpilot/internal/pgcluster"
 )
+
+// Server is a running (or stopped) ephemeral cluster.
+type Server = pgcluster.Server
+
+// Options configure a cluster.
+type Options = pgcluster.Options
 
 // EnvURL names the variable that points tests at an existing server.
 const EnvURL = "POOLPILOT_TEST_DATABASE_URL"
@@ -52,7 +56,7 @@ func SharedURL(t testing.TB) string {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		shared.srv, shared.err = Start(ctx, Options{Settings: DefaultSettings})
+		shared.srv, shared.err = pgcluster.Start(ctx, Options{Settings: DefaultSettings})
 		if shared.err == nil {
 			shared.base = shared.srv.URL("postgres")
 		}
@@ -86,7 +90,7 @@ func New(t testing.TB, opts Options) *Server {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s, err := Start(ctx, opts)
+	s, err := pgcluster.Start(ctx, opts)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
@@ -95,37 +99,15 @@ func New(t testing.TB, opts Options) *Server {
 }
 
 // WithDatabase returns rawURL with its database name replaced by db.
-func WithDatabase(rawURL, db string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		// keyword/value form
-		return strings.TrimSpace(rawURL) + " dbname=" + db
-	}
-	u.Path = "/" + db
-	return u.String()
-}
+func WithDatabase(rawURL, db string) string { return pgcluster.WithDatabase(rawURL, db) }
 
 // Exec runs each statement on database db of the server, on one connection
 // (so a statement such as CREATE DATABASE runs outside a transaction).
-func (s *Server) Exec(t testing.TB, db string, sqls ...string) {
+func Exec(t testing.TB, s *Server, db string, sqls ...string) {
 	t.Helper()
-	if err := adminExec(s.URL(db), sqls...); err != nil {
+	if err := pgcluster.Exec(s.URL(db), sqls...); err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
 }
 
-func adminExec(dsn string, sqls ...string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	for i, sql := range sqls {
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			return fmt.Errorf("statement %d of %d: %w", i+1, len(sqls), err) // not the SQL: it may hold a password
-		}
-	}
-	return nil
-}
+func adminExec(dsn string, sqls ...string) error { return pgcluster.Exec(dsn, sqls...) }

@@ -1,7 +1,6 @@
 package promtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poolpilot/poolpilot/internal/pgcluster"
 	"github.com/poolpilot/poolpilot/internal/proc"
+	"github.com/poolpilot/poolpilot/internal/testutil"
 )
 
 // ErrNoBinary says the prometheus binary is not installed.
@@ -50,7 +51,7 @@ type Server struct {
 
 	cmd  *exec.Cmd
 	done chan struct{}
-	logs *lockedBuffer
+	logs *testutil.Buffer
 	once sync.Once
 }
 
@@ -127,12 +128,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 }
 
 func launch(ctx context.Context, bin, dir, cfg string) (*Server, error) {
-	port, err := freePort()
+	port, err := pgcluster.FreePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	s := &Server{URL: "http://" + addr, Addr: addr, Dir: dir, done: make(chan struct{}), logs: &lockedBuffer{}}
+	s := &Server{URL: "http://" + addr, Addr: addr, Dir: dir, done: make(chan struct{}), logs: &testutil.Buffer{}}
 	s.cmd = exec.Command(bin,
 		"--config.file="+cfg,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
@@ -274,30 +275,4 @@ func (s *Server) stop() {
 		s.cmd.Process.Kill()
 		<-s.done
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

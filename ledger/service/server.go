@@ -61,7 +61,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		opts.Clock = poolpilot.SystemClock{}
 	}
 	secrets := httpapi.URLSecrets(cfg.Pool.DatabaseURL)
-	redact := func(err error) error { return errors.New(httpapi.Redact(pgpool.Redact(err.Error()), secrets...)) }
+	redact := func(err error) error { return errors.New(httpapi.Redact(err.Error(), secrets...)) }
 
 	s.log.Info("starting ledgerd", "database_url", pgpool.Redact(cfg.Pool.DatabaseURL), "addr", cfg.Addr,
 		"pool_max", cfg.Pool.Max, "pool_min", cfg.Pool.Min, "admin", cfg.AdminToken != "")

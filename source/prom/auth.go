@@ -10,6 +10,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/poolpilot/poolpilot/redact"
 )
 
 // Auth is what a query carries to a Prometheus that wants credentials:
@@ -107,10 +109,7 @@ func (a Auth) describe() string {
 // quote a header) with a placeholder.
 func (a Auth) redactErr(err error) error {
 	msg := err.Error()
-	red := msg
-	for _, v := range a.Secrets() {
-		red = strings.ReplaceAll(red, v, "[REDACTED]")
-	}
+	red := redact.Secrets(msg, a.Secrets()...)
 	if red == msg {
 		return err
 	}

@@ -1,4 +1,4 @@
-package pgtest
+package pgcluster
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ import (
 )
 
 // ErrNoServerBinaries says the PostgreSQL server binaries are not installed.
-var ErrNoServerBinaries = errors.New("pgtest: PostgreSQL server binaries (initdb, postgres) not found: install them with `apt-get install postgresql` or put pg_config on PATH")
+var ErrNoServerBinaries = errors.New("pgcluster: PostgreSQL server binaries (initdb, postgres) not found: install them with `apt-get install postgresql` or put pg_config on PATH")
 
 // Options configure a cluster.
 type Options struct {
@@ -85,31 +85,31 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	dir, err := os.MkdirTemp("", "poolpilot-pg-")
 	if err != nil {
-		return nil, fmt.Errorf("pgtest: temp dir: %w", err)
+		return nil, fmt.Errorf("pgcluster: temp dir: %w", err)
 	}
 	s.Dir = filepath.Join(dir, "data")
 	s.SockDir = filepath.Join(dir, "sock")
 	for _, d := range []string{s.Dir, s.SockDir} {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			os.RemoveAll(dir)
-			return nil, fmt.Errorf("pgtest: %w", err)
+			return nil, fmt.Errorf("pgcluster: %w", err)
 		}
 	}
 	if s.user != nil {
 		for _, d := range []string{dir, s.Dir, s.SockDir} {
 			if err := os.Chown(d, int(s.user.UID), int(s.user.GID)); err != nil {
 				os.RemoveAll(dir)
-				return nil, fmt.Errorf("pgtest: chown %s: %w", d, err)
+				return nil, fmt.Errorf("pgcluster: chown %s: %w", d, err)
 			}
 		}
 	}
 	initdb := s.command(ctx, "initdb", "-D", s.Dir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--locale=C")
 	if out, err := initdb.CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("pgtest: initdb: %w: %s", err, out)
+		return nil, fmt.Errorf("pgcluster: initdb: %w: %s", err, out)
 	}
 	if s.Port == 0 {
-		if s.Port, err = freePort(); err != nil {
+		if s.Port, err = FreePort(); err != nil {
 			os.RemoveAll(dir)
 			return nil, err
 		}
@@ -121,18 +121,25 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) prepareUser() error {
+func (s *Server) prepareUser() (err error) {
+	s.user, err = Credential()
+	return err
+}
+
+// Credential is the "postgres" system user to run a server process as when
+// this process runs as root (initdb, postgres and pgbouncer refuse root);
+// nil otherwise.
+func Credential() (*proc.User, error) {
 	if os.Geteuid() != 0 {
-		return nil
+		return nil, nil
 	}
 	u, err := user.Lookup("postgres")
 	if err != nil {
-		return fmt.Errorf("pgtest: running as root needs the postgres system user (apt-get install postgresql): %w", err)
+		return nil, fmt.Errorf("pgcluster: running as root needs the postgres system user (apt-get install postgresql): %w", err)
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
-	s.user = &proc.User{UID: uint32(uid), GID: uint32(gid)}
-	return nil
+	return &proc.User{UID: uint32(uid), GID: uint32(gid)}, nil
 }
 
 func (s *Server) command(ctx context.Context, name string, args ...string) *exec.Cmd {
@@ -154,7 +161,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd != nil {
-		return errors.New("pgtest: server already running")
+		return errors.New("pgcluster: server already running")
 	}
 	args := []string{"-D", s.Dir, "-p", strconv.Itoa(s.Port), "-k", s.SockDir,
 		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
@@ -171,7 +178,7 @@ func (s *Server) Start(ctx context.Context) error {
 	cmd.Stdout = s.logs
 	cmd.Stderr = s.logs
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("pgtest: start postgres: %w", err)
+		return fmt.Errorf("pgcluster: start postgres: %w", err)
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
@@ -187,7 +194,7 @@ func (s *Server) Start(ctx context.Context) error {
 		select {
 		case <-done:
 			s.cmd = nil
-			return fmt.Errorf("pgtest: postgres exited during start: %s", s.logs.String())
+			return fmt.Errorf("pgcluster: postgres exited during start: %s", s.logs.String())
 		case <-ctx.Done():
 			s.stopLocked(syscall.SIGQUIT)
 			return ctx.Err()
@@ -195,7 +202,7 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 		if time.Now().After(deadline) {
 			s.stopLocked(syscall.SIGQUIT)
-			return fmt.Errorf("pgtest: postgres not ready after 30s: %s", s.logs.String())
+			return fmt.Errorf("pgcluster: postgres not ready after 30s: %s", s.logs.String())
 		}
 	}
 }
@@ -226,15 +233,22 @@ func (s *Server) stopLocked(sig syscall.Signal) error {
 	if s.cmd == nil {
 		return nil
 	}
-	_ = s.cmd.Process.Signal(sig)
-	select {
-	case <-s.done:
-	case <-time.After(20 * time.Second):
-		_ = proc.KillGroup(s.cmd.Process.Pid)
-		<-s.done
-	}
+	StopProcess(s.cmd, s.done, sig, 20*time.Second)
 	s.cmd = nil
 	return nil
+}
+
+// StopProcess sends sig to the server process cmd and waits until done
+// (closed once cmd.Wait returned) is closed; after grace it kills the
+// process group (cmd started with Setpgid) and waits again.
+func StopProcess(cmd *exec.Cmd, done <-chan struct{}, sig syscall.Signal, grace time.Duration) {
+	_ = cmd.Process.Signal(sig)
+	select {
+	case <-done:
+	case <-time.After(grace):
+		_ = proc.KillGroup(cmd.Process.Pid)
+		<-done
+	}
 }
 
 // Close stops the server and removes its files.
@@ -254,10 +268,11 @@ func (s *Server) URL(db string) string {
 // Logs returns what the server printed so far.
 func (s *Server) Logs() string { return s.logs.String() }
 
-func freePort() (int, error) {
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, fmt.Errorf("pgtest: free port: %w", err)
+		return 0, fmt.Errorf("pgcluster: free port: %w", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
