@@ -14,9 +14,9 @@ import (
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/advisor"
-	"github.com/poolpilot/poolpilot/redact"
 	"github.com/poolpilot/poolpilot/loadgen"
 	"github.com/poolpilot/poolpilot/pgpool"
+	"github.com/poolpilot/poolpilot/redact"
 )
 
 // MaxSizeClients caps the default concurrency of size --http's load.
