@@ -199,6 +199,8 @@ func writePlan(t *testing.T, dir string, health []string) string {
 	p.Baseline.Duration = poolpilot.Duration(time.Second)
 	p.LoadTest.Duration = poolpilot.Duration(3 * time.Second)
 	p.Soak.Duration = poolpilot.Duration(30 * time.Second)
+	rm := poolpilot.Duration(2 * time.Second) // post-rollback monitoring, short
+	p.RollbackPolicy.Monitor = &rm
 	p.Window = plan.Window{}
 	p.Database.OtherClients = 20
 	p.Backup = plan.Backup{Check: "skip", SkipReason: "ephemeral test database", MaxAge: p.Backup.MaxAge}
