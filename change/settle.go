@@ -62,11 +62,11 @@ func DecideStep(results []StepResult, total int, stop plan.StopWhen) StepDecisio
 func worse(prev, cur StepResult, stop plan.StopWhen) (string, string) {
 	if prev.P95MS != nil && *prev.P95MS > 0 && *cur.P95MS > *prev.P95MS*(1+stop.P95Increase) {
 		return StepWorse, fmt.Sprintf("p95 %.1f ms is %.0f %% above the previous step's %.1f ms (stop_when.p95_increase %.0f %%)",
-			*cur.P95MS, 100*(*cur.P95MS / *prev.P95MS-1), *prev.P95MS, 100*stop.P95Increase)
+			*cur.P95MS, 100*(*cur.P95MS / *prev.P95MS - 1), *prev.P95MS, 100*stop.P95Increase)
 	}
 	if prev.Throughput != nil && *prev.Throughput > 0 && *cur.Throughput < *prev.Throughput*(1-stop.ThroughputDrop) {
 		return StepWorse, fmt.Sprintf("throughput %.1f/s is %.0f %% below the previous step's %.1f/s (stop_when.throughput_drop %.0f %%)",
-			*cur.Throughput, 100*(1-*cur.Throughput / *prev.Throughput), *prev.Throughput, 100*stop.ThroughputDrop)
+			*cur.Throughput, 100*(1 - *cur.Throughput / *prev.Throughput), *prev.Throughput, 100*stop.ThroughputDrop)
 	}
 	return StepPass, ""
 }
