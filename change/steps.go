@@ -12,7 +12,7 @@ import (
 
 // StepsFile is the evidence file of a staircase change: each step's size,
 // figures and verdict.
-const StepsFile = "steps.json"
+const StepsFile = evidence.FileSteps
 
 // Journal record kind and reasons of a staircase change. A "step" record
 // with reason "start" is written before a step's size is applied, one
@@ -56,8 +56,9 @@ type StepResult struct {
 
 // StepDB is the database's side of a step.
 type StepDB struct {
-	Backends *float64 `json:"backends,omitempty"`
-	CPU      *float64 `json:"cpu,omitempty"`
+	// Backends is the database's connections (pg_stat_activity).
+	Backends   *int     `json:"backends,omitempty"`
+	CPUPercent *float64 `json:"cpu_percent,omitempty"`
 }
 
 // StepPhase watches one applied and verified step: the load test if the

@@ -15,6 +15,7 @@ import (
 // Verdicts of a run, as the report states them.
 const (
 	VerdictSucceeded      = "succeeded"
+	VerdictSettled        = "settled"
 	VerdictRolledBack     = "rolled back"
 	VerdictRollbackFailed = "rollback failed"
 	VerdictRefused        = "refused"

@@ -190,7 +190,7 @@ func reportRun(e *env, res runner.Result, err error, asJSON bool) error {
 		return &poolpilot.ExitError{Code: poolpilot.ExitInternal, Err: fmt.Errorf("%w; continue with: poolpilot run PLAN --resume %s, or roll back with: poolpilot rollback %s --reason TEXT", err, res.Dir, res.Dir)}
 	}
 	switch res.State {
-	case change.StateSucceeded:
+	case change.StateSucceeded, change.StateSettled:
 		return nil
 	case change.StateRolledBack:
 		return &poolpilot.ExitError{Code: poolpilot.ExitFailed, Err: fmt.Errorf("rolled back: %s", res.Reason)}
