@@ -291,13 +291,13 @@ func (c *Controller) step(ctx context.Context, s State, rp Replay) (State, strin
 		c.writePostChangeConfig(ctx)
 		return StateLoadTest, "", nil
 	case StateLoadTest:
-		if _, settled := settledSize(c.Journal.Records()); settled {
+		if _, settled := SettledSize(c.Journal.Records()); settled {
 			c.progress("load test: the settled step was load-tested while climbing (steps.json)")
 			return StateSoak, "", nil
 		}
 		return c.watched(ctx, c.Phases.LoadTest, StateSoak, "load test")
 	case StateSoak:
-		if t, settled := settledSize(c.Journal.Records()); settled {
+		if t, settled := SettledSize(c.Journal.Records()); settled {
 			next, reason, err := c.watched(ctx, c.Phases.Soak, StateSettled, "soak")
 			if next == StateSettled {
 				reason = fmt.Sprintf("settled at %d:%d below change.to %d:%d: %s", t.Max, t.Min, c.Plan.Change.To.Max, c.Plan.Change.To.Min, settleWhy(c.Journal.Records()))

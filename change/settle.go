@@ -14,6 +14,18 @@ const (
 	ActionRollback = "rollback" // the first step failed: back to change.from
 )
 
+// P95FloorMS is the least p95 rise, in milliseconds, that counts as worse
+// whatever the relative margin: on a fast service a step from 3 ms to 4 ms
+// is noise, not a regression (as the post-rollback monitoring's "within
+// 20 % or 20 ms").
+const P95FloorMS = 20
+
+// p95Within reports whether p95 is within stop.P95Increase (or
+// P95FloorMS) of ref.
+func p95Within(p95, ref float64, stop plan.StopWhen) bool {
+	return p95 <= ref*(1+stop.P95Increase) || p95-ref <= P95FloorMS
+}
+
 // StepDecision is DecideStep's answer.
 type StepDecision struct {
 	Action  string
@@ -28,7 +40,8 @@ type StepDecision struct {
 // when its throughput or p95 was not measured (absent is never a pass).
 // A step that held is worse than the one before when its p95 rose by more
 // than stop.P95Increase or its throughput fell by more than
-// stop.ThroughputDrop. A failed first step rolls back; a failed or worse
+// stop.ThroughputDrop (a p95 rise of at most P95FloorMS is never worse).
+// A failed first step rolls back; a failed or worse
 // later step settles at the best step before it (bestStep).
 func DecideStep(results []StepResult, total int, stop plan.StopWhen) StepDecision {
 	n := len(results)
@@ -60,8 +73,8 @@ func DecideStep(results []StepResult, total int, stop plan.StopWhen) StepDecisio
 
 // worse compares a step that held with the one before it.
 func worse(prev, cur StepResult, stop plan.StopWhen) (string, string) {
-	if prev.P95MS != nil && *prev.P95MS > 0 && *cur.P95MS > *prev.P95MS*(1+stop.P95Increase) {
-		return StepWorse, fmt.Sprintf("p95 %.1f ms is %.0f %% above the previous step's %.1f ms (stop_when.p95_increase %.0f %%)",
+	if prev.P95MS != nil && *prev.P95MS > 0 && !p95Within(*cur.P95MS, *prev.P95MS, stop) {
+		return StepWorse, fmt.Sprintf("p95 %.1f ms is %.0f %% above the previous step's %.1f ms (stop_when.p95_increase %.0f %%, and more than 20 ms)",
 			*cur.P95MS, 100*(*cur.P95MS / *prev.P95MS - 1), *prev.P95MS, 100*stop.P95Increase)
 	}
 	if prev.Throughput != nil && *prev.Throughput > 0 && *cur.Throughput < *prev.Throughput*(1-stop.ThroughputDrop) {
@@ -73,7 +86,8 @@ func worse(prev, cur StepResult, stop plan.StopWhen) (string, string) {
 
 // bestStep is the step to settle at among steps that held: the largest one
 // whose throughput is within stop.ThroughputDrop of the best throughput
-// seen and whose p95 is within stop.P95Increase of the best p95 seen
+// seen and whose p95 is within stop.P95Increase (or P95FloorMS) of the
+// best p95 seen
 // (under an open-model load throughput is the offered rate, so p95 usually
 // decides). When no step is within both margins, the one with the highest
 // throughput (then the lower p95) wins.
@@ -89,7 +103,7 @@ func bestStep(steps []StepResult, stop plan.StopWhen) int {
 	}
 	for i := len(steps) - 1; i >= 0; i-- {
 		s := steps[i]
-		if s.Throughput != nil && s.P95MS != nil && *s.Throughput >= bestT*(1-stop.ThroughputDrop) && *s.P95MS <= bestP*(1+stop.P95Increase) {
+		if s.Throughput != nil && s.P95MS != nil && *s.Throughput >= bestT*(1-stop.ThroughputDrop) && p95Within(*s.P95MS, bestP, stop) {
 			return i
 		}
 	}

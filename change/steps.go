@@ -83,14 +83,14 @@ type StepsEvidence struct {
 // target is the size the run changes to: change.to, or the step it
 // settled at.
 func (c *Controller) target() plan.PoolSize {
-	if s, ok := settledSize(c.Journal.Records()); ok {
+	if s, ok := SettledSize(c.Journal.Records()); ok {
 		return s
 	}
 	return c.Plan.Change.To
 }
 
-// settledSize is the size a staircase run settled at, if it did.
-func settledSize(recs []Record) (plan.PoolSize, bool) {
+// SettledSize is the size a staircase run settled at, if it did.
+func SettledSize(recs []Record) (plan.PoolSize, bool) {
 	for _, r := range recs {
 		if r.Kind == RecordStep && r.Reason == stepSettleReason {
 			return plan.PoolSize{Max: r.Max, Min: r.Min}, true

@@ -1,11 +1,13 @@
 package runner
 
 import (
+	"regexp"
 	"time"
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/criteria"
+	"github.com/poolpilot/poolpilot/plan"
 )
 
 // soakJudge applies the soak's rules (docs/run.md, the verdict) to each
@@ -17,6 +19,52 @@ type soakJudge struct {
 	settle time.Duration // how long a phase whose time is up waits for its criteria
 	total  time.Duration // the phase's watched time
 	before time.Duration // watched before a resume
+	// skip names success criteria not judged in this phase: those on the
+	// pool's size (pool.max, pool.min), written for change.to, at a step
+	// or a settled size below it — verify checked that size instead.
+	skip map[string]bool
+}
+
+// sizeExpr matches a criterion on the pool's configured size.
+var sizeExpr = regexp.MustCompile(`\bpool\.(max|min)\b`)
+
+// sizeCriteria names the plan's success criteria on the pool's size, when
+// the phase runs at a size other than change.to (nil otherwise).
+func (r *runner) sizeCriteria(size plan.PoolSize) map[string]bool {
+	if size == r.p.Change.To {
+		return nil
+	}
+	skip := map[string]bool{}
+	for _, c := range r.p.Criteria {
+		if c.Role == poolpilot.RoleSuccess && sizeExpr.MatchString(c.Expr) {
+			skip[c.Name] = true
+		}
+	}
+	return skip
+}
+
+// without returns ev without the results of the skipped criteria.
+func without(ev criteria.Evaluation, skip map[string]bool) criteria.Evaluation {
+	if len(skip) == 0 {
+		return ev
+	}
+	out := ev
+	out.Results = nil
+	for _, res := range ev.Results {
+		if !skip[res.Name] {
+			out.Results = append(out.Results, res)
+		}
+	}
+	return out
+}
+
+// withoutLast is without for the last evaluation (nil stays nil).
+func withoutLast(ev *criteria.Evaluation, skip map[string]bool) *criteria.Evaluation {
+	if ev == nil {
+		return nil
+	}
+	e := without(*ev, skip)
+	return &e
 }
 
 // judge returns the verdict that ends the phase early (a gap longer than
@@ -24,6 +72,7 @@ type soakJudge struct {
 // done once the watched time is up and every success criterion settled.
 // tick, if set, runs after the watched time was counted.
 func (j *soakJudge) judge(ev criteria.Evaluation, tick func()) (change.Verdict, bool) {
+	ev = without(ev, j.skip)
 	if gapFailed, why := j.w.tick(ev); gapFailed {
 		return change.Verdict{Rollback: true, Criterion: "watched-time", Role: poolpilot.RoleSuccess, Reason: why}, true
 	}

@@ -47,7 +47,8 @@ func (r *runner) stepPhase(ctx context.Context, i int, size plan.PoolSize) (chan
 	start := r.clock.Now()
 	w := newWatchedTime(m.Interval(), maxInc)
 	w.prev = time.Now()
-	j := &soakJudge{w: w, start: start, grace: grace, settle: settle, total: total}
+	skip := r.sizeCriteria(size)
+	j := &soakJudge{w: w, start: start, grace: grace, settle: settle, total: total, skip: skip}
 	var v change.Verdict
 	err = m.Run(ctx, 0, func(ev criteria.Evaluation) bool {
 		var done bool
@@ -65,7 +66,7 @@ func (r *runner) stepPhase(ctx context.Context, i int, size plan.PoolSize) (chan
 		return res, change.Verdict{}, err
 	}
 	if !v.Rollback {
-		v = endVerdict(m.Last(), snap.unanswered(), w.coverage(nil, 0), r.minCoverage())
+		v = endVerdict(withoutLast(m.Last(), skip), snap.unanswered(), w.coverage(nil, 0), r.minCoverage())
 	}
 	res.Held = !v.Rollback
 	if v.Rollback {

@@ -196,7 +196,11 @@ func (r *runner) soakPhase(ctx context.Context) (change.Verdict, error) {
 	}
 	var v change.Verdict
 	lastCheckpoint := time.Now()
-	j := &soakJudge{w: w, start: start, grace: grace, settle: settle, total: total, before: observed}
+	var skip map[string]bool
+	if size, settled := change.SettledSize(r.journal.Records()); settled {
+		skip = r.sizeCriteria(size)
+	}
+	j := &soakJudge{w: w, start: start, grace: grace, settle: settle, total: total, before: observed, skip: skip}
 	err = m.Run(ctx, 0, func(ev criteria.Evaluation) bool {
 		var done bool
 		v, done = j.judge(ev, func() {
@@ -223,7 +227,7 @@ func (r *runner) soakPhase(ctx context.Context) (change.Verdict, error) {
 		return change.Verdict{}, err
 	}
 	if !v.Rollback {
-		v = endVerdict(m.Last(), r.after.unanswered(), r.soak.coverage, r.soak.minCoverage)
+		v = endVerdict(withoutLast(m.Last(), skip), r.after.unanswered(), r.soak.coverage, r.soak.minCoverage)
 	}
 	if v.Rollback {
 		r.soak.verdict, r.soak.reason = evidence.VerdictFail, v.Criterion+": "+v.Reason
