@@ -1,0 +1,136 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/evidence"
+	"github.com/poolpilot/poolpilot/ledger"
+	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/runner"
+)
+
+// newStairFixture is the admin fixture (10:2 → 100:10) climbing through
+// 20, 50 and 100, each step load-tested for 2 s and watched for 2 s. The
+// throughput margin is widened for a shared 2-core machine, where 60
+// requests in a 2 s load test vary by a few per cent.
+func newStairFixture(t *testing.T) *runFixture {
+	t.Helper()
+	f := newAdminFixture(t, "", 3*time.Second, false)
+	f.P.Change.Steps = []plan.Step{{Max: 20, Min: 10}, {Max: 50, Min: 10}, {Max: 100, Min: 10}}
+	f.P.Step = plan.StepPolicy{Soak: poolpilot.Duration(2 * time.Second), StopWhen: plan.StopWhen{P95Increase: 0.2, ThroughputDrop: 0.2}}
+	f.Write()
+	f.Approve()
+	return f
+}
+
+// runJSON runs the plan with --json and decodes the outcome.
+func (f *runFixture) runJSON(t *testing.T, done <-chan cliResult, want int) runner.Result {
+	t.Helper()
+	r := <-done
+	if r.code != want {
+		t.Fatalf("exit %d, want %d\n%s\n%s", r.code, want, r.out, r.stderr)
+	}
+	var res runner.Result
+	if err := json.Unmarshal([]byte(r.out), &res); err != nil {
+		t.Fatalf("--json: %v\n%s", err, r.out)
+	}
+	return res
+}
+
+func readSteps(t *testing.T, dir string) change.StepsEvidence {
+	t.Helper()
+	var ev change.StepsEvidence
+	b, err := os.ReadFile(filepath.Join(dir, evidence.FileSteps))
+	if err != nil || json.Unmarshal(b, &ev) != nil {
+		t.Fatalf("steps.json: %v\n%s", err, b)
+	}
+	for _, s := range ev.Steps {
+		t.Logf("step %d %d:%d %s: throughput %s/s p95 %s ms (%s) why %q", s.Index+1, s.Size.Max, s.Size.Min, s.Verdict, fig(s.Throughput), fig(s.P95MS), s.Source, s.Why)
+	}
+	return ev
+}
+
+func TestRunStaircaseReachesItsTarget(t *testing.T) {
+	f := newStairFixture(t)
+	res := f.runJSON(t, f.runAsync("run", f.PlanFile, "--json"), 0)
+	if res.State != change.StateSucceeded {
+		t.Fatalf("outcome %s: %s", res.State, res.Reason)
+	}
+	f.ExpectAllAt(f.P.Change.To)
+	ev := readSteps(t, res.Dir)
+	if ev.Outcome != "reached" || len(ev.Steps) != 3 || ev.Final != f.P.Change.To {
+		t.Fatalf("steps.json: outcome %s, %d steps, final %+v", ev.Outcome, len(ev.Steps), ev.Final)
+	}
+	for _, s := range ev.Steps {
+		if s.Verdict != change.StepPass || s.Throughput == nil || *s.Throughput <= 0 || s.P95MS == nil || s.Source != "load_test" {
+			t.Errorf("step %d (%d:%d): verdict %s, source %s, figures %v %v", s.Index+1, s.Size.Max, s.Size.Min, s.Verdict, s.Source, s.Throughput, s.P95MS)
+		}
+		if s.DB == nil || s.DB.Backends == nil || *s.DB.Backends <= 0 {
+			t.Errorf("step %d: no database figures: %+v", s.Index+1, s.DB)
+		}
+	}
+	mustVerify(t, res.Dir)
+}
+
+// Past a pool max of 20 both instances answer 300 ms slower: step 2's
+// p95 rises past the margin, and the run settles at step 1, applied back,
+// verified and soaked, exit 0.
+func TestRunStaircaseSettlesBelowItsTarget(t *testing.T) {
+	f := newStairFixture(t)
+	for _, ld := range f.Ledgerds {
+		ld.SetFaults(t, ledger.FaultSettings{ExtraLatencyMS: 300, LatencyAboveMax: 20})
+	}
+	res := f.runJSON(t, f.runAsync("run", f.PlanFile, "--json"), 0)
+	if res.State != change.StateSettled || res.ExitCode != 0 {
+		t.Fatalf("outcome %s (exit %d): %s", res.State, res.ExitCode, res.Reason)
+	}
+	if !strings.Contains(res.Reason, "settled at 20:10") || !strings.Contains(res.Reason, "step 2 (50:10)") {
+		t.Errorf("reason %q does not say where and why it settled", res.Reason)
+	}
+	f.ExpectAllAt(plan.PoolSize{Max: 20, Min: 10})
+	ev := readSteps(t, res.Dir)
+	if ev.Outcome != "settled" || ev.Settled == nil || *ev.Settled != 0 || len(ev.Steps) != 2 || ev.Steps[1].Verdict == change.StepPass {
+		t.Errorf("steps.json: %+v", ev)
+	}
+	var post evidence.ConfigSnapshot
+	b, _ := os.ReadFile(filepath.Join(res.Dir, evidence.FilePostChangeConfig))
+	if err := json.Unmarshal(b, &post); err != nil || post.Expected.Max != 20 || !post.Verified {
+		t.Errorf("post_change_config.json does not describe the settled size: %s", b)
+	}
+	mustVerify(t, res.Dir)
+}
+
+// The first step fails (a rollback trigger fires): the run rolls back to
+// change.from, as a change without steps would.
+func TestRunStaircaseFirstStepFailsRollsBack(t *testing.T) {
+	f := newStairFixture(t)
+	done := f.runAsync("run", f.PlanFile, "--json")
+	f.WaitState(change.StateStepping, 30*time.Second)
+	for _, ld := range f.Ledgerds {
+		ld.SetFaults(t, ledger.FaultSettings{ErrorRate: 0.5})
+	}
+	res := f.runJSON(t, done, poolpilot.ExitFailed)
+	if res.State != change.StateRolledBack || !strings.Contains(res.Reason, "step 1 (20:10) failed") {
+		t.Fatalf("outcome %s: %s", res.State, res.Reason)
+	}
+	f.ExpectAllAt(f.P.Change.From)
+	if ev := readSteps(t, res.Dir); ev.Outcome != "rolled-back" || len(ev.Steps) != 1 || ev.Steps[0].Verdict != change.StepFail {
+		t.Errorf("steps.json: %+v", ev)
+	}
+	mustVerify(t, res.Dir)
+}
+
+func fig(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*v, 'f', 1, 64)
+}
