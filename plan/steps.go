@@ -32,7 +32,7 @@ type Step struct {
 }
 
 // Size is the step as a pool size.
-func (s Step) Size() PoolSize { return PoolSize{Max: s.Max, Min: s.Min} }
+func (s Step) Size() PoolSize { return PoolSize(s) }
 
 // UnmarshalYAML reads a step given as a number (its max) or as a mapping.
 func (s *Step) UnmarshalYAML(b []byte) error {
