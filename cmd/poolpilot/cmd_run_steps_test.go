@@ -187,3 +187,54 @@ func TestRunStaircaseResumesAtItsStepAfterKill9(t *testing.T) {
 	f.ExpectAllAt(f.P.Change.To)
 	mustVerify(t, dir)
 }
+
+func TestRunStaircaseDryRunAndRefusals(t *testing.T) {
+	f := newStairFixture(t)
+	out, stderr, code := runCLI(t, f.Getenv, "run", f.PlanFile, "--dry-run")
+	if code != 0 || !strings.Contains(out, "staircase: steps 20:10 → 50:10 → 100:10") || !strings.Contains(out, "watched for 2s") {
+		t.Errorf("dry run: exit %d\n%s\n%s", code, out, stderr)
+	}
+	b, err := os.ReadFile(f.PlanFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ edit, want string }{
+		{"steps: {auto: true}", "change.steps.auto: is not yet supported"},
+		{"steps: [50, 20, 100]", "change.steps[1].max: must be larger than the step before it"},
+	} {
+		text, n := replaceSteps(t, string(b), tc.edit), 0
+		bad := filepath.Join(t.TempDir(), "bad.yaml")
+		if err := os.WriteFile(bad, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, stderr, code := runCLI(t, f.Getenv, "run", bad)
+		if code != poolpilot.ExitBadInput || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: exit %d, want 2 naming the field: %s", tc.edit, code, stderr)
+		}
+		if d := f.RunDirs(); len(d) != n {
+			t.Errorf("a refused plan created run folders %v", d)
+		}
+	}
+	f.ExpectAllAt(f.P.Change.From)
+}
+
+// replaceSteps replaces the plan's change.steps (as Plan.YAML writes it)
+// with line, indented under change.
+func replaceSteps(t *testing.T, text, line string) string {
+	t.Helper()
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		if strings.TrimSpace(l) != "steps:" {
+			continue
+		}
+		indent := l[:len(l)-len(strings.TrimLeft(l, " "))]
+		j := i + 1
+		for j < len(lines) && (strings.HasPrefix(lines[j], indent+"-") || strings.HasPrefix(lines[j], indent+" ")) {
+			j++
+		}
+		out := append(append(append([]string(nil), lines[:i]...), indent+line), lines[j:]...)
+		return strings.Join(out, "\n")
+	}
+	t.Fatalf("no steps in the plan:\n%s", text)
+	return ""
+}
