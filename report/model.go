@@ -24,6 +24,9 @@ const (
 
 // Model is everything the report shows, read from one run folder.
 type Model struct {
+	// Steps and StepsNote describe a staircase change (steps.json).
+	Steps     []StepRow `json:"steps,omitempty"`
+	StepsNote string    `json:"steps_note,omitempty"`
 	Dir        string `json:"dir"`
 	Plan       string `json:"plan"`
 	RunID      string `json:"run_id"`
@@ -147,6 +150,7 @@ func (m *Model) loadFiles() {
 	m.readJSON(evidence.FileChecklist, &f.Checklist)
 	m.ConfigDiff = m.readText(evidence.FileConfigDiff)
 	m.ErrorRateTxt = m.readText(evidence.FileErrorRateComparison)
+	m.loadSteps()
 	for _, sf := range seedFiles {
 		if _, err := os.Stat(filepath.Join(m.Dir, sf.Name)); errors.Is(err, fs.ErrNotExist) {
 			m.Missing = append(m.Missing, sf)

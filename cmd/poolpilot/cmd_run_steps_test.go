@@ -107,6 +107,10 @@ func TestRunStaircaseSettlesBelowItsTarget(t *testing.T) {
 	if err := json.Unmarshal(b, &post); err != nil || post.Expected.Max != 20 || !post.Verified {
 		t.Errorf("post_change_config.json does not describe the settled size: %s", b)
 	}
+	html, err := os.ReadFile(res.Report)
+	if err != nil || !strings.Contains(string(html), "<h2>Steps</h2>") || !strings.Contains(string(html), "Settled at 20:10") || !strings.Contains(string(html), "SETTLED") {
+		t.Errorf("the report %s lacks the steps table or the settled verdict (%v)", res.Report, err)
+	}
 	mustVerify(t, res.Dir)
 }
 
