@@ -25,14 +25,14 @@ const (
 // Model is everything the report shows, read from one run folder.
 type Model struct {
 	// Steps and StepsNote describe a staircase change (steps.json).
-	Steps     []StepRow `json:"steps,omitempty"`
-	StepsNote string    `json:"steps_note,omitempty"`
-	Dir        string `json:"dir"`
-	Plan       string `json:"plan"`
-	RunID      string `json:"run_id"`
-	Verdict    string `json:"verdict"`
-	FinalState string `json:"final_state"`
-	Summary    string `json:"summary"`
+	Steps      []StepRow `json:"steps,omitempty"`
+	StepsNote  string    `json:"steps_note,omitempty"`
+	Dir        string    `json:"dir"`
+	Plan       string    `json:"plan"`
+	RunID      string    `json:"run_id"`
+	Verdict    string    `json:"verdict"`
+	FinalState string    `json:"final_state"`
+	Summary    string    `json:"summary"`
 	// Tone is "ok", "fail" or "warn", for colours.
 	Tone      string             `json:"tone"`
 	Start     time.Time          `json:"start"`
