@@ -94,3 +94,19 @@ func TestDemoKeepRunsUntilCancelled(t *testing.T) {
 		t.Fatal("demo --keep did not stop after Ctrl-C")
 	}
 }
+
+// The third act: the staircase settles at 50:20, below the target 200,
+// because ledgerd answers 300 ms slower past a pool max of 50.
+func TestDemoStaircaseScenarioSettles(t *testing.T) {
+	dir := t.TempDir()
+	out, stderr, code := runCLI(t, nil, "demo", "--scenario", "staircase", "--evidence-dir", dir,
+		"--baseline", "2s", "--load-duration", "2s", "--rate", "20", "--soak-rate", "10", "--soak", "6s", "--window", "3s")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+	for _, want := range []string{"phase1_demo_staircase: settled", "settled at 50:20", "evidence verify: OK"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s\nstderr:\n%s", want, out, stderr)
+		}
+	}
+}
