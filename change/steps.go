@@ -42,12 +42,12 @@ type StepResult struct {
 	// criterion held for the step's soak (with the coverage rule).
 	Held bool `json:"held"`
 	// Throughput (requests per second answered without error) and P95MS
-	// are the client's view under the plan's load: the step's load test
-	// when the plan has one, else the background load. Nil: not measured.
+	// are the client's view under the plan's load: the step's load test.
+	// Nil: not measured.
 	Throughput *float64 `json:"throughput_rps"`
 	P95MS      *float64 `json:"p95_ms"`
 	Requests   int64    `json:"requests"`
-	Source     string   `json:"source,omitempty"` // load_test | background
+	Source     string   `json:"source,omitempty"` // load_test
 	// DB is the database's figures at the step's end (nil: not read).
 	DB      *StepDB `json:"db,omitempty"`
 	Verdict string  `json:"verdict"`

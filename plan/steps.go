@@ -140,8 +140,8 @@ func (p *Plan) validateSteps(c *checker) {
 	if last.Size() != p.Change.To {
 		c.add(fmt.Sprintf("$.change.steps[%d]", len(p.Change.Steps)-1), "the last step (%d:%d) must be change.to (%d:%d)", last.Max, last.Min, p.Change.To.Max, p.Change.To.Min)
 	}
-	if p.LoadTest.Workload == "none" && p.Soak.Rate <= 0 {
-		c.add("$.change.steps", "steps are compared under load: give load_test.workload or soak.rate (no load, no throughput or p95 to compare)")
+	if p.LoadTest.Workload == "none" {
+		c.add("$.load_test.workload", "is none, but a staircase compares its steps under the plan's load test: give ledger, http or select1 (no load, no throughput or p95 to compare)")
 	}
 	if p.Step.Soak.D() <= 0 {
 		c.add("$.step.soak", "must be a positive duration such as 5m (got %s); leave it out for a tenth of soak.duration", p.Step.Soak)

@@ -95,10 +95,10 @@ func TestStepsNeedLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.LoadTest.Workload, p.Soak.Rate = "none", 0
+	p.LoadTest.Workload = "none"
 	c := &checker{}
 	p.validateSteps(c)
-	if len(c.errs) != 1 || c.errs[0].Path != "$.change.steps" || !strings.Contains(c.errs[0].Msg, "under load") {
-		t.Errorf("errors %v, want one on $.change.steps about load", c.errs)
+	if len(c.errs) != 1 || c.errs[0].Path != "$.load_test.workload" || !strings.Contains(c.errs[0].Msg, "load test") {
+		t.Errorf("errors %v, want one on $.load_test.workload", c.errs)
 	}
 }

@@ -14,8 +14,8 @@ import (
 // stepPhase watches one applied and verified step of a staircase change:
 // the plan's load test (if it has one), then the criteria for step.soak
 // of watched time with the soak's background load, judged by the soak's
-// rules (soakJudge, endVerdict). The step's throughput and p95 are the
-// load test's when it ran, else the background load's; its database
+// rules (soakJudge, endVerdict). The step's throughput and p95 are its
+// load test's (a staircase plan has one: plan validation); its database
 // figures are the sources' last (connections, CPU).
 func (r *runner) stepPhase(ctx context.Context, i int, size plan.PoolSize) (change.StepResult, change.Verdict, error) {
 	var res change.StepResult
@@ -38,12 +38,7 @@ func (r *runner) stepPhase(ctx context.Context, i int, size plan.PoolSize) (chan
 	settle := r.settleLimit(grace, maxInc)
 	r.logf("%s (%d:%d): watching for %s, background load %g/s", name, size.Max, size.Min, total, r.p.Soak.Rate)
 	r.cv.restart()
-	var lr *loadRun
-	if r.p.Soak.Rate > 0 {
-		if lr, err = r.startLoad(ctx, r.p.Soak.Rate, total+maxInc+settle+2*time.Second); err != nil {
-			r.logf("%s: background load not started: %v", name, err)
-		}
-	}
+	stopLoad := r.background(ctx, r.p.Soak.Rate, total+maxInc+settle, name)
 	start := r.clock.Now()
 	w := newWatchedTime(m.Interval(), maxInc)
 	w.prev = time.Now()
@@ -55,12 +50,9 @@ func (r *runner) stepPhase(ctx context.Context, i int, size plan.PoolSize) (chan
 		v, done = j.judge(ev, func() { r.progressLine(name, w.watched, total, ev) })
 		return done
 	})
-	lr.stop()
+	stopLoad()
 	snap := r.snapshot(ctx)
 	r.cv.take()
-	if res.Source == "" && lr != nil {
-		stepFigures(&res, lr.rep, "background")
-	}
 	res.DB = dbFigures(snap)
 	if err != nil {
 		return res, change.Verdict{}, err

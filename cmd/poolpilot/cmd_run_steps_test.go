@@ -242,3 +242,4 @@ func replaceSteps(t *testing.T, text, line string) string {
 	t.Fatalf("no steps in the plan:\n%s", text)
 	return ""
 }
+
