@@ -242,4 +242,3 @@ func replaceSteps(t *testing.T, text, line string) string {
 	t.Fatalf("no steps in the plan:\n%s", text)
 	return ""
 }
-
