@@ -17,7 +17,7 @@ import (
 // apply fails), not after every apply: at 500 instances that is 20 writes
 // of deployment_log.txt instead of 500.
 func (c *Controller) applyAll(ctx context.Context, size plan.PoolSize) error {
-	c.writeConfigDiff()
+	c.writeConfigDiff(size)
 	insts := c.instances()
 	batch := max(c.Plan.Rollout.BatchSize, 1)
 	for i := 0; i < len(insts); i += batch {
@@ -85,8 +85,8 @@ func (c *Controller) flushLogs() {
 	}
 }
 
-func (c *Controller) writeConfigDiff() {
-	f, t := c.Plan.Change.From, c.Plan.Change.To
+func (c *Controller) writeConfigDiff(t plan.PoolSize) {
+	f := c.Plan.Change.From
 	var b strings.Builder
 	fmt.Fprintf(&b, "--- pool config before (plan %s)\n+++ pool config after\n", c.Plan.Name)
 	fmt.Fprintf(&b, "-DB_POOL_MAX=%d\n+DB_POOL_MAX=%d\n", f.Max, t.Max)

@@ -42,6 +42,8 @@ type Phases struct {
 	Baseline  func(ctx context.Context) error
 	LoadTest  func(ctx context.Context) (Verdict, error)
 	Soak      func(ctx context.Context) (Verdict, error)
+	// Step watches one step of a staircase change (change.steps).
+	Step StepPhase
 	// AfterRollback runs once a rollback succeeded, before the run is
 	// declared rolled back: the post-rollback monitoring.
 	AfterRollback func(ctx context.Context)
@@ -198,6 +200,9 @@ func (c *Controller) declare(ctx context.Context, state State, out Outcome) (Out
 func (c *Controller) notifyEnd(ctx context.Context, out Outcome) {
 	rp := Replay{Reason: out.Reason}
 	switch out.State {
+	case StateSettled:
+		t := c.target()
+		c.notify(ctx, "settled", fmt.Sprintf("plan %s settled at pool %d:%d on %d instance(s) (target %d:%d): %s", c.Plan.Name, t.Max, t.Min, len(c.Plan.Instances), c.Plan.Change.To.Max, c.Plan.Change.To.Min, rp.Reason))
 	case StateSucceeded:
 		c.notify(ctx, "success", fmt.Sprintf("plan %s succeeded: pool %d:%d on %d instance(s)", c.Plan.Name, c.Plan.Change.To.Max, c.Plan.Change.To.Min, len(c.Plan.Instances)))
 	case StateRolledBack:
@@ -256,9 +261,14 @@ func (c *Controller) step(ctx context.Context, s State, rp Replay) (State, strin
 				return StateRefused, "baseline: " + err.Error(), nil
 			}
 		}
+		if c.Plan.Stepped() {
+			return StateStepping, "", nil
+		}
 		return StateApplying, "", nil
+	case StateStepping:
+		return c.stepping(ctx)
 	case StateApplying:
-		if err := c.applyAll(ctx, c.Plan.Change.To); err != nil {
+		if err := c.applyAll(ctx, c.target()); err != nil {
 			if lerr := leaving(ctx); lerr != nil {
 				return "", "", lerr
 			}
@@ -269,7 +279,7 @@ func (c *Controller) step(ctx context.Context, s State, rp Replay) (State, strin
 		}
 		return StateVerifying, "", nil
 	case StateVerifying:
-		if err := c.verifyAll(ctx, c.instances(), c.Plan.Change.To); err != nil {
+		if err := c.verifyAll(ctx, c.instances(), c.target()); err != nil {
 			if lerr := leaving(ctx); lerr != nil {
 				return "", "", lerr
 			}
@@ -281,8 +291,19 @@ func (c *Controller) step(ctx context.Context, s State, rp Replay) (State, strin
 		c.writePostChangeConfig(ctx)
 		return StateLoadTest, "", nil
 	case StateLoadTest:
+		if _, settled := SettledSize(c.Journal.Records()); settled {
+			c.progress("load test: the settled step was load-tested while climbing (steps.json)")
+			return StateSoak, "", nil
+		}
 		return c.watched(ctx, c.Phases.LoadTest, StateSoak, "load test")
 	case StateSoak:
+		if t, settled := SettledSize(c.Journal.Records()); settled {
+			next, reason, err := c.watched(ctx, c.Phases.Soak, StateSettled, "soak")
+			if next == StateSettled {
+				reason = fmt.Sprintf("settled at %d:%d below change.to %d:%d: %s", t.Max, t.Min, c.Plan.Change.To.Max, c.Plan.Change.To.Min, settleWhy(c.Journal.Records()))
+			}
+			return next, reason, err
+		}
 		return c.watched(ctx, c.Phases.Soak, StateSucceeded, "soak")
 	case StateRollingBack:
 		if err := c.rollback(ctx, rp); err != nil {
@@ -314,33 +335,6 @@ func (c *Controller) preflight(ctx context.Context) (State, string, error) {
 		return StateRefused, "preflight: " + joinSemi(why), nil
 	}
 	return StateAwaitingApproval, "", nil
-}
-
-func (c *Controller) watched(ctx context.Context, phase func(context.Context) (Verdict, error), next State, name string) (State, string, error) {
-	if phase == nil {
-		return next, "", nil
-	}
-	v, err := phase(ctx)
-	if lerr := leaving(ctx); lerr != nil {
-		return "", "", lerr
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return StateRollingBack, name + " interrupted: " + causeText(ctx), nil
-		}
-		return StateRollingBack, name + " failed: " + err.Error(), nil
-	}
-	if v.Rollback {
-		if v.Criterion != "" && !v.Manual {
-			c.event("criterion_fired", map[string]any{"name": v.Criterion, "role": v.Role, "class": v.Class, "reason": v.Reason, "phase": name})
-		}
-		if v.Class != "" {
-			c.event("incident", map[string]any{"class": v.Class, "name": v.Criterion, "detail": v.Reason})
-			c.notify(ctx, "incident", fmt.Sprintf("plan %s: %s incident: %s", c.Plan.Name, v.Class, v.Reason))
-		}
-		return StateRollingBack, fmt.Sprintf("%s: %s", v.Criterion, v.Reason), nil
-	}
-	return next, "", nil
 }
 
 func (c *Controller) instances() []plan.Instance { return c.Plan.Instances }

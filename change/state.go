@@ -16,10 +16,16 @@ const (
 	StateLoadTest         State = "load-test"
 	StateSoak             State = "soak"
 	StateSucceeded        State = "succeeded"
-	StateRollingBack      State = "rolling-back"
-	StateRolledBack       State = "rolled-back"
-	StateRollbackFailed   State = "rollback-failed"
-	StateRefused          State = "refused"
+	// StateStepping is a staircase change climbing through change.steps:
+	// each step applied, verified, load-tested and watched (docs/run.md).
+	StateStepping State = "stepping"
+	// StateSettled ends a staircase change that kept a smaller size than
+	// change.to (the best step seen), watched for the full soak: exit 0.
+	StateSettled        State = "settled"
+	StateRollingBack    State = "rolling-back"
+	StateRolledBack     State = "rolled-back"
+	StateRollbackFailed State = "rollback-failed"
+	StateRefused        State = "refused"
 )
 
 // Forward is the happy path.
@@ -31,7 +37,7 @@ var Forward = []State{
 // Terminal reports whether a run in s is finished.
 func (s State) Terminal() bool {
 	switch s {
-	case StateSucceeded, StateRolledBack, StateRollbackFailed, StateRefused:
+	case StateSucceeded, StateSettled, StateRolledBack, StateRollbackFailed, StateRefused:
 		return true
 	}
 	return false
@@ -41,10 +47,20 @@ func (s State) Terminal() bool {
 // that leaving it early requires a rollback.
 func (s State) Changed() bool {
 	switch s {
-	case StateApplying, StateVerifying, StateLoadTest, StateSoak:
+	case StateApplying, StateVerifying, StateLoadTest, StateSoak, StateStepping:
 		return true
 	}
 	return false
+}
+
+// stairs are the moves of a staircase change besides the happy path:
+// baseline → stepping; stepping → soak (change.to reached); stepping →
+// applying (settle: apply the best step back); soak → settled.
+var stairs = map[[2]State]bool{
+	{StateBaseline, StateStepping}: true,
+	{StateStepping, StateSoak}:     true,
+	{StateStepping, StateApplying}: true,
+	{StateSoak, StateSettled}:      true,
 }
 
 // CanMove reports whether a run may move from one state to another.
@@ -67,6 +83,9 @@ func CanMove(from, to State) error {
 		if from != StateRollingBack {
 			return fmt.Errorf("%s only follows rolling-back (now %s)", to, from)
 		}
+		return nil
+	}
+	if stairs[[2]State{from, to}] {
 		return nil
 	}
 	for i, s := range Forward[:len(Forward)-1] {

@@ -179,7 +179,7 @@ func backendChecks(insts []plan.Instance, seen map[string]poolpilot.Health, coun
 // writePostChangeConfig records what every instance reports after the
 // change, with the backend checks of the verify that preceded it.
 func (c *Controller) writePostChangeConfig(ctx context.Context) {
-	snap := ConfigSnapshot(ctx, c.Prober, c.instances(), c.Plan.Change.To, c.Clock.Now())
+	snap := ConfigSnapshot(ctx, c.Prober, c.instances(), c.target(), c.Clock.Now())
 	c.evMu.Lock()
 	for _, bc := range c.backends {
 		snap.Backends = append(snap.Backends, evidence.BackendCount{ApplicationName: bc.App, Instances: bc.Instances,

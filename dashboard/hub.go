@@ -145,7 +145,7 @@ func (h *Hub) endLive(r *run, s change.State, reason string, at time.Time) {
 	r.setStateLocked(s, at, "")
 	r.reason, r.ended, r.terminal = reason, at, true
 	switch s {
-	case change.StateSucceeded:
+	case change.StateSucceeded, change.StateSettled:
 		r.tone = "ok"
 	case change.StateRolledBack, change.StateRefused:
 		r.tone = "warn"

@@ -20,7 +20,7 @@ import (
 var allStates = []change.State{
 	change.StatePreflight, change.StateAwaitingApproval, change.StateApproved, change.StateBaseline,
 	change.StateApplying, change.StateVerifying, change.StateLoadTest, change.StateSoak, change.StateSucceeded,
-	change.StateRollingBack, change.StateRolledBack, change.StateRollbackFailed, change.StateRefused,
+	change.StateStepping, change.StateSettled, change.StateRollingBack, change.StateRolledBack, change.StateRollbackFailed, change.StateRefused,
 }
 
 var criterionStates = []criteria.State{criteria.StateOK, criteria.StatePending, criteria.StateFiring, criteria.StateInconclusive}

@@ -116,7 +116,7 @@ func steps(v *View) []step {
 
 func toneOf(s change.State) string {
 	switch s {
-	case change.StateSucceeded:
+	case change.StateSucceeded, change.StateSettled:
 		return "ok"
 	case change.StateRolledBack, change.StateRefused:
 		return "warn"

@@ -25,7 +25,7 @@ var succeededFiles = []string{
 }
 
 // terminalStates are the states a run folder is closed in.
-var terminalStates = map[string]bool{"succeeded": true, "rolled-back": true, "rollback-failed": true, "refused": true}
+var terminalStates = map[string]bool{"succeeded": true, "settled": true, "rolled-back": true, "rollback-failed": true, "refused": true}
 
 // checkComplete finds what a closed run folder lacks for its final state
 // (the last state_change of the audit log). A folder without any
@@ -46,7 +46,7 @@ func checkComplete(dir string, lines []RawLine) []Problem {
 	}
 	if !terminalStates[final] {
 		return []Problem{{Kind: ProblemIncomplete, Message: fmt.Sprintf(
-			"the run folder was closed in state %s: the run never reached a final state (succeeded, rolled-back, rollback-failed, refused)", final)}}
+			"the run folder was closed in state %s: the run never reached a final state (succeeded, settled, rolled-back, rollback-failed, refused)", final)}}
 	}
 	has := func(name string) bool {
 		_, err := os.Stat(filepath.Join(dir, name))
@@ -56,6 +56,8 @@ func checkComplete(dir string, lines []RawLine) []Problem {
 	switch {
 	case final == "succeeded":
 		need = succeededFiles
+	case final == "settled": // a staircase kept a smaller size: its steps too
+		need = append(append([]string(nil), succeededFiles...), FileSteps)
 	case has(FileSyntheticLoadTest):
 		need = []string{FileSustainedMonitoring, FileErrorRateComparison, FileLatencyComparison}
 	}
@@ -92,7 +94,7 @@ func checkMonitoring(dir, final string) *Problem {
 		return &Problem{Kind: ProblemIncomplete, File: FileSustainedMonitoring, Message: fmt.Sprintf(
 			"evidence incomplete: %s is a checkpoint of a run in progress (%d samples, verdict %s), not the soak's record", FileSustainedMonitoring, len(sm.Samples), sm.Verdict)}
 	}
-	if final == "succeeded" && sm.Verdict != VerdictPass {
+	if (final == "succeeded" || final == "settled") && sm.Verdict != VerdictPass {
 		return &Problem{Kind: ProblemIncomplete, File: FileSustainedMonitoring, Message: fmt.Sprintf(
 			"evidence incomplete: the run ended succeeded but %s's verdict is %q, not pass", FileSustainedMonitoring, sm.Verdict)}
 	}

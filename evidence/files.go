@@ -22,6 +22,7 @@ const (
 	FilePostChangeConfig    = "post_change_config.json"          // ConfigSnapshot
 	FileSyntheticLoadTest   = "synthetic_load_test_results.json" // LoadTestResults
 	FileSustainedMonitoring = "sustained_monitoring.json"        // SustainedMonitoring
+	FileSteps               = "steps.json"                       // a staircase change's steps (change.StepsEvidence)
 	FileErrorRateComparison = "error_rate_comparison.txt"        // text
 	FileLatencyComparison   = "latency_comparison.json"          // LatencyComparison
 	// The run itself.

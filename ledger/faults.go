@@ -20,6 +20,10 @@ const MaxExtraLatency = 60 * time.Second
 type FaultSettings struct {
 	ErrorRate      float64 `json:"error_rate"`
 	ExtraLatencyMS int64   `json:"extra_latency_ms"`
+	// LatencyAboveMax, when above 0, adds ExtraLatencyMS only while the
+	// pool's max is above it: a service that slows down past a pool size
+	// (staircase drills and tests).
+	LatencyAboveMax int `json:"latency_above_max,omitempty"`
 }
 
 // Validate names the field that is out of range.
@@ -29,6 +33,9 @@ func (s FaultSettings) Validate() error {
 	}
 	if s.ExtraLatencyMS < 0 || s.ExtraLatencyMS > MaxExtraLatency.Milliseconds() {
 		return fmt.Errorf("extra_latency_ms %d is out of range: use 0 to %d", s.ExtraLatencyMS, MaxExtraLatency.Milliseconds())
+	}
+	if s.LatencyAboveMax < 0 {
+		return fmt.Errorf("latency_above_max %d is out of range: use 0 (always) or a pool max", s.LatencyAboveMax)
 	}
 	return nil
 }
@@ -48,6 +55,9 @@ type FaultStatus struct {
 // usable; call NewFaults.
 type Faults struct {
 	log *slog.Logger
+	// PoolMax, if set, reads the pool's max for LatencyAboveMax; without
+	// it the latency applies whatever the pool.
+	PoolMax func() int
 
 	mu       sync.Mutex
 	settings FaultSettings
@@ -76,7 +86,7 @@ func (f *Faults) Set(s FaultSettings) error {
 	f.mu.Lock()
 	f.settings = s
 	f.mu.Unlock()
-	f.log.Warn("fault injection changed", "error_rate", s.ErrorRate, "extra_latency_ms", s.ExtraLatencyMS)
+	f.log.Warn("fault injection changed", "error_rate", s.ErrorRate, "extra_latency_ms", s.ExtraLatencyMS, "latency_above_max", s.LatencyAboveMax)
 	return nil
 }
 
@@ -99,7 +109,11 @@ func (f *Faults) decide() (time.Duration, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	fail := f.settings.ErrorRate > 0 && f.rng.Float64() < f.settings.ErrorRate
-	return time.Duration(f.settings.ExtraLatencyMS) * time.Millisecond, fail
+	delay := time.Duration(f.settings.ExtraLatencyMS) * time.Millisecond
+	if above := f.settings.LatencyAboveMax; above > 0 && f.PoolMax != nil && f.PoolMax() <= above {
+		delay = 0
+	}
+	return delay, fail
 }
 
 // Wrap applies the faults to next: the delay first, then the error. An

@@ -98,3 +98,26 @@ func TestFaultsBadSettings(t *testing.T) {
 		t.Errorf("DELETE: %d, want 405", status)
 	}
 }
+
+func TestLatencyAboveMaxFollowsThePool(t *testing.T) {
+	f := ledger.NewFaults(1, nil)
+	max := 20
+	f.PoolMax = func() int { return max }
+	if err := f.Set(ledger.FaultSettings{ExtraLatencyMS: 1, LatencyAboveMax: 50}); err != nil {
+		t.Fatal(err)
+	}
+	h := f.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	serve := func() { h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/v1/accounts", nil)) }
+	serve()
+	if d := f.Status().Delayed; d != 0 {
+		t.Errorf("pool max 20 ≤ 50: %d request(s) delayed, want none", d)
+	}
+	max = 100
+	serve()
+	if d := f.Status().Delayed; d != 1 {
+		t.Errorf("pool max 100 > 50: %d request(s) delayed, want 1", d)
+	}
+	if err := f.Set(ledger.FaultSettings{LatencyAboveMax: -1}); err == nil || !strings.Contains(err.Error(), "latency_above_max") {
+		t.Errorf("negative latency_above_max: %v", err)
+	}
+}

@@ -130,6 +130,9 @@ func (w *walker) check(n ast.Node, t reflect.Type, path string) bool {
 	if reflect.PointerTo(t).Implements(textUnmarshaler) {
 		return w.leaf(n, t, path)
 	}
+	if t == stepType {
+		return w.step(n, path)
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		return w.mapping(n, path, t, nil)
@@ -191,6 +194,9 @@ func (w *walker) mapping(n ast.Node, path string, st, elem reflect.Type) bool {
 
 func (w *walker) sequence(n ast.Node, et reflect.Type, path string) bool {
 	s, ok := untag(n).(*ast.SequenceNode)
+	if !ok && et == stepType {
+		return w.autoSteps(n, path)
+	}
 	if !ok {
 		w.fail(path, n, "must be a list, not %s", describe(n))
 		return false
@@ -364,4 +370,33 @@ func editDistance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
+}
+
+var stepType = reflect.TypeOf(Step{})
+
+// step checks a staircase step: a whole number (its max) or {max, min}.
+func (w *walker) step(n ast.Node, path string) bool {
+	switch untag(n).(type) {
+	case *ast.MappingNode:
+		return w.mapping(n, path, stepType, nil)
+	case *ast.SequenceNode, *ast.MappingValueNode:
+		w.fail(path, n, "must be a whole number (the step's max) or {max: N, min: M}, not %s", describe(n))
+		return false
+	}
+	return w.leaf(n, reflect.TypeOf(0), path)
+}
+
+// autoSteps refuses change.steps given as a mapping: {auto: true} (steps
+// from the sizing report) is not supported yet, anything else is wrong.
+func (w *walker) autoSteps(n ast.Node, path string) bool {
+	if m, ok := untag(n).(*ast.MappingNode); ok {
+		for _, mv := range m.Values {
+			if keyText(mv.Key) == "auto" {
+				w.fail(path+".auto", mv.Key, "is not yet supported: list the steps, such as [20, 50, 100, 200] (a size report's sweep shows where throughput stops growing)")
+				return false
+			}
+		}
+	}
+	w.fail(path, n, "must be a list of steps, such as [20, 50, 100, 200] or [{max: 20, min: 5}, ...], not %s", describe(n))
+	return false
 }

@@ -62,6 +62,7 @@ func (p *Plan) applyDefaults(src *source) {
 		d := poolpilot.Duration(defaultRollbackMonitor(p.Soak.Duration.D()))
 		p.RollbackPolicy.Monitor = &d
 	}
+	p.applyStepDefaults(src)
 	if p.Evidence.Dir == "" {
 		p.Evidence.Dir = DefaultEvidenceDir
 	}

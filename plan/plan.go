@@ -18,23 +18,26 @@ const (
 
 // Plan is one pool change, end to end.
 type Plan struct {
-	Version     int                       `yaml:"version" json:"version"`
-	Name        string                    `yaml:"name" json:"name"`
-	Description string                    `yaml:"description,omitempty" json:"description,omitempty"`
-	Database    Database                  `yaml:"database" json:"database"`
-	Instances   []Instance                `yaml:"instances" json:"instances"`
-	Change      Change                    `yaml:"change" json:"change"`
-	Driver      string                    `yaml:"driver" json:"driver"`
-	Rollout     Rollout                   `yaml:"rollout,omitempty" json:"rollout"`
-	Window      Window                    `yaml:"window,omitempty" json:"window"`
-	Approvals   Approvals                 `yaml:"approvals,omitempty" json:"approvals"`
-	Checklist   []CheckItem               `yaml:"checklist,omitempty" json:"checklist,omitempty"`
-	Backup      Backup                    `yaml:"backup,omitempty" json:"backup"`
-	Baseline    Baseline                  `yaml:"baseline,omitempty" json:"baseline"`
-	LoadTest    LoadTest                  `yaml:"load_test,omitempty" json:"load_test"`
-	Soak        Soak                      `yaml:"soak" json:"soak"`
-	Evaluation  Evaluation                `yaml:"evaluation,omitempty" json:"evaluation"`
-	Criteria    []poolpilot.CriterionSpec `yaml:"criteria" json:"criteria"`
+	Version     int         `yaml:"version" json:"version"`
+	Name        string      `yaml:"name" json:"name"`
+	Description string      `yaml:"description,omitempty" json:"description,omitempty"`
+	Database    Database    `yaml:"database" json:"database"`
+	Instances   []Instance  `yaml:"instances" json:"instances"`
+	Change      Change      `yaml:"change" json:"change"`
+	Driver      string      `yaml:"driver" json:"driver"`
+	Rollout     Rollout     `yaml:"rollout,omitempty" json:"rollout"`
+	Window      Window      `yaml:"window,omitempty" json:"window"`
+	Approvals   Approvals   `yaml:"approvals,omitempty" json:"approvals"`
+	Checklist   []CheckItem `yaml:"checklist,omitempty" json:"checklist,omitempty"`
+	Backup      Backup      `yaml:"backup,omitempty" json:"backup"`
+	Baseline    Baseline    `yaml:"baseline,omitempty" json:"baseline"`
+	LoadTest    LoadTest    `yaml:"load_test,omitempty" json:"load_test"`
+	Soak        Soak        `yaml:"soak" json:"soak"`
+	// Step tunes a staircase change (change.steps): each step's soak and
+	// when a step is worse than the one before.
+	Step       StepPolicy                `yaml:"step,omitempty" json:"step,omitzero"`
+	Evaluation Evaluation                `yaml:"evaluation,omitempty" json:"evaluation"`
+	Criteria   []poolpilot.CriterionSpec `yaml:"criteria" json:"criteria"`
 	// Prometheus is the server that promql criteria query, in run as in watch.
 	Prometheus Prometheus `yaml:"prometheus,omitempty" json:"prometheus,omitzero"`
 	// RollbackPolicy says what happens after a rollback.
@@ -102,6 +105,10 @@ type PoolSize struct {
 type Change struct {
 	From PoolSize `yaml:"from" json:"from"`
 	To   PoolSize `yaml:"to" json:"to"`
+	// Steps, when given, make a staircase change: the pool climbs through
+	// each step (a max, or {max, min}), watched for step.soak, and settles
+	// at the best step seen when a step is worse; the last step is to.
+	Steps []Step `yaml:"steps,omitempty" json:"steps,omitempty"`
 }
 
 // Rollout says how the change goes out across instances.

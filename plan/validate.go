@@ -49,6 +49,7 @@ func (p *Plan) validate() []FieldError {
 	if p.Change.From == p.Change.To {
 		c.add("$.change.to", "is the same as change.from (%d:%d): nothing to change", p.Change.To.Max, p.Change.To.Min)
 	}
+	p.validateSteps(c)
 	p.validateRollout(c)
 	p.validateWindow(c)
 	if p.Approvals.Required < 0 || p.Approvals.Required > 10 {

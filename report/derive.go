@@ -74,6 +74,9 @@ func (m *Model) deriveVerdict() {
 		if !strings.Contains(m.Summary, "held every success criterion") {
 			m.Tone = "warn"
 		}
+	case "settled":
+		m.Verdict, m.Tone = VerdictSettled, "ok"
+		m.Summary = "The staircase change settled at a smaller pool than its target, the best step seen (steps.json), and held there for the full soak."
 	case "rolled-back":
 		m.Verdict, m.Tone = VerdictRolledBack, "warn"
 		m.Summary = "The change was rolled back and the previous configuration restored and verified."
@@ -94,7 +97,7 @@ func (m *Model) deriveVerdict() {
 	if m.Rollback != nil && m.Verdict != VerdictRefused {
 		m.Summary += " Rollback reason: " + Humanize(m.Rollback.Reason) + "."
 	}
-	if n := len(m.States); n > 0 && m.States[n-1].Reason != "" && (st == "refused" || st == "succeeded" || st == "rolled-back") {
+	if n := len(m.States); n > 0 && m.States[n-1].Reason != "" && (st == "refused" || st == "succeeded" || st == "settled" || st == "rolled-back") {
 		m.Summary += " Final state: " + Humanize(m.States[n-1].Reason) + "."
 	}
 	if !m.Integrity.OK {

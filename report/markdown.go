@@ -32,6 +32,7 @@ func Markdown(m *Model, opts MarkdownOptions) []byte {
 	}
 	w("| Evidence | %s |\n\n", md(v.Integrity))
 	mdChanges(&b, m)
+	mdSteps(&b, m)
 	mdCharts(&b, m, opts)
 	mdCriteria(&b, v)
 	mdCoverage(&b, v)

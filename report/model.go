@@ -15,6 +15,7 @@ import (
 // Verdicts of a run, as the report states them.
 const (
 	VerdictSucceeded      = "succeeded"
+	VerdictSettled        = "settled"
 	VerdictRolledBack     = "rolled back"
 	VerdictRollbackFailed = "rollback failed"
 	VerdictRefused        = "refused"
@@ -23,9 +24,12 @@ const (
 
 // Model is everything the report shows, read from one run folder.
 type Model struct {
-	Dir   string `json:"dir"`
-	Plan  string `json:"plan"`
-	RunID string `json:"run_id"`
+	// Steps and StepsNote describe a staircase change (steps.json).
+	Steps     []StepRow `json:"steps,omitempty"`
+	StepsNote string    `json:"steps_note,omitempty"`
+	Dir       string    `json:"dir"`
+	Plan      string    `json:"plan"`
+	RunID     string    `json:"run_id"`
 	// PoolpilotVersion is the version recorded in run_opened ("" when the
 	// folder does not record it).
 	PoolpilotVersion string `json:"poolpilot_version"`
@@ -149,6 +153,7 @@ func (m *Model) loadFiles() {
 	m.readJSON(evidence.FileChecklist, &f.Checklist)
 	m.ConfigDiff = m.readText(evidence.FileConfigDiff)
 	m.ErrorRateTxt = m.readText(evidence.FileErrorRateComparison)
+	m.loadSteps()
 	for _, sf := range seedFiles {
 		if _, err := os.Stat(filepath.Join(m.Dir, sf.Name)); errors.Is(err, fs.ErrNotExist) {
 			m.Missing = append(m.Missing, sf)

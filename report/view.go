@@ -30,7 +30,7 @@ type checkRow struct{ ID, Title, Kind, Status, By, Detail string }
 type fileRow struct{ Name, SHA256, Size, OK string }
 
 var verdictLabels = map[string]string{
-	VerdictSucceeded: "SUCCEEDED", VerdictRolledBack: "ROLLED BACK", VerdictRollbackFailed: "ROLLBACK FAILED",
+	VerdictSucceeded: "SUCCEEDED", VerdictSettled: "SETTLED", VerdictRolledBack: "ROLLED BACK", VerdictRollbackFailed: "ROLLBACK FAILED",
 	VerdictRefused: "REFUSED", VerdictIncomplete: "INCOMPLETE",
 }
 

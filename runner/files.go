@@ -209,7 +209,7 @@ func (r *runner) beforeClose(m *report.Model) {
 	m.Integrity.OK = true
 	_, m.Integrity.Head = r.folder.Head()
 	switch m.FinalState {
-	case string(change.StateSucceeded):
+	case string(change.StateSucceeded), string(change.StateSettled):
 		m.Tone = "ok"
 	case string(change.StateRolledBack), string(change.StateRefused):
 		m.Tone = "warn"

@@ -98,8 +98,8 @@ func (r *runner) stopEvents() {
 }
 
 // page is called with each controller notification: a failed rollback or
-// a P0 incident triggers the run's page; reaching rolled_back or success
-// with a page open (from this process or, on --resume or poolpilot
+// a P0 incident triggers the run's page; reaching rolled_back, success or
+// settled with a page open (from this process or, on --resume or poolpilot
 // rollback, an earlier one) resolves it. Sends are recorded as paged or
 // page_failed audit events.
 func (r *runner) page(ctx context.Context, event, text string) {
@@ -113,7 +113,7 @@ func (r *runner) page(ctx context.Context, event, text string) {
 		if class := r.lastIncidentClass(); class == "P0" {
 			r.sendPage(ctx, notify.ActionTrigger, class, text)
 		}
-	case "rolled_back", "success":
+	case "rolled_back", "success", "settled": // settled: a staircase kept a smaller size that held
 		if r.pageOpen() {
 			r.sendPage(ctx, notify.ActionResolve, "", text)
 		}

@@ -189,7 +189,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 
 func exitFor(s change.State) int {
 	switch s {
-	case change.StateSucceeded:
+	case change.StateSucceeded, change.StateSettled:
 		return poolpilot.ExitOK
 	case change.StateRolledBack:
 		return poolpilot.ExitFailed
@@ -315,6 +315,7 @@ func (r *runner) buildController() error {
 		Baseline:      r.baseline,
 		LoadTest:      r.loadTest,
 		Soak:          r.soakPhase,
+		Step:          r.stepPhase,
 		AfterRollback: r.postRollback,
 	}
 	if r.o.ResumeDir != "" {

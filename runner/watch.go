@@ -30,19 +30,26 @@ func decisionVerdict(d *criteria.Decision) change.Verdict {
 }
 
 func (r *runner) loadTest(ctx context.Context) (change.Verdict, error) {
+	v, _, err := r.runLoadTest(ctx)
+	return v, err
+}
+
+// runLoadTest runs the plan's load test and returns its verdict and the
+// load generator's report (nil when no load ran).
+func (r *runner) runLoadTest(ctx context.Context) (change.Verdict, *loadgen.Report, error) {
 	m, err := r.ensureMonitor(ctx)
 	if err != nil {
-		return change.Verdict{}, err
+		return change.Verdict{}, nil, err
 	}
 	lt := r.p.LoadTest
 	if lt.Workload == "none" {
 		r.logf("load test: workload none, skipped")
-		return change.Verdict{}, nil
+		return change.Verdict{}, nil, nil
 	}
 	started := r.clock.Now().UTC()
 	lr, err := r.startLoad(ctx, lt.Rate, lt.Duration.D())
 	if err != nil {
-		return change.Verdict{}, fmt.Errorf("load test: %w", err)
+		return change.Verdict{}, nil, fmt.Errorf("load test: %w", err)
 	}
 	r.logf("load test: %s at %g/s for %s", lr.target, lt.Rate, lt.Duration)
 	var v change.Verdict
@@ -65,15 +72,15 @@ func (r *runner) loadTest(ctx context.Context) (change.Verdict, error) {
 	r.writeLoadResults(lr, started, v, r.cv.take())
 	r.checkpoint()
 	if err != nil {
-		return change.Verdict{}, err
+		return change.Verdict{}, lr.rep, err
 	}
 	if v.Rollback {
-		return v, nil
+		return v, lr.rep, nil
 	}
 	if lr.err != nil {
-		return change.Verdict{}, fmt.Errorf("load generator: %w", lr.err)
+		return change.Verdict{}, lr.rep, fmt.Errorf("load generator: %w", lr.err)
 	}
-	return v, nil
+	return v, lr.rep, nil
 }
 
 func (r *runner) writeLoadResults(lr *loadRun, started time.Time, v change.Verdict, client []evidence.ClientInstance) {
@@ -189,40 +196,22 @@ func (r *runner) soakPhase(ctx context.Context) (change.Verdict, error) {
 	}
 	var v change.Verdict
 	lastCheckpoint := time.Now()
+	var skip map[string]bool
+	if size, settled := change.SettledSize(r.journal.Records()); settled {
+		skip = r.sizeCriteria(size)
+	}
+	j := &soakJudge{w: w, start: start, grace: grace, settle: settle, total: total, before: observed, skip: skip}
 	err = m.Run(ctx, 0, func(ev criteria.Evaluation) bool {
-		if gapFailed, why := w.tick(ev); gapFailed {
-			v = change.Verdict{Rollback: true, Criterion: "watched-time", Role: poolpilot.RoleSuccess, Reason: why}
-			return true
-		}
-		r.progressLine("soak", observed+w.watched, total, ev)
-		if time.Since(lastCheckpoint) >= checkpointEvery {
-			lastCheckpoint = time.Now()
-			r.checkpoint()
-			r.journalSoakProgress(w, observed, earlierConc, earlierGaps)
-		}
-		if ev.Decision != nil {
-			v = decisionVerdict(ev.Decision)
-			return true
-		}
-		for _, res := range ev.Results {
-			if res.Role != poolpilot.RoleSuccess {
-				continue
+		var done bool
+		v, done = j.judge(ev, func() {
+			r.progressLine("soak", observed+w.watched, total, ev)
+			if time.Since(lastCheckpoint) >= checkpointEvery {
+				lastCheckpoint = time.Now()
+				r.checkpoint()
+				r.journalSoakProgress(w, observed, earlierConc, earlierGaps)
 			}
-			if failed, why := successFailed(res, start, ev.Time, grace); failed {
-				v = change.Verdict{Rollback: true, Criterion: res.Name, Role: poolpilot.RoleSuccess, Reason: why}
-				return true
-			}
-		}
-		if observed+w.watched < total {
-			return false
-		}
-		// The soak's time is up. A success criterion still pending or
-		// inconclusive has not been seen to hold: wait for it to settle —
-		// back to ok, or failed by the rule above — for at most settle.
-		if unsettled(ev) && w.watched+observed < total+settle {
-			return false
-		}
-		return true
+		})
+		return done
 	})
 	stopLoad()
 	r.after = r.snapshot(ctx)
@@ -238,7 +227,7 @@ func (r *runner) soakPhase(ctx context.Context) (change.Verdict, error) {
 		return change.Verdict{}, err
 	}
 	if !v.Rollback {
-		v = endVerdict(m.Last(), r.after.unanswered(), r.soak.coverage, r.soak.minCoverage)
+		v = endVerdict(withoutLast(m.Last(), skip), r.after.unanswered(), r.soak.coverage, r.soak.minCoverage)
 	}
 	if v.Rollback {
 		r.soak.verdict, r.soak.reason = evidence.VerdictFail, v.Criterion+": "+v.Reason

@@ -43,7 +43,7 @@ type demoFlags struct {
 func newDemoCmd(e *env) *cobra.Command {
 	f := &demoFlags{}
 	cmd := &cobra.Command{
-		Use:   "demo [--scenario success|rollback|both] [--evidence-dir DIR] [--keep]",
+		Use:   "demo [--scenario success|rollback|staircase|both|all] [--evidence-dir DIR] [--keep]",
 		Short: "Run the seed's Phase 1 end to end on this machine: a change that succeeds, then one that rolls back by itself",
 		Long: `demo needs no setup: it starts an ephemeral PostgreSQL from the local server
 binaries (max_connections 500), two ledgerd instances in-process at the seed's
@@ -53,21 +53,26 @@ soak 30s, trigger windows 5s), approves it, ticks its checklist and runs it
 to success. Then, as a second act, a fresh run from 10:2 again where a fault
 is injected when the soak starts (ledgerd's /admin/faults, error rate 5%): the
 "error_rate_high" trigger holds for its window and poolpilot rolls back by
-itself. It prints where each evidence folder and report are and verifies
-the evidence. The change window is overridden (recorded with its reason).
+itself. A third act (--scenario staircase, or all for the three) climbs
+10:2 → 20 → 50 → 100 → 200 with ledgerd answering 300 ms slower while its
+pool max is above 50 (fault latency_above_max): step 100's p95 rises past the
+margin and the run settles at 50:20 (exit 0, state settled). It prints where
+each evidence folder and report are and verifies the evidence. The change
+window is overridden (recorded with its reason).
 
-Exit status: 0 when every act ended as intended (success, rolled back) with
+Exit status: 0 when every act ended as intended (success, rolled back, settled) with
 evidence that verifies, 3 otherwise, 1 when PostgreSQL or ledgerd could not
 start, 2 on bad flags. --keep leaves everything running until Ctrl-C.`,
 		Example: `  poolpilot demo
   poolpilot demo --scenario rollback --evidence-dir /tmp/demo
+  poolpilot demo --scenario staircase   # settles below 200: steps.json, report's Steps table
   poolpilot demo --keep          # then: poolpilot report DIR --out /tmp/r.html`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch f.scenario {
-			case "success", "rollback", "both":
+			case "success", "rollback", "staircase", "both", "all":
 			default:
-				return poolpilot.BadInput("--scenario %q: use success, rollback or both", f.scenario)
+				return poolpilot.BadInput("--scenario %q: use success, rollback, staircase, both or all", f.scenario)
 			}
 			if f.baseline <= 0 || f.loadDur <= 0 || f.soak <= 0 || f.trig <= 0 || f.rate <= 0 || f.soakRate <= 0 {
 				return poolpilot.BadInput("--baseline, --load-duration, --soak, --window, --rate and --soak-rate must be positive")
@@ -76,7 +81,7 @@ start, 2 on bad flags. --keep leaves everything running until Ctrl-C.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.scenario, "scenario", "both", "success, rollback or both")
+	fl.StringVar(&f.scenario, "scenario", "both", "success, rollback, staircase, both (success and rollback) or all (the three)")
 	fl.StringVar(&f.evidenceDir, "evidence-dir", "", "where the evidence folders go (default: a new temporary folder)")
 	fl.BoolVar(&f.keep, "keep", false, "leave PostgreSQL and ledgerd running until Ctrl-C")
 	fl.StringVar(&f.dash, "dashboard", "", "serve the live dashboard of both acts on this address, e.g. 127.0.0.1:8090 (read-only)")
@@ -150,7 +155,11 @@ func runDemo(ctx context.Context, e *env, f *demoFlags) error {
 		progress(e, "dashboard: %s", url)
 	}
 	acts := []string{"success", "rollback"}
-	if f.scenario != "both" {
+	switch f.scenario {
+	case "both":
+	case "all":
+		acts = append(acts, "staircase")
+	default:
 		acts = []string{f.scenario}
 	}
 	var failed []string
@@ -212,7 +221,7 @@ func startDemoWorld(ctx context.Context, e *env, f *demoFlags) (*demoWorld, erro
 
 // demoPlan writes the seed's plan with time compressed. (The durations
 // are set on the parsed plan, which is then written normalised.)
-func demoPlan(f *demoFlags, w *demoWorld, name string) ([]byte, error) {
+func demoPlan(f *demoFlags, w *demoWorld, name, act string) ([]byte, error) {
 	o := plan.SeedInitOptions()
 	o.Name = name
 	o.HealthURLs = []string{w.lds[0].URL() + "/healthz", w.lds[1].URL() + "/healthz"}
@@ -232,6 +241,15 @@ func demoPlan(f *demoFlags, w *demoWorld, name string) ([]byte, error) {
 	p.Rollout.VerifyTimeout = poolpilot.Duration(15 * time.Second)
 	rm := poolpilot.Duration(f.rollbackMonitor)
 	p.RollbackPolicy.Monitor = &rm
+	if act == "staircase" {
+		to := p.Change.To
+		p.Change.Steps = []plan.Step{{Max: 20, Min: to.Min}, {Max: 50, Min: to.Min}, {Max: 100, Min: to.Min}, {Max: to.Max, Min: to.Min}}
+		p.Step = plan.StepPolicy{Soak: poolpilot.Duration(max(f.soak/5, 2*time.Second)),
+			// Margins for a shared laptop: a short load test's rate varies by a
+			// few per cent and its p95 by a factor of 3 or more (12.7 → 45.9 ms
+			// measured without a fault); the fault adds 300 ms.
+			StopWhen: plan.StopWhen{P95Increase: 5, ThroughputDrop: 0.2}}
+	}
 	if w.approver == nil {
 		if _, w.approver, err = evidence.GenerateKey(nil); err != nil {
 			return nil, err
@@ -275,7 +293,7 @@ func demoAct(ctx context.Context, e *env, f *demoFlags, w *demoWorld, act string
 		ld.Faults().Set(ledger.FaultSettings{})
 	}
 	name := "phase1_demo_" + act
-	raw, err := demoPlan(f, w, name)
+	raw, err := demoPlan(f, w, name, act)
 	if err != nil {
 		return false, err
 	}
@@ -312,6 +330,15 @@ func demoAct(ctx context.Context, e *env, f *demoFlags, w *demoWorld, act string
 		o.Observer = w.hub.Live()
 	}
 	want := change.StateSucceeded
+	if act == "staircase" {
+		want = change.StateSettled
+		progress(e, "injecting a fault: both instances answer 300 ms slower while their pool max is above 50 (latency_above_max)")
+		for _, ld := range w.lds {
+			if err := ld.Faults().Set(ledger.FaultSettings{ExtraLatencyMS: 300, LatencyAboveMax: 50}); err != nil {
+				return false, err
+			}
+		}
+	}
 	if act == "rollback" {
 		want = change.StateRolledBack
 		o.OnState = func(s change.State) {

@@ -95,3 +95,20 @@ func TestDemoKeepRunsUntilCancelled(t *testing.T) {
 		t.Fatal("demo --keep did not stop after Ctrl-C")
 	}
 }
+
+// The third act: the staircase settles below the target 200 (at 50:20
+// unless the shared machine's noise stops it earlier), because ledgerd
+// answers 300 ms slower past a pool max of 50.
+func TestDemoStaircaseScenarioSettles(t *testing.T) {
+	dir := t.TempDir()
+	out, stderr, code := runCLI(t, nil, "demo", "--scenario", "staircase", "--evidence-dir", dir,
+		"--baseline", "2s", "--load-duration", "2s", "--rate", "20", "--soak-rate", "10", "--soak", "6s", "--window", "3s")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+	for _, want := range []string{"phase1_demo_staircase: settled", "below change.to 200:20", "evidence verify: OK"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s\nstderr:\n%s", want, out, stderr)
+		}
+	}
+}

@@ -148,7 +148,7 @@ func liveOutcome(e *env, dir string) (bool, error) {
 	case change.StateRollbackFailed:
 		fmt.Fprintf(e.stderr, "PAGE: ROLLBACK FAILED for %s\n", dir)
 		return true, &poolpilot.ExitError{Code: poolpilot.ExitInternal, Err: errors.New("rollback failed: see " + dir)}
-	case change.StateRefused, change.StateSucceeded:
+	case change.StateRefused, change.StateSucceeded, change.StateSettled:
 		fmt.Fprintf(e.stdout, "the run ended in %s before any change needed undoing\n", st)
 		return true, nil
 	}

@@ -190,7 +190,7 @@ func reportRun(e *env, res runner.Result, err error, asJSON bool) error {
 		return &poolpilot.ExitError{Code: poolpilot.ExitInternal, Err: fmt.Errorf("%w; continue with: poolpilot run PLAN --resume %s, or roll back with: poolpilot rollback %s --reason TEXT", err, res.Dir, res.Dir)}
 	}
 	switch res.State {
-	case change.StateSucceeded:
+	case change.StateSucceeded, change.StateSettled:
 		return nil
 	case change.StateRolledBack:
 		return &poolpilot.ExitError{Code: poolpilot.ExitFailed, Err: fmt.Errorf("rolled back: %s", res.Reason)}
@@ -279,6 +279,14 @@ func dryRun(ctx context.Context, e *env, p *plan.Plan, planDir string) error {
 	in, _ := p.Window.Contains(time.Now())
 	say("change window %s: now %s", p.Window, map[bool]string{true: "inside", false: "OUTSIDE (run needs --override-window --reason)"}[in])
 	say("baseline: %s of measurements, pre-change evidence files", p.Baseline.Duration)
+	if p.Stepped() {
+		var sizes []string
+		for _, st := range p.Change.Steps {
+			sizes = append(sizes, fmt.Sprintf("%d:%d", st.Max, st.Min))
+		}
+		say("staircase: steps %s, each applied and verified as below (at its own size), load-tested and watched for %s; a step whose p95 rises more than %.0f%% (and 20 ms) or whose throughput falls more than %.0f%%, or that fails, stops the climb: settle at the best step seen (roll back if it is the first)",
+			strings.Join(sizes, " → "), p.StepSoak(), 100*p.Step.StopWhen.P95Increase, 100*p.Step.StopWhen.ThroughputDrop)
+	}
 	say("apply with the %s driver, %d instance(s) at a time:", p.Driver, p.Rollout.BatchSize)
 	var kd *kube.Driver
 	if p.Driver == plan.DriverKube {

@@ -79,6 +79,7 @@ func Start(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		seed = uint64(opts.Clock.Now().UnixNano())
 	}
 	s.faults = ledger.NewFaults(seed, s.log)
+	s.faults.PoolMax = func() int { return pool.Config().Max }
 	s.api = httpapi.New(httpapi.Options{Pool: pool, Service: ServiceName, AdminToken: cfg.AdminToken,
 		Logger: s.log, Clock: opts.Clock, Window: opts.Window, Secrets: secrets})
 	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,

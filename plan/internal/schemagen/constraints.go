@@ -19,6 +19,7 @@ var required = map[string][]string{
 	"CriterionSpec": {"name", "expr", "role"},
 	"CheckItem":     {"id", "description"},
 	"Approver":      {"name", "public_key"},
+	"Step":          {"max"},
 }
 
 // constraints are the checks and defaults of the plan package, per
@@ -72,6 +73,11 @@ var constraints = map[string]obj{
 	"Prometheus.password_env":          envVar,
 	"Prometheus.headers_env":           {"propertyNames": obj{"pattern": plan.HeaderPattern}, "additionalProperties": obj{"type": "string", "pattern": plan.EnvVarPattern}},
 	"Notify.webhook_env":               envVar,
+	"Step.max":                         {"minimum": 1, "maximum": plan.MaxPoolSize},
+	"Step.min":                         {"minimum": 0, "maximum": plan.MaxPoolSize},
+	"StepPolicy.soak":                  {"description": "How long each step's criteria are watched (watched time); default a tenth of soak.duration."},
+	"StopWhen.p95_increase":            {"exclusiveMinimum": 0, "maximum": 10, "default": plan.DefaultP95Increase},
+	"StopWhen.throughput_drop":         {"exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": plan.DefaultThroughputDrop},
 	"Evidence.dir":                     {"default": plan.DefaultEvidenceDir},
 }
 

@@ -26,7 +26,7 @@ import (
 // types, read from the plan package's folder (plan.go) and the root
 // package's (criterion.go, duration.go) above it.
 func FromSource(planDir string) ([]byte, error) {
-	docs, err := Docs(filepath.Join(planDir, "plan.go"), filepath.Join(planDir, "..", "criterion.go"), filepath.Join(planDir, "..", "duration.go"))
+	docs, err := Docs(filepath.Join(planDir, "plan.go"), filepath.Join(planDir, "steps.go"), filepath.Join(planDir, "..", "criterion.go"), filepath.Join(planDir, "..", "duration.go"))
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,19 @@ func Generate(docs map[string]string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-var durationType = reflect.TypeOf(poolpilot.Duration(0))
+var (
+	durationType = reflect.TypeOf(poolpilot.Duration(0))
+	stepType     = reflect.TypeOf(plan.Step{})
+)
+
+// structRef puts the object schema of struct t in $defs and refers to it.
+func (g *gen) structRef(t reflect.Type) map[string]any {
+	if _, ok := g.defs[t.Name()]; !ok {
+		g.defs[t.Name()] = nil // placeholder against recursion
+		g.defs[t.Name()] = g.object(t)
+	}
+	return map[string]any{"$ref": "#/$defs/" + t.Name()}
+}
 
 // object is the schema of a struct: its YAML fields, no others.
 func (g *gen) object(t reflect.Type) map[string]any {
@@ -147,6 +159,11 @@ func (g *gen) schema(t reflect.Type) map[string]any {
 			"description": "A Go duration such as 30s, 5m or 1h30m; not negative, and a number needs a unit.",
 		}
 		return map[string]any{"$ref": "#/$defs/Duration"}
+	}
+	if t == stepType {
+		// A step is its max alone (50) or a mapping ({max: 50, min: 5}).
+		step := g.structRef(t)
+		return map[string]any{"oneOf": []any{map[string]any{"type": "integer", "minimum": 1, "maximum": plan.MaxPoolSize}, step}}
 	}
 	switch t.Kind() {
 	case reflect.Struct:

@@ -1,0 +1,90 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/poolpilot/poolpilot/evidence"
+)
+
+// stepsFile is what the report reads of steps.json (written by the change
+// controller for a staircase change).
+type stepsFile struct {
+	Outcome string `json:"outcome"`
+	Why     string `json:"why"`
+	Final   struct {
+		Max int `json:"max"`
+		Min int `json:"min"`
+	} `json:"final"`
+	Steps []struct {
+		Index int `json:"index"`
+		Size  struct {
+			Max int `json:"max"`
+			Min int `json:"min"`
+		} `json:"size"`
+		Throughput *float64 `json:"throughput_rps"`
+		P95MS      *float64 `json:"p95_ms"`
+		Source     string   `json:"source"`
+		DB         *struct {
+			Backends   *int     `json:"backends"`
+			CPUPercent *float64 `json:"cpu_percent"`
+		} `json:"db"`
+		Verdict string `json:"verdict"`
+		Why     string `json:"why"`
+	} `json:"steps"`
+}
+
+// StepRow is one step of a staircase change, as the report shows it.
+type StepRow struct {
+	Step, Size, Throughput, P95, Backends, CPU, Verdict, Why string
+}
+
+// loadSteps reads steps.json, if the run was a staircase.
+func (m *Model) loadSteps() {
+	var sf *stepsFile
+	m.readJSON(evidence.FileSteps, &sf)
+	if sf == nil {
+		return
+	}
+	for _, s := range sf.Steps {
+		r := StepRow{Step: fmt.Sprint(s.Index + 1), Size: fmt.Sprintf("%d:%d", s.Size.Max, s.Size.Min),
+			Throughput: fmtOpt(s.Throughput, "%.1f/s"), P95: fmtOpt(s.P95MS, "%.1f ms"), Backends: "—", CPU: "—",
+			Verdict: s.Verdict, Why: s.Why}
+		if s.DB != nil {
+			if s.DB.Backends != nil {
+				r.Backends = fmt.Sprint(*s.DB.Backends)
+			}
+			r.CPU = fmtOpt(s.DB.CPUPercent, "%.0f %%")
+		}
+		m.Steps = append(m.Steps, r)
+	}
+	switch sf.Outcome {
+	case "settled":
+		m.StepsNote = fmt.Sprintf("Settled at %d:%d: %s", sf.Final.Max, sf.Final.Min, sf.Why)
+	case "reached":
+		m.StepsNote = fmt.Sprintf("Every step held: the target %d:%d was reached.", sf.Final.Max, sf.Final.Min)
+	case "rolled-back":
+		m.StepsNote = "The first step failed: rolled back. " + sf.Why
+	default:
+		m.StepsNote = "The run stopped while climbing. " + sf.Why
+	}
+}
+
+func fmtOpt(v *float64, format string) string {
+	if v == nil {
+		return "—"
+	}
+	return fmt.Sprintf(format, *v)
+}
+
+// mdSteps is the Markdown table of a staircase's steps.
+func mdSteps(b *strings.Builder, m *Model) {
+	if len(m.Steps) == 0 {
+		return
+	}
+	b.WriteString("## Steps\n\n" + md(m.StepsNote) + "\n\n| Step | Size | Throughput | p95 | Backends | DB CPU | Verdict | Why |\n|---:|---|---:|---:|---:|---:|---|---|\n")
+	for _, s := range m.Steps {
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", s.Step, s.Size, s.Throughput, s.P95, s.Backends, s.CPU, s.Verdict, md(s.Why))
+	}
+	b.WriteString("\n")
+}
