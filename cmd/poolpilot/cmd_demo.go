@@ -272,6 +272,14 @@ func compress(p *plan.Plan, baseline, load, soak, trig time.Duration) {
 	p.Soak.Duration = poolpilot.Duration(soak)
 	for i := range p.Criteria {
 		c := &p.Criteria[i]
+		if c.Name == "latency_p95_no_regression" {
+			// The demo runs PostgreSQL, two ledgerd and poolpilot on one
+			// small machine, and p95 counts poolpilot's own requests: a
+			// 10→200 pool there adds tens of milliseconds of CPU contention
+			// that is not what the demo shows. Its rollback act is driven by
+			// injected errors.
+			c.Expr = "latency_p95_ms <= baseline * 2 + 150ms"
+		}
 		switch {
 		case c.Role == poolpilot.RoleSuccess:
 			c.For = poolpilot.Duration(2 * trig)
