@@ -147,8 +147,8 @@ func (p *Plan) validateSteps(c *checker) {
 		c.add("$.step.soak", "must be a positive duration such as 5m (got %s); leave it out for a tenth of soak.duration", p.Step.Soak)
 	}
 	sw := p.Step.StopWhen
-	if !(sw.P95Increase > 0 && sw.P95Increase <= 10) {
-		c.add("$.step.stop_when.p95_increase", "must be a fraction above 0 and at most 10, such as 0.2 for 20 %% (got %g)", sw.P95Increase)
+	if !(sw.P95Increase > 0 && sw.P95Increase <= 100) {
+		c.add("$.step.stop_when.p95_increase", "must be a fraction above 0 and at most 100, such as 0.2 for 20 %% (got %g)", sw.P95Increase)
 	}
 	if !(sw.ThroughputDrop > 0 && sw.ThroughputDrop < 1) {
 		c.add("$.step.stop_when.throughput_drop", "must be a fraction between 0 and 1, such as 0.05 for 5 %% (got %g)", sw.ThroughputDrop)

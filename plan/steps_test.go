@@ -71,7 +71,7 @@ func TestStepsRefused(t *testing.T) {
 		{"unknown step key", "  steps: [{max: 20, mn: 5}, 200]", "$.change.steps[0].mn", "unknown field"},
 		{"auto", "  steps: {auto: true}", "$.change.steps.auto", "not yet supported"},
 		{"a mapping", "  steps: {max: 20}", "$.change.steps", "must be a list of steps"},
-		{"bad margin", "  steps: [20, 200]\nstep: {stop_when: {p95_increase: 20}}", "$.step.stop_when.p95_increase", "such as 0.2"},
+		{"bad margin", "  steps: [20, 200]\nstep: {stop_when: {p95_increase: 200}}", "$.step.stop_when.p95_increase", "such as 0.2"},
 		{"bad drop", "  steps: [20, 200]\nstep: {stop_when: {throughput_drop: 1.5}}", "$.step.stop_when.throughput_drop", "between 0 and 1"},
 		{"zero soak", "  steps: [20, 200]\nstep: {soak: 0s}", "$.step.soak", "positive duration"},
 		{"step without steps", "\nstep: {soak: 1m}", "$.step", "give change.steps"},

@@ -76,7 +76,7 @@ var constraints = map[string]obj{
 	"Step.max":                         {"minimum": 1, "maximum": plan.MaxPoolSize},
 	"Step.min":                         {"minimum": 0, "maximum": plan.MaxPoolSize},
 	"StepPolicy.soak":                  {"description": "How long each step's criteria are watched (watched time); default a tenth of soak.duration."},
-	"StopWhen.p95_increase":            {"exclusiveMinimum": 0, "maximum": 10, "default": plan.DefaultP95Increase},
+	"StopWhen.p95_increase":            {"exclusiveMinimum": 0, "maximum": 100, "default": plan.DefaultP95Increase},
 	"StopWhen.throughput_drop":         {"exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": plan.DefaultThroughputDrop},
 	"Evidence.dir":                     {"default": plan.DefaultEvidenceDir},
 }
