@@ -157,23 +157,32 @@ func TestAdminDisabledWithoutToken(t *testing.T) {
 	}
 }
 
-// TestAdminCompareIsTimingSafe is a code check: the bearer token is hashed
-// on both sides and compared with crypto/subtle, never with == or
-// strings/bytes.Equal.
+// TestAdminCompareIsTimingSafe is a code check: every token check goes
+// through httpapi/bearer, which hashes both sides and compares them with
+// crypto/subtle, never with == or strings/bytes.Equal.
 func TestAdminCompareIsTimingSafe(t *testing.T) {
-	src, err := os.ReadFile("../httpapi/auth.go")
+	auth, err := os.ReadFile("../httpapi/auth.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(auth), "bearer.Check(r, s.opts.AdminToken)") {
+		t.Error("httpapi/auth.go does not check the admin token with bearer.Check")
+	}
+	src, err := os.ReadFile("../httpapi/bearer/bearer.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(src)
-	for _, want := range []string{"subtle.ConstantTimeCompare(", "sha256.Sum256([]byte(s.opts.AdminToken))"} {
+	for _, want := range []string{"subtle.ConstantTimeCompare(", "sha256.Sum256([]byte(want))", "sha256.Sum256([]byte(strings.TrimSpace(token)))"} {
 		if !strings.Contains(s, want) {
-			t.Errorf("httpapi/auth.go lacks %q", want)
+			t.Errorf("httpapi/bearer/bearer.go lacks %q", want)
 		}
 	}
-	bad := regexp.MustCompile(`==\s*s\.opts\.AdminToken|AdminToken\s*(==|!=)\s*[^"\s]|bytes\.Equal\(|strings\.EqualFold\(token|token\s*==`)
-	if m := bad.FindString(s); m != "" {
-		t.Errorf("httpapi/auth.go compares the token with %q, not in constant time", m)
+	bad := regexp.MustCompile(`token\s*(==|!=)\s*want|want\s*(==|!=)\s*token|bytes\.Equal\(|strings\.EqualFold\(token`)
+	for name, text := range map[string]string{"httpapi/auth.go": string(auth), "httpapi/bearer/bearer.go": s} {
+		if m := bad.FindString(text); m != "" {
+			t.Errorf("%s compares the token with %q, not in constant time", name, m)
+		}
 	}
 }
 

@@ -26,7 +26,7 @@ func TestPostgresRestartDuringSoak(t *testing.T) {
 
 func restartDuringSoak(t *testing.T, kill bool) {
 	srv := pgtest.New(t, pgtest.Options{})
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), goleak.IgnoreAnyFunction("github.com/poolpilot/poolpilot/internal/pgtest.(*Server).Start.func1"), goleak.IgnoreAnyFunction("os/exec.(*Cmd).writerDescriptor.func1"))
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), goleak.IgnoreAnyFunction("github.com/poolpilot/poolpilot/internal/pgcluster.(*Server).Start.func1"), goleak.IgnoreAnyFunction("os/exec.(*Cmd).writerDescriptor.func1"))
 	admin := srv.URL("postgres")
 	p, app := openPool(t, admin, map[string]string{pgpool.EnvMin: "2"})
 	halt := make(chan struct{})
