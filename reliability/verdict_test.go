@@ -79,7 +79,6 @@ func waitSoak(t *testing.T, f *runFixture, cmd *exec.Cmd) string {
 	return ""
 }
 
-
 // TestInstanceKilledMidSoakIsNotSuccess SIGKILLs one ledgerd as the soak
 // starts and leaves it dead. Before, its criteria only went inconclusive
 // and the run ended succeeded (exit 0) with the live instance at the new
