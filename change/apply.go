@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
 )
@@ -99,14 +100,7 @@ func (c *Controller) wait(ctx context.Context, d time.Duration) error {
 	if c.Wait != nil {
 		return c.Wait(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return poolpilot.Sleep(ctx, d)
 }
 
 // ConfigSnapshot reads every instance's /healthz and compares its pool with

@@ -9,6 +9,8 @@ import (
 	"net"
 	"syscall"
 	"time"
+
+	"github.com/poolpilot/poolpilot"
 )
 
 // Backoff defaults: the first retry waits about DefaultInitial, each next
@@ -97,14 +99,7 @@ func (r Retry) sleep(ctx context.Context, d time.Duration) error {
 	if r.Sleep != nil {
 		return r.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return poolpilot.Sleep(ctx, d)
 }
 
 func attemptsText(n int) string {

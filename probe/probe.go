@@ -254,13 +254,4 @@ func sendLoad(ctx context.Context, o Options) {
 	wg.Wait()
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func sleep(ctx context.Context, d time.Duration) error { return poolpilot.Sleep(ctx, d) }
