@@ -104,6 +104,11 @@ export class Pilot {
         if (pool.ending) reason = 'shutdown';
         this.marks.set(client, reason);
       }
+      // Tallied here, as the pool drops the client (totalCount falls now), not on
+      // 'remove', which fires only once the connection's end() completes: a reader
+      // that sees the smaller total must also see the close counted.
+      const tally = this.marks.get(client);
+      this.closedBy[tally] = (this.closedBy[tally] || 0) + 1;
       return remove.call(pool, client, cb);
     };
     // Connections opened before instrument() are not constructing.
@@ -114,9 +119,7 @@ export class Pilot {
       this.fresh.add(client);
     });
     pool.on('release', (err, client) => this.onRelease(err, client));
-    pool.on('remove', (client) => {
-      const reason = this.marks.get(client) || 'other';
-      this.closedBy[reason] = (this.closedBy[reason] || 0) + 1;
+    pool.on('remove', () => {
       if (!pool.ending && !this.closed) setImmediate(() => this.fill());
     });
   }
