@@ -195,25 +195,3 @@ func TestApprovalIsForOneRun(t *testing.T) {
 		t.Errorf("after a new approval: %+v %v", st, err)
 	}
 }
-
-func TestApproversPreflightCheck(t *testing.T) {
-	signed, _, _, _ := signedPlan(t)
-	unsigned := testPlan(t, nil)
-	none := testPlan(t, nil)
-	none.Approvals.Required = 0
-	for _, c := range []struct {
-		name   string
-		p      *plan.Plan
-		status string
-		want   string
-	}{
-		{"approvers listed", signed, CheckPass, "2 approval(s) required from the listed approvers (Jane Doe; Raj Patel)"},
-		{"no approvers", unsigned, CheckWarn, "approvals are not signed"},
-		{"no approval required", none, CheckSkip, "requires no approval"},
-	} {
-		got := approversCheck(c.p)
-		if got.ID != "approvals_signed" || got.Status != c.status || !strings.Contains(got.Detail, c.want) {
-			t.Errorf("%s: %+v, want %s containing %q", c.name, got, c.status, c.want)
-		}
-	}
-}

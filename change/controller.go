@@ -34,9 +34,18 @@ type Verdict struct {
 	Manual bool   `json:"manual,omitempty"`
 }
 
+// PreflightVerdict is what the controller needs of a preflight (package
+// preflight's Report): it is written as preflight.json, and a preflight
+// that did not pass refuses the change with its Refusal as the reason.
+type PreflightVerdict interface {
+	Passed() bool
+	// Refusal names each failed check with its detail ("id: detail; …").
+	Refusal() string
+}
+
 // Phases are the run's pluggable steps. A nil phase is skipped.
 type Phases struct {
-	Preflight func(ctx context.Context) (PreflightReport, error)
+	Preflight func(ctx context.Context) (PreflightVerdict, error)
 	Approvals func(ctx context.Context) error
 	Window    func(now time.Time) error
 	Baseline  func(ctx context.Context) error
@@ -327,12 +336,8 @@ func (c *Controller) preflight(ctx context.Context) (State, string, error) {
 	}
 	b, _ := json.MarshalIndent(rep, "", "  ")
 	c.writeFile("preflight.json", b)
-	if !rep.OK {
-		var why []string
-		for _, f := range rep.Failed() {
-			why = append(why, f.ID+": "+f.Detail)
-		}
-		return StateRefused, "preflight: " + joinSemi(why), nil
+	if !rep.Passed() {
+		return StateRefused, "preflight: " + rep.Refusal(), nil
 	}
 	return StateAwaitingApproval, "", nil
 }
@@ -413,15 +418,4 @@ func (c *Controller) progress(format string, args ...any) {
 	if c.Progress != nil {
 		fmt.Fprintf(c.Progress, "%s  %s\n", c.Clock.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
 	}
-}
-
-func joinSemi(s []string) string {
-	var b bytes.Buffer
-	for i, x := range s {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(x)
-	}
-	return b.String()
 }

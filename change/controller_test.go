@@ -183,8 +183,8 @@ func TestRunSucceeds(t *testing.T) {
 func TestRefusals(t *testing.T) {
 	cases := map[string]func(*harness){
 		"preflight": func(h *harness) {
-			h.c.Phases.Preflight = func(context.Context) (PreflightReport, error) {
-				return PreflightReport{OK: false, Checks: []Check{{ID: "connection_budget", Status: CheckFail, Detail: "203 > 97"}}}, nil
+			h.c.Phases.Preflight = func(context.Context) (PreflightVerdict, error) {
+				return refused("connection_budget: 203 > 97"), nil
 			}
 		},
 		"approval": func(h *harness) {
@@ -427,3 +427,10 @@ func TestEvidenceLossRollsBackOrRefuses(t *testing.T) {
 		})
 	}
 }
+
+// refused is a preflight that did not pass (package preflight's Report
+// in a run).
+type refused string
+
+func (refused) Passed() bool      { return false }
+func (r refused) Refusal() string { return string(r) }

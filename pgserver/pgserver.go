@@ -7,23 +7,23 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/pgpool"
+	"github.com/poolpilot/poolpilot/preflight"
 )
 
-// Facts implements change.ServerFacts over a pool.
+// Facts implements preflight.ServerFacts over a pool.
 type Facts struct {
 	Pool *pgpool.Pool
 }
 
 // Limits reads max_connections, the reserved slots and the client
 // connections open now (poolpilot's own excluded), through pgpool.
-func (f Facts) Limits(ctx context.Context) (change.ServerLimits, error) {
+func (f Facts) Limits(ctx context.Context) (preflight.ServerLimits, error) {
 	l, err := f.Pool.ServerLimits(ctx)
 	if err != nil {
-		return change.ServerLimits{}, err
+		return preflight.ServerLimits{}, err
 	}
-	return change.ServerLimits{MaxConnections: l.MaxConnections, SuperuserReserved: l.SuperuserReserved,
+	return preflight.ServerLimits{MaxConnections: l.MaxConnections, SuperuserReserved: l.SuperuserReserved,
 		Reserved: l.ReservedConnections, ClientConnections: l.OtherConnections}, nil
 }
 

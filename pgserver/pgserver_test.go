@@ -14,6 +14,7 @@ import (
 	"github.com/poolpilot/poolpilot/internal/pgtest"
 	"github.com/poolpilot/poolpilot/pgpool"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/preflight"
 )
 
 func TestMain(m *testing.M) { pgtest.RunMain(m) }
@@ -63,19 +64,19 @@ func TestSeedPlanRefusedOnDefaultServer(t *testing.T) {
 	}
 	p.Backup.Check, p.Backup.SkipReason = "skip", "test cluster"
 	env := map[string]string{"DATABASE_URL": srv.URL("postgres"), "POOLPILOT_ADMIN_TOKEN": "t"}
-	pf := &change.Preflight{Plan: p, PlanDir: t.TempDir(), Server: facts, Prober: change.HTTPProber{},
+	pf := &preflight.Checker{Plan: p, PlanDir: t.TempDir(), Server: facts, Prober: change.HTTPProber{},
 		Getenv: func(k string) string { return env[k] }, Clock: poolpilot.SystemClock{}}
 	rep := pf.Run(context.Background())
 	if rep.OK {
 		t.Fatal("the seed's max 200 passed preflight against max_connections 100")
 	}
-	var budget *change.Check
+	var budget *preflight.Check
 	for i := range rep.Checks {
 		if rep.Checks[i].ID == "connection_budget" {
 			budget = &rep.Checks[i]
 		}
 	}
-	if budget == nil || budget.Status != change.CheckFail {
+	if budget == nil || budget.Status != preflight.CheckFail {
 		t.Fatalf("budget check %+v", budget)
 	}
 	for _, want := range []string{"max 200", "max_connections 100", "superuser_reserved 3", "= 97"} {
@@ -86,7 +87,7 @@ func TestSeedPlanRefusedOnDefaultServer(t *testing.T) {
 	// The other machine checks pass: the refusal is the budget's alone
 	// (and the manual checklist, not ticked here).
 	for _, c := range rep.Checks {
-		if c.Status == change.CheckFail && c.ID != "connection_budget" && c.ID != "manual_checklist" {
+		if c.Status == preflight.CheckFail && c.ID != "connection_budget" && c.ID != "manual_checklist" {
 			t.Errorf("unexpected failure %s: %s", c.ID, c.Detail)
 		}
 	}
@@ -99,7 +100,7 @@ func TestBudgetPassesWithRoom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := change.ComputeBudget(1, 0, 200, 1, l)
+	b := preflight.ComputeBudget(1, 0, 200, 1, l)
 	if b.Needed > b.Available {
 		t.Fatalf("budget %s", b)
 	}

@@ -10,11 +10,12 @@ import (
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/criteria"
 	"github.com/poolpilot/poolpilot/evidence"
+	"github.com/poolpilot/poolpilot/preflight"
 )
 
-func (r *runner) preflight(ctx context.Context) (change.PreflightReport, error) {
+func (r *runner) preflight(ctx context.Context) (change.PreflightVerdict, error) {
 	if r.o.Preflight == nil {
-		return change.PreflightReport{}, errors.New("no preflight configured")
+		return nil, errors.New("no preflight configured")
 	}
 	r.notifyNow(ctx, "start", fmt.Sprintf("poolpilot: plan %s starting (run %s): pool %d:%d → %d:%d on %d instance(s)",
 		r.p.Name, r.folder.RunID(), r.p.Change.From.Max, r.p.Change.From.Min, r.p.Change.To.Max, r.p.Change.To.Min, len(r.p.Instances)))
@@ -28,8 +29,8 @@ func (r *runner) preflight(ctx context.Context) (change.PreflightReport, error) 
 
 // writeChecklist writes checklist.json: the automated checks and the
 // manual items with who ticked them.
-func (r *runner) writeChecklist(rep change.PreflightReport) {
-	status := map[string]string{change.CheckPass: "pass", change.CheckFail: "fail", change.CheckSkip: "skipped", change.CheckWarn: "pass"}
+func (r *runner) writeChecklist(rep preflight.Report) {
+	status := map[string]string{preflight.CheckPass: "pass", preflight.CheckFail: "fail", preflight.CheckSkip: "skipped", preflight.CheckWarn: "pass"}
 	cl := evidence.Checklist{Passed: rep.OK}
 	for _, c := range rep.Checks {
 		if c.ID == "manual_checklist" {

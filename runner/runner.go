@@ -23,6 +23,7 @@ import (
 	"github.com/poolpilot/poolpilot/monitor"
 	"github.com/poolpilot/poolpilot/notify"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/preflight"
 )
 
 // Options configure a run.
@@ -46,7 +47,7 @@ type Options struct {
 	Version string
 	Getenv  func(string) string
 	// Preflight runs the plan's preflight (cmd's runPreflight).
-	Preflight func(ctx context.Context, p *plan.Plan, planDir string) change.PreflightReport
+	Preflight func(ctx context.Context, p *plan.Plan, planDir string) preflight.Report
 	// Driver overrides the plan's driver (tests).
 	Driver change.Driver
 	// Log receives state changes and notable events (stderr).

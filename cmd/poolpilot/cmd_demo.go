@@ -26,6 +26,7 @@ import (
 	"github.com/poolpilot/poolpilot/ledger"
 	"github.com/poolpilot/poolpilot/ledger/service"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/preflight"
 	"github.com/poolpilot/poolpilot/runner"
 )
 
@@ -327,7 +328,7 @@ func demoAct(ctx context.Context, e *env, f *demoFlags, w *demoWorld, act string
 	de := &env2{env: e, vars: env}
 	o := runner.Options{Plan: p, PlanYAML: raw, Version: buildVersion().Version, PlanDir: planDir, EvidenceDir: w.dir, OverrideWindow: true,
 		OverrideReason: "poolpilot demo: runs whenever it is tried", Operator: "Demo Operator", Getenv: de.getenv,
-		Preflight: func(ctx context.Context, p *plan.Plan, dir string) change.PreflightReport {
+		Preflight: func(ctx context.Context, p *plan.Plan, dir string) preflight.Report {
 			return runPreflight(ctx, de.asEnv(), p, dir)
 		},
 		Log: e.stderr}

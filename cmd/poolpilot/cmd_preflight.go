@@ -17,6 +17,7 @@ import (
 	"github.com/poolpilot/poolpilot/pgpool"
 	"github.com/poolpilot/poolpilot/pgserver"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/preflight"
 )
 
 func init() { commands = append(commands, newPreflightCmd) }
@@ -44,27 +45,27 @@ func requireDSN(e *env, p *plan.Plan) error {
 // unreachable is ServerFacts for a database that could not be opened.
 type unreachable struct{ err error }
 
-func (u unreachable) Limits(context.Context) (change.ServerLimits, error) {
-	return change.ServerLimits{}, u.err
+func (u unreachable) Limits(context.Context) (preflight.ServerLimits, error) {
+	return preflight.ServerLimits{}, u.err
 }
 func (u unreachable) LastArchived(context.Context) (time.Time, error) {
 	return time.Time{}, u.err
 }
 
 // runPreflight runs the plan's preflight with a tool pool of its own.
-func runPreflight(ctx context.Context, e *env, p *plan.Plan, planDir string) change.PreflightReport {
+func runPreflight(ctx context.Context, e *env, p *plan.Plan, planDir string) preflight.Report {
 	return runPreflightWith(ctx, e, p, planDir, preflightOpts{})
 }
 
 // preflightOpts are preflight's inputs beyond the plan.
 type preflightOpts struct {
-	sizing string            // --sizing FILE: overrides database.sizing_report
-	fleet  change.FleetFacts // nil: from the plan (driver kube: the cluster)
+	sizing string               // --sizing FILE: overrides database.sizing_report
+	fleet  preflight.FleetFacts // nil: from the plan (driver kube: the cluster)
 }
 
 // runPreflightWith is runPreflight with options.
-func runPreflightWith(ctx context.Context, e *env, p *plan.Plan, planDir string, o preflightOpts) change.PreflightReport {
-	var facts change.ServerFacts
+func runPreflightWith(ctx context.Context, e *env, p *plan.Plan, planDir string, o preflightOpts) preflight.Report {
+	var facts preflight.ServerFacts
 	pool, err := openToolPool(ctx, e.getenv(p.Database.DSNEnv))
 	if err != nil {
 		facts = unreachable{fmt.Errorf("%s: %s", p.Database.DSNEnv, pgpool.Redact(err.Error()))}
@@ -72,7 +73,7 @@ func runPreflightWith(ctx context.Context, e *env, p *plan.Plan, planDir string,
 		defer pool.Close()
 		facts = pgserver.Facts{Pool: pool}
 	}
-	pf := &change.Preflight{Plan: p, PlanDir: planDir, Server: facts, Prober: change.HTTPProber{},
+	pf := &preflight.Checker{Plan: p, PlanDir: planDir, Server: facts, Prober: change.HTTPProber{},
 		Getenv: e.getenv, Clock: poolpilot.SystemClock{}, Fleet: o.fleet, Sizing: sizingAdvice(p, o.sizing)}
 	pf.Sources = planSources{e: e, p: p, pool: pool, poolErr: err}
 	if pf.Fleet == nil && p.Driver == plan.DriverKube {
@@ -147,10 +148,10 @@ refused, 2 on bad input.`,
 	return c
 }
 
-func printPreflight(w io.Writer, rep change.PreflightReport) {
+func printPreflight(w io.Writer, rep preflight.Report) {
 	fmt.Fprintf(w, "preflight of plan %s (sha256 %s…)\n", rep.Plan, rep.SHA256[:12])
 	for _, c := range rep.Checks {
-		mark := map[string]string{change.CheckPass: "PASS", change.CheckFail: "FAIL", change.CheckWarn: "WARN", change.CheckSkip: "SKIP"}[c.Status]
+		mark := map[string]string{preflight.CheckPass: "PASS", preflight.CheckFail: "FAIL", preflight.CheckWarn: "WARN", preflight.CheckSkip: "SKIP"}[c.Status]
 		fmt.Fprintf(w, "  %-4s  %-40s %s\n", mark, c.Title, c.Detail)
 	}
 	if rep.OK {

@@ -4,9 +4,9 @@ import (
 	"context"
 
 	"github.com/poolpilot/poolpilot/assemble"
-	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/pgpool"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/preflight"
 	"github.com/poolpilot/poolpilot/runner"
 )
 
@@ -20,7 +20,7 @@ type planSources struct {
 	poolErr error
 }
 
-func (s planSources) Unfed(ctx context.Context) ([]change.UnfedCriterion, error) {
+func (s planSources) Unfed(ctx context.Context) ([]preflight.UnfedCriterion, error) {
 	o := assemble.Options{Interval: s.p.Evaluation.Interval.D(), Pool: s.pool, PoolErr: s.poolErr, Pushed: []string{runner.MetricViolations}}
 	set, err := assemble.Sources(ctx, s.p, s.e.getenv, o)
 	if err != nil {
@@ -32,9 +32,9 @@ func (s planSources) Unfed(ctx context.Context) ([]change.UnfedCriterion, error)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]change.UnfedCriterion, len(unfed))
+	out := make([]preflight.UnfedCriterion, len(unfed))
 	for i, u := range unfed {
-		out[i] = change.UnfedCriterion(u)
+		out[i] = preflight.UnfedCriterion(u)
 	}
 	return out, nil
 }

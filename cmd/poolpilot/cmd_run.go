@@ -21,6 +21,7 @@ import (
 	"github.com/poolpilot/poolpilot/driver/kube"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/preflight"
 	"github.com/poolpilot/poolpilot/runner"
 )
 
@@ -128,7 +129,7 @@ func runRun(ctx context.Context, e *env, planPath string, f runFlags) error {
 	}
 	o := runner.Options{Plan: p, PlanYAML: raw, PlanPath: planPath, Version: buildVersion().Version, PlanDir: planDir, EvidenceDir: base, ResumeDir: f.resume,
 		OverrideWindow: f.overrideWindow, OverrideReason: f.reason, Operator: operator(e), Getenv: e.getenv,
-		Preflight: func(ctx context.Context, p *plan.Plan, dir string) change.PreflightReport {
+		Preflight: func(ctx context.Context, p *plan.Plan, dir string) preflight.Report {
 			return runPreflight(ctx, e, p, dir)
 		},
 		Log: e.stderr}

@@ -23,6 +23,7 @@ import (
 	"github.com/poolpilot/poolpilot/internal/testutil"
 	"github.com/poolpilot/poolpilot/ledger"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/preflight"
 	"github.com/poolpilot/poolpilot/runner"
 )
 
@@ -303,7 +304,7 @@ func TestLeaveAsIsThenRollbackWithoutALiveRun(t *testing.T) {
 	var errb testutil.Buffer
 	o := runner.Options{Plan: f.P, PlanYAML: raw, PlanDir: f.PlanDir(), EvidenceDir: filepath.Dir(f.PlanDir()),
 		Getenv: f.Getenv, Operator: "tester", Log: &errb, Interrupts: intr, Ask: func() string { return "leave" },
-		Preflight: func(ctx context.Context, p *plan.Plan, dir string) change.PreflightReport {
+		Preflight: func(ctx context.Context, p *plan.Plan, dir string) preflight.Report {
 			return runPreflight(ctx, &env{getenv: f.Getenv, stdout: &errb, stderr: &errb}, p, dir)
 		}}
 	done := make(chan runner.Result, 1)

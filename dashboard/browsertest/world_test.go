@@ -16,6 +16,7 @@ import (
 	"github.com/poolpilot/poolpilot/pgpool"
 	"github.com/poolpilot/poolpilot/pgserver"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/preflight"
 	"github.com/poolpilot/poolpilot/runner"
 )
 
@@ -105,8 +106,8 @@ func startWorld(t *testing.T) *world {
 	t.Cleanup(func() { w.srv.Close(); hub.Close() })
 	o := runner.Options{Plan: p, PlanYAML: raw, PlanDir: planDir, EvidenceDir: dir, OverrideWindow: true,
 		OverrideReason: "browser test", Operator: "e2e", Getenv: getenv, Observer: w.live,
-		Preflight: func(ctx context.Context, p *plan.Plan, dir string) change.PreflightReport {
-			return preflight(ctx, p, dir, getenv)
+		Preflight: func(ctx context.Context, p *plan.Plan, dir string) preflight.Report {
+			return worldPreflight(ctx, p, dir, getenv)
 		}}
 	go func() {
 		res, err := runner.Run(context.Background(), o)
@@ -116,15 +117,15 @@ func startWorld(t *testing.T) *world {
 	return w
 }
 
-func preflight(ctx context.Context, p *plan.Plan, dir string, getenv func(string) string) change.PreflightReport {
+func worldPreflight(ctx context.Context, p *plan.Plan, dir string, getenv func(string) string) preflight.Report {
 	cfg := pgpool.Config{PoolConfig: pgpool.DefaultPoolConfig(), DatabaseURL: getenv(p.Database.DSNEnv)}
 	cfg.Max, cfg.Min = 2, 0
 	pool, err := pgpool.Open(ctx, cfg, pgpool.Options{AppName: "poolpilot-preflight"})
 	if err != nil {
-		return change.PreflightReport{Plan: p.Name, Checks: []change.Check{{ID: "database_reachable", Status: change.CheckFail, Detail: fmt.Sprint(err)}}}
+		return preflight.Report{Plan: p.Name, Checks: []preflight.Check{{ID: "database_reachable", Status: preflight.CheckFail, Detail: fmt.Sprint(err)}}}
 	}
 	defer pool.Close()
-	pf := &change.Preflight{Plan: p, PlanDir: dir, Server: pgserver.Facts{Pool: pool}, Prober: change.HTTPProber{},
+	pf := &preflight.Checker{Plan: p, PlanDir: dir, Server: pgserver.Facts{Pool: pool}, Prober: change.HTTPProber{},
 		Getenv: getenv, Clock: poolpilot.SystemClock{}}
 	return pf.Run(ctx)
 }

@@ -1,4 +1,4 @@
-package change
+package preflight
 
 import (
 	"context"
@@ -84,7 +84,7 @@ type fleetRead struct {
 	err error
 }
 
-func (pf *Preflight) readFleet(ctx context.Context) map[string]fleetRead {
+func (pf *Checker) readFleet(ctx context.Context) map[string]fleetRead {
 	if pf.Fleet == nil {
 		return nil
 	}
@@ -98,7 +98,7 @@ func (pf *Preflight) readFleet(ctx context.Context) map[string]fleetRead {
 
 // peak is the budget's instance and surge counts: from the orchestrator
 // when there is one, else the plan's rollout numbers. how explains them.
-func (pf *Preflight) peak(fleet map[string]fleetRead) (instances, surge int, how string, err error) {
+func (pf *Checker) peak(fleet map[string]fleetRead) (instances, surge int, how string, err error) {
 	p := pf.Plan
 	if fleet == nil {
 		// Each instance counts its processes (each holds a pool); instances
@@ -147,14 +147,14 @@ func processes(in plan.Instance) int { return max(in.Processes, 1) }
 
 // behindPooler reports whether the plan says the instances connect through
 // a pooler (their pools then count against the pooler, not max_connections).
-func (pf *Preflight) behindPooler() bool {
+func (pf *Checker) behindPooler() bool {
 	d := pf.Plan.Database
 	return d.PgBouncerAdminDSNEnv != "" || d.PoolerMaxClients > 0
 }
 
 // poolerCheck is the pooler's budget: PgBouncer's console when the plan
 // names it, else the plan's pooler_max_clients for the client side.
-func (pf *Preflight) poolerCheck(ctx context.Context, fleet map[string]fleetRead) Check {
+func (pf *Checker) poolerCheck(ctx context.Context, fleet map[string]fleetRead) Check {
 	p := pf.Plan
 	c := Check{ID: "pooler_budget", Title: "Connection budget through the pooler"}
 	instances, surge, how, err := pf.peak(fleet)
@@ -217,7 +217,7 @@ func cmpWord(ok bool) string {
 // fleetEnvCheck compares each Deployment's DB_POOL_MAX/DB_POOL_MIN with
 // change.from: the controller verifies a rollback against change.from, so
 // a Deployment that runs anything else would end rollback-failed.
-func (pf *Preflight) fleetEnvCheck(fleet map[string]fleetRead) Check {
+func (pf *Checker) fleetEnvCheck(fleet map[string]fleetRead) Check {
 	from := pf.Plan.Change.From
 	c := Check{ID: "deployment_env", Title: fmt.Sprintf("Deployments' env is the plan's change.from (max %d, min %d)", from.Max, from.Min)}
 	want := map[string]int{"DB_POOL_MAX": from.Max, "DB_POOL_MIN": from.Min}
@@ -256,7 +256,7 @@ func (pf *Preflight) fleetEnvCheck(fleet map[string]fleetRead) Check {
 
 // sizingCheck compares change.to.max with a saved sizing recommendation:
 // a warning, never a refusal.
-func (pf *Preflight) sizingCheck() Check {
+func (pf *Checker) sizingCheck() Check {
 	s := pf.Sizing
 	to := pf.Plan.Change.To.Max
 	c := Check{ID: "sizing_recommendation", Title: "Pool max against the measured sizing recommendation"}

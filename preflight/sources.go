@@ -1,4 +1,4 @@
-package change
+package preflight
 
 import (
 	"context"
@@ -24,7 +24,7 @@ type UnfedCriterion struct {
 // criteriaSourcesCheck fails for a criterion no source can feed: a run
 // would otherwise watch less than the plan says. An optional criterion is
 // a warning (the run skips it and records criterion_skipped).
-func (pf *Preflight) criteriaSourcesCheck(ctx context.Context) Check {
+func (pf *Checker) criteriaSourcesCheck(ctx context.Context) Check {
 	c := Check{ID: "criteria_sources", Title: "Every criterion has a source"}
 	if pf.Sources == nil {
 		c.Status, c.Detail = CheckSkip, "not checked: no source assembly given"

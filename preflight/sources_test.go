@@ -1,4 +1,4 @@
-package change
+package preflight
 
 import (
 	"context"
@@ -35,7 +35,7 @@ func TestCriteriaSourcesCheck(t *testing.T) {
 		{"error", fakeSources{err: errors.New("PROM_TOKEN unset")}, CheckFail, []string{"PROM_TOKEN unset"}},
 	}
 	for _, c := range cases {
-		pf := &Preflight{Plan: p, Sources: c.src}
+		pf := &Checker{Plan: p, Sources: c.src}
 		got := pf.criteriaSourcesCheck(context.Background())
 		if got.ID != "criteria_sources" || got.Status != c.status {
 			t.Errorf("%s: %s %s, want %s", c.name, got.ID, got.Status, c.status)

@@ -1,4 +1,4 @@
-package change
+package preflight
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/plan"
 	"github.com/poolpilot/poolpilot/source/health"
 )
@@ -29,8 +30,8 @@ type Check struct {
 	Data   any    `json:"data,omitempty"`
 }
 
-// PreflightReport is the verdict of a preflight.
-type PreflightReport struct {
+// Report is the verdict of a preflight.
+type Report struct {
 	Plan   string    `json:"plan"`
 	SHA256 string    `json:"sha256"`
 	Time   time.Time `json:"time"`
@@ -39,7 +40,7 @@ type PreflightReport struct {
 }
 
 // Failed lists the failed checks.
-func (r PreflightReport) Failed() []Check {
+func (r Report) Failed() []Check {
 	var out []Check
 	for _, c := range r.Checks {
 		if c.Status == CheckFail {
@@ -47,6 +48,19 @@ func (r PreflightReport) Failed() []Check {
 		}
 	}
 	return out
+}
+
+// Passed reports whether every check passed (warnings and skips do not fail).
+func (r Report) Passed() bool { return r.OK }
+
+// Refusal names each failed check with its detail, as the refused state's
+// reason gives it.
+func (r Report) Refusal() string {
+	var why []string
+	for _, f := range r.Failed() {
+		why = append(why, f.ID+": "+f.Detail)
+	}
+	return strings.Join(why, "; ")
 }
 
 // ServerLimits are the server-side facts the budget needs.
@@ -64,13 +78,13 @@ type ServerFacts interface {
 	LastArchived(ctx context.Context) (time.Time, error)
 }
 
-// Preflight runs the machine-checkable part of the seed's pre-launch
+// Checker runs the machine-checkable part of the seed's pre-launch
 // checklist, plus the manual items' ticks.
-type Preflight struct {
+type Checker struct {
 	Plan    *plan.Plan
 	PlanDir string // <evidence.dir>/<plan.name>, where ticks live
 	Server  ServerFacts
-	Prober  Prober
+	Prober  change.Prober
 	Getenv  func(string) string
 	Clock   poolpilot.Clock
 	// Fleet, when set (driver kube), gives the instance counts and the env
@@ -86,9 +100,9 @@ type Preflight struct {
 }
 
 // Run runs every check; none stops the others.
-func (pf *Preflight) Run(ctx context.Context) PreflightReport {
+func (pf *Checker) Run(ctx context.Context) Report {
 	p := pf.Plan
-	r := PreflightReport{Plan: p.Name, SHA256: p.SHA256(), Time: pf.Clock.Now().UTC()}
+	r := Report{Plan: p.Name, SHA256: p.SHA256(), Time: pf.Clock.Now().UTC()}
 	healths := pf.probeAll(ctx)
 	fleet := pf.readFleet(ctx)
 	limits, lerr := pf.Server.Limits(ctx)
@@ -120,7 +134,7 @@ func approversCheck(p *plan.Plan) Check {
 	case p.Approvals.Required == 0:
 		c.Status, c.Detail = CheckSkip, "the plan requires no approval"
 	case !p.Approvals.Signed():
-		c.Status, c.Detail = CheckWarn, UnsignedApprovalsWarning
+		c.Status, c.Detail = CheckWarn, change.UnsignedApprovalsWarning
 	default:
 		names := make([]string, len(p.Approvals.Approvers))
 		for i, a := range p.Approvals.Approvers {
@@ -138,9 +152,9 @@ type probe struct {
 	hasDoc bool
 }
 
-func (pf *Preflight) probeAll(ctx context.Context) map[string]probe {
+func (pf *Checker) probeAll(ctx context.Context) map[string]probe {
 	out := map[string]probe{}
-	dp, docs := pf.Prober.(DocumentProber)
+	dp, docs := pf.Prober.(change.DocumentProber)
 	for _, in := range pf.Plan.Instances {
 		if docs {
 			d, err := dp.Document(ctx, in)
@@ -192,7 +206,7 @@ func (b Budget) String() string {
 		b.Instances, b.Surge, b.PoolMax, b.OtherConnections, b.Needed, b.MaxConnections, b.SuperuserReserved, b.Reserved, b.Available)
 }
 
-func (pf *Preflight) budgetCheck(l ServerLimits, lerr error, healths map[string]probe, fleet map[string]fleetRead) Check {
+func (pf *Checker) budgetCheck(l ServerLimits, lerr error, healths map[string]probe, fleet map[string]fleetRead) Check {
 	c := Check{ID: "connection_budget", Title: "Connection budget"}
 	if pf.behindPooler() {
 		c.Status, c.Detail = CheckSkip, "the instances connect through a pooler: their pools count against the pooler (check pooler_budget), not max_connections"
@@ -249,7 +263,7 @@ func maxFit(b Budget) int {
 	return max((b.Available-b.OtherConnections)/n, 0)
 }
 
-func (pf *Preflight) instanceChecks(healths map[string]probe) []Check {
+func (pf *Checker) instanceChecks(healths map[string]probe) []Check {
 	from := pf.Plan.Change.From
 	cfg := Check{ID: "instances_from_config", Title: fmt.Sprintf("Instances report the expected current config (max %d, min %d)", from.Max, from.Min)}
 	base := Check{ID: "baseline_health", Title: "Baseline health (error rate < 0.1%, p95 < 500 ms)"}
@@ -299,7 +313,7 @@ func (pf *Preflight) instanceChecks(healths map[string]probe) []Check {
 	return []Check{cfg, base}
 }
 
-func (pf *Preflight) backupCheck(ctx context.Context, lerr error) Check {
+func (pf *Checker) backupCheck(ctx context.Context, lerr error) Check {
 	b := pf.Plan.Backup
 	c := Check{ID: "backup_recency", Title: fmt.Sprintf("Database backup newer than %s", b.MaxAge)}
 	switch b.Check {
@@ -336,7 +350,7 @@ func (pf *Preflight) backupCheck(ctx context.Context, lerr error) Check {
 	return c
 }
 
-func (pf *Preflight) secretsCheck() Check {
+func (pf *Checker) secretsCheck() Check {
 	c := Check{ID: "credentials_present", Title: "Credentials the drivers need are set"}
 	var missing []string
 	if pf.Getenv(pf.Plan.Database.DSNEnv) == "" {
@@ -360,13 +374,13 @@ func (pf *Preflight) secretsCheck() Check {
 	return c
 }
 
-func (pf *Preflight) checklistCheck() Check {
+func (pf *Checker) checklistCheck() Check {
 	c := Check{ID: "manual_checklist", Title: "Manual checklist items ticked"}
 	if len(pf.Plan.Checklist) == 0 {
 		c.Status, c.Detail = CheckSkip, "the plan has no manual items"
 		return c
 	}
-	_, missing, err := CheckTicks(pf.PlanDir, pf.Plan)
+	_, missing, err := change.CheckTicks(pf.PlanDir, pf.Plan)
 	switch {
 	case err != nil:
 		c.Status, c.Detail = CheckFail, err.Error()

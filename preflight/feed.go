@@ -1,61 +1,15 @@
-package change
+package preflight
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
-	"time"
 
-	"github.com/poolpilot/poolpilot/plan"
 	"github.com/poolpilot/poolpilot/source/health"
 )
 
-// DocumentProber is a Prober that also returns the health document with
-// the names of the fields it carries, so that preflight can tell a field
-// the service does not send from one that is 0.
-type DocumentProber interface {
-	Prober
-	// Document returns the parsed document; with a non-nil error the
-	// document is still returned when the body parsed (a 503 "unavailable").
-	Document(ctx context.Context, inst plan.Instance) (health.Document, error)
-}
-
-// Document GETs the instance's health URL and parses it strictly
-// (health.ParseDocument: schema version, status, pool object).
-func (hp HTTPProber) Document(ctx context.Context, inst plan.Instance) (health.Document, error) {
-	client := hp.Client
-	if client == nil {
-		client = &http.Client{Timeout: 5 * time.Second}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, inst.HealthURL, nil)
-	if err != nil {
-		return health.Document{}, err
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return health.Document{}, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, health.MaxBody))
-	if err != nil {
-		return health.Document{}, err
-	}
-	d, perr := health.ParseDocument(body)
-	if perr != nil {
-		return health.Document{}, fmt.Errorf("GET %s: %s: %w", inst.HealthURL, resp.Status, perr)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return d, fmt.Errorf("GET %s: %s: %s %s", inst.HealthURL, resp.Status, d.Status, d.Health.Error)
-	}
-	return d, nil
-}
-
 // instanceDocs are the documents preflight read, in the plan's order; nil
 // when the prober cannot return documents.
-func (pf *Preflight) instanceDocs(healths map[string]probe) []health.InstanceDoc {
+func (pf *Checker) instanceDocs(healths map[string]probe) []health.InstanceDoc {
 	var out []health.InstanceDoc
 	for _, in := range pf.Plan.Instances {
 		pr := healths[in.Name]
@@ -75,7 +29,7 @@ func (pf *Preflight) instanceDocs(healths map[string]probe) []health.InstanceDoc
 // health document can feed, naming the criterion and the missing fields;
 // an optional criterion is skipped with a warning instead. Criteria fed by
 // other sources (pgstat, hostcpu, prom, …) are listed in Data only.
-func (pf *Preflight) criteriaFedCheck(docs []health.InstanceDoc) Check {
+func (pf *Checker) criteriaFedCheck(docs []health.InstanceDoc) Check {
 	c := Check{ID: "criteria_fed", Title: "Every criterion has data (health document fields)"}
 	if docs == nil {
 		c.Status, c.Detail = CheckWarn, "the prober does not return the documents' fields: not checked"
