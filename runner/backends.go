@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/pgpool"
 	"github.com/poolpilot/poolpilot/pgserver"
@@ -24,11 +25,9 @@ func (r *runner) backendCounter() change.BackendCounter {
 	var openErr error
 	return func(ctx context.Context) (map[string]int, error) {
 		once.Do(func() {
-			cfg := pgpool.Config{PoolConfig: pgpool.DefaultPoolConfig(), DatabaseURL: dsn}
-			cfg.Max, cfg.Min = 1, 0
 			octx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
-			pool, err := pgpool.Open(octx, cfg, pgpool.Options{AppName: "poolpilot-verify"})
+			pool, err := assemble.ToolPool(octx, dsn, "poolpilot-verify", 1)
 			if err != nil {
 				openErr = errors.New("database: " + pgpool.Redact(err.Error()))
 				return

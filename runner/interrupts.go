@@ -24,7 +24,7 @@ func (r *runner) watchControl(ctx context.Context, cancel context.CancelCauseFun
 				return
 			case <-ctx.Done():
 				return
-			case <-r.o.Interrupts:
+			case <-r.o.Interactive.Interrupts:
 				r.interrupted(cancel)
 			case <-t.C:
 				req, err := takeRequest(r.dir)
@@ -43,14 +43,14 @@ func (r *runner) watchControl(ctx context.Context, cancel context.CancelCauseFun
 // interrupted asks the operator (or, without a terminal, rolls back).
 func (r *runner) interrupted(cancel context.CancelCauseFunc) {
 	choice := "rollback"
-	if r.o.Ask != nil {
-		choice = r.o.Ask()
+	if r.o.Interactive.Ask != nil {
+		choice = r.o.Interactive.Ask()
 	}
-	who := r.o.Operator
+	who := r.o.Operator.Name
 	if who == "" {
 		who = "operator"
 	}
-	_ = r.folder.AppendAs(who, "interrupted", map[string]any{"choice": choice, "interactive": r.o.Ask != nil})
+	_ = r.folder.AppendAs(who, "interrupted", map[string]any{"choice": choice, "interactive": r.o.Interactive.Ask != nil})
 	r.logf("interrupted: %s", choice)
 	switch choice {
 	case "continue":

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/criteria"
 	"github.com/poolpilot/poolpilot/loadgen"
 	"github.com/poolpilot/poolpilot/loadgen/sqlload"
@@ -64,9 +65,7 @@ func (r *runner) target(ctx context.Context, client *http.Client) (loadgen.Targe
 		}
 		return t, lt.URL, nil
 	case "select1":
-		cfg := pgpool.Config{PoolConfig: pgpool.DefaultPoolConfig(), DatabaseURL: r.getenv(r.p.Database.DSNEnv)}
-		cfg.Max, cfg.Min = 4, 0
-		pool, err := pgpool.Open(ctx, cfg, pgpool.Options{AppName: "poolpilot-load"})
+		pool, err := assemble.ToolPool(ctx, r.getenv(r.p.Database.DSNEnv), "poolpilot-load", 4)
 		if err != nil {
 			return nil, "", fmt.Errorf("select1 workload: %s", pgpool.Redact(err.Error()))
 		}

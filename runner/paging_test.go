@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
 )
@@ -60,7 +61,7 @@ func pagingRunner(t *testing.T, env map[string]string, dir string, resume bool) 
 		t.Fatal(err)
 	}
 	p.Notify.PagerDutyRoutingKeyEnv, p.Notify.PagerDutyURL, p.Notify.EventsWebhookEnv = "PD_KEY", env["PD_URL"], "EVENTS_URL"
-	r := &runner{o: Options{Getenv: func(k string) string { return env[k] }, Log: io.Discard}, p: p, clock: fixedClock{}}
+	r := &runner{o: Options{Run: &assemble.Run{Getenv: func(k string) string { return env[k] }}, Log: io.Discard}, p: p, clock: fixedClock{}}
 	secrets := r.setupPaging()
 	opts := evidence.Options{Plan: p.Name, Secrets: secrets, OnAppend: r.eventHook()}
 	if resume {

@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -14,12 +13,9 @@ import (
 )
 
 func (r *runner) preflight(ctx context.Context) (change.PreflightVerdict, error) {
-	if r.o.Preflight == nil {
-		return nil, errors.New("no preflight configured")
-	}
 	r.notifyNow(ctx, "start", fmt.Sprintf("poolpilot: plan %s starting (run %s): pool %d:%d → %d:%d on %d instance(s)",
 		r.p.Name, r.folder.RunID(), r.p.Change.From.Max, r.p.Change.From.Min, r.p.Change.To.Max, r.p.Change.To.Min, len(r.p.Instances)))
-	rep := r.o.Preflight(ctx, r.p, r.o.PlanDir)
+	rep := r.o.Run.RunPreflight(ctx)
 	r.writeChecklist(rep)
 	for _, c := range rep.Checks {
 		r.logf("preflight %-4s %s: %s", c.Status, c.ID, short(c.Detail, 160))
@@ -38,7 +34,7 @@ func (r *runner) writeChecklist(rep preflight.Report) {
 		}
 		cl.Items = append(cl.Items, evidence.ChecklistItem{ID: c.ID, Title: c.Title, Kind: "auto", Status: status[c.Status], Time: rep.Time, Detail: c.Detail})
 	}
-	ticked, _, err := change.CheckTicks(r.o.PlanDir, r.p)
+	ticked, _, err := change.CheckTicks(r.o.Run.PlanDir, r.p)
 	for _, it := range r.p.Checklist {
 		ci := evidence.ChecklistItem{ID: it.ID, Title: it.Description, Kind: "manual", Status: "pending"}
 		if t, ok := ticked[it.ID]; ok && err == nil {
@@ -51,7 +47,7 @@ func (r *runner) writeChecklist(rep preflight.Report) {
 }
 
 func (r *runner) approvals(ctx context.Context) error {
-	st, err := change.CheckApprovalsFor(r.o.PlanDir, r.p, r.folder.RunID())
+	st, err := change.CheckApprovalsFor(r.o.Run.PlanDir, r.p, r.folder.RunID())
 	rec := evidence.ApprovalRecord{Plan: r.p.Name, PlanSHA256: r.p.SHA256(), Approvals: []evidence.Approval{}}
 	if r.p.Approvals.Required > 0 {
 		rec.Required = []string{fmt.Sprintf("%d approval(s) stating %q", r.p.Approvals.Required, r.p.Approvals.Statement)}
@@ -92,15 +88,15 @@ func (r *runner) window(now time.Time) error {
 	if loc, lerr := time.LoadLocation(w.Timezone); lerr == nil && w.Timezone != "" {
 		nowText = now.In(loc).Format("2006-01-02 15:04 MST")
 	}
-	if !r.o.OverrideWindow {
+	if !r.o.Operator.OverrideWindow {
 		return fmt.Errorf("outside the change window %s (now %s): run inside it, or give --override-window --reason TEXT", w, nowText)
 	}
-	who := r.o.Operator
+	who := r.o.Operator.Name
 	if who == "" {
 		who = "operator"
 	}
-	_ = r.folder.AppendAs(who, "window_override", map[string]any{"window": w.String(), "now": nowText, "reason": r.o.OverrideReason})
-	r.logf("outside the change window %s (now %s): overridden by %s: %s", w, nowText, who, r.o.OverrideReason)
+	_ = r.folder.AppendAs(who, "window_override", map[string]any{"window": w.String(), "now": nowText, "reason": r.o.Operator.OverrideReason})
+	r.logf("outside the change window %s (now %s): overridden by %s: %s", w, nowText, who, r.o.Operator.OverrideReason)
 	return nil
 }
 
@@ -166,11 +162,11 @@ func (r *runner) spendApprovals() error {
 	if r.p.Approvals.Required == 0 {
 		return nil
 	}
-	st, err := change.CheckApprovalsFor(r.o.PlanDir, r.p, r.folder.RunID())
+	st, err := change.CheckApprovalsFor(r.o.Run.PlanDir, r.p, r.folder.RunID())
 	if err != nil {
 		return fmt.Errorf("approvals changed since the run was approved: %w", err)
 	}
-	if err := change.MarkUsed(r.o.PlanDir, r.folder.RunID(), r.p, st.Valid, r.clock.Now()); err != nil {
+	if err := change.MarkUsed(r.o.Run.PlanDir, r.folder.RunID(), r.p, st.Valid, r.clock.Now()); err != nil {
 		return fmt.Errorf("cannot record that this run used its approvals (%w): refusing to apply, nothing was changed", err)
 	}
 	return nil

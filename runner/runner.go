@@ -23,55 +23,53 @@ import (
 	"github.com/poolpilot/poolpilot/monitor"
 	"github.com/poolpilot/poolpilot/notify"
 	"github.com/poolpilot/poolpilot/plan"
-	"github.com/poolpilot/poolpilot/preflight"
 )
 
-// Options configure a run.
+// Options configure a run: what was assembled from the plan and the
+// environment, whose it is, and the caller's hooks.
 type Options struct {
-	Plan     *plan.Plan
-	PlanYAML []byte // the plan file as read, for plan.yaml in the evidence
-	// PlanDir is <evidence.dir>/<plan name>, where approvals and ticks live.
-	PlanDir string
-	// EvidenceDir is the folder under which the run folder is created
-	// (<EvidenceDir>/<plan name>/<run id>/).
-	EvidenceDir string
+	// Run is the run assembled from the plan and the environment
+	// (assemble.Load, or built by a test).
+	Run *assemble.Run
 	// ResumeDir is the run folder of a run to resume ("" starts a new one).
 	ResumeDir string
-	// OverrideWindow with OverrideReason runs outside the change window.
-	OverrideWindow bool
-	OverrideReason string
-	// Operator names who runs poolpilot (the actor of operator events).
-	Operator   string
-	SigningKey ed25519.PrivateKey
-	// Version is poolpilot's version, recorded in run_opened.
-	Version string
-	Getenv  func(string) string
-	// Preflight runs the plan's preflight (cmd's runPreflight).
-	Preflight func(ctx context.Context, p *plan.Plan, planDir string) preflight.Report
-	// Driver overrides the plan's driver (tests).
-	Driver change.Driver
+	// Operator is who runs poolpilot and what they asked beyond the plan.
+	Operator Operator
 	// Log receives state changes and notable events (stderr).
 	Log io.Writer
 	// Progress, when set, receives a line per evaluation.
 	Progress io.Writer
 	Clock    poolpilot.Clock
-	// Interrupts delivers Ctrl-C; Ask (nil: not a terminal) asks the
-	// operator what to do and returns "continue", "rollback" or "leave".
-	Interrupts <-chan struct{}
-	Ask        func() string
+	// Interactive is the operator's terminal, when there is one.
+	Interactive Interactive
 	// OnState is called after each state is journalled (the demo injects
 	// its fault when the soak starts).
 	OnState func(change.State)
 	// Observer, when set, watches the run live (the dashboard).
 	Observer Observer
-	// PlanPath is the plan file as given on the command line, for the
-	// commands a PAGE line asks to run ("PLAN" when empty).
-	PlanPath string
+}
+
+// Operator is who runs poolpilot (the actor of operator events) and what
+// they asked beyond the plan.
+type Operator struct {
+	Name       string
+	SigningKey ed25519.PrivateKey // signs the audit log's head when set
+	// OverrideWindow with OverrideReason runs outside the change window.
+	OverrideWindow bool
+	OverrideReason string
 	// RollbackOnly makes the run roll back at once (poolpilot rollback on a
 	// run no live process holds), with RollbackBy and RollbackReason.
 	RollbackOnly   bool
 	RollbackBy     string
 	RollbackReason string
+}
+
+// Interactive is the operator's terminal: Interrupts delivers Ctrl-C; Ask
+// (nil: not a terminal) asks the operator what to do and returns
+// "continue", "rollback" or "leave".
+type Interactive struct {
+	Interrupts <-chan struct{}
+	Ask        func() string
 }
 
 // Result is how a run ended.
@@ -131,8 +129,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	r := &runner{o: o, p: o.Plan, clock: o.Clock, cv: newClientView(clientWindow(o.Plan.Evaluation.Interval.D()))}
-	res := Result{Plan: o.Plan.Name, Started: o.Clock.Now().UTC()}
+	r := &runner{o: o, p: o.Run.Plan, clock: o.Clock, cv: newClientView(clientWindow(o.Run.Plan.Evaluation.Interval.D()))}
+	res := Result{Plan: o.Run.Plan.Name, Started: o.Clock.Now().UTC()}
 	defer r.stopEvents() // last: the events of finish, run_closed too, are sent
 	lock, err := r.open()
 	if err != nil {
@@ -145,7 +143,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return r.alreadyClosed(res)
 	}
 	if o.Observer != nil {
-		o.Observer.Started(o.Plan, res.RunID, res.Dir)
+		o.Observer.Started(o.Run.Plan, res.RunID, res.Dir)
 		defer func() { o.Observer.Ended(res.State, res.Reason, o.Clock.Now().UTC()) }()
 	}
 	fmt.Fprintf(o.Log, "poolpilot run: plan %s, run %s\n  evidence: %s\n", r.p.Name, r.folder.RunID(), r.dir)
@@ -166,7 +164,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if errors.As(runErr, &inc) {
 		res.State, res.Pending, res.Missing = change.ReplayRecords(r.journal.Records()).State, inc.State, inc.Missing
 		res.Ended, res.ExitCode = o.Clock.Now().UTC(), poolpilot.ExitInternal
-		fmt.Fprintln(o.Log, inc.page(o.PlanPath, r.dir))
+		fmt.Fprintln(o.Log, inc.page(o.Run.PlanPath, r.dir))
 		return res, runErr
 	}
 	if runErr != nil && !errors.Is(runErr, change.ErrLeaveAsIs) {
@@ -228,7 +226,7 @@ func (r *runner) open() (*Lock, error) {
 		}
 	}
 	secrets = append(secrets, r.setupPaging()...)
-	opts := evidence.Options{Plan: r.p.Name, Secrets: secrets, SigningKey: r.o.SigningKey, Clock: r.clock, OnAppend: r.eventHook(), Version: r.o.Version}
+	opts := evidence.Options{Plan: r.p.Name, Secrets: secrets, SigningKey: r.o.Operator.SigningKey, Clock: r.clock, OnAppend: r.eventHook(), Version: r.o.Run.Version}
 	var lock *Lock
 	if r.o.ResumeDir != "" {
 		r.dir = filepath.Clean(r.o.ResumeDir)
@@ -242,14 +240,14 @@ func (r *runner) open() (*Lock, error) {
 			return nil, &poolpilot.ExitError{Code: poolpilot.ExitBadInput, Err: err}
 		}
 	} else {
-		if r.folder, err = evidence.Open(r.o.EvidenceDir, opts); err != nil {
+		if r.folder, err = evidence.Open(r.o.Run.EvidenceDir, opts); err != nil {
 			return nil, err
 		}
 		r.dir = r.folder.Dir()
 		if lock, err = TryLock(r.dir); err != nil {
 			return nil, lockErr(r.dir, err)
 		}
-		r.writeFile(evidence.FilePlan, r.o.PlanYAML)
+		r.writeFile(evidence.FilePlan, r.o.Run.PlanYAML)
 		r.event(evidence.EventPlanLoaded, map[string]any{"name": r.p.Name, "sha256": r.p.SHA256()})
 	}
 	if r.journal, err = change.OpenJournal(ControlDir(r.dir)); err != nil {
@@ -276,15 +274,15 @@ func lockErr(dir string, err error) error {
 }
 
 func (r *runner) getenv(k string) string {
-	if k == "" || r.o.Getenv == nil {
+	if k == "" || r.o.Run.Getenv == nil {
 		return ""
 	}
-	return r.o.Getenv(k)
+	return r.o.Run.Getenv(k)
 }
 
 func (r *runner) driver() (change.Driver, error) {
-	if r.o.Driver != nil {
-		return r.o.Driver, nil
+	if r.o.Run.Driver != nil {
+		return r.o.Run.Driver, nil
 	}
 	// Driver calls retry transient failures within the phase's time: the
 	// verify timeout, or for kube the rollout timeout (its default).
@@ -324,13 +322,13 @@ func (r *runner) buildController() error {
 		rl, _ := os.ReadFile(filepath.Join(r.dir, evidence.FileRestartLog))
 		c.SeedLogs(deploy, rl)
 		r.restoreBaseline()
-		if rec, _ := r.samples.closed(); rec != nil && !r.o.RollbackOnly && !change.ReplayRecords(r.journal.Records()).State.Terminal() {
+		if rec, _ := r.samples.closed(); rec != nil && !r.o.Operator.RollbackOnly && !change.ReplayRecords(r.journal.Records()).State.Terminal() {
 			c.Pending = &change.Outcome{State: rec.State, Reason: rec.Reason}
 			r.logf("resume: the run had reached %s; finishing its evidence from the journal", rec.State)
 		}
 	}
 	r.ctl = c
-	if r.o.RollbackOnly {
+	if r.o.Operator.RollbackOnly {
 		return r.forceRollback()
 	}
 	return nil
@@ -340,8 +338,8 @@ func (r *runner) buildController() error {
 // changed, to refused) for a rollback without a live run.
 func (r *runner) forceRollback() error {
 	rp := change.ReplayRecords(r.journal.Records())
-	why := ManualRollback{By: r.o.RollbackBy, Reason: r.o.RollbackReason}.Error()
-	_ = r.folder.AppendAs(r.o.RollbackBy, "rollback_requested", map[string]any{"by": r.o.RollbackBy, "reason": r.o.RollbackReason, "live_run": false})
+	why := ManualRollback{By: r.o.Operator.RollbackBy, Reason: r.o.Operator.RollbackReason}.Error()
+	_ = r.folder.AppendAs(r.o.Operator.RollbackBy, "rollback_requested", map[string]any{"by": r.o.Operator.RollbackBy, "reason": r.o.Operator.RollbackReason, "live_run": false})
 	to := change.StateRollingBack
 	if !rp.State.Changed() && rp.State != change.StateRollingBack {
 		to = change.StateRefused

@@ -14,11 +14,6 @@ import (
 	"github.com/poolpilot/poolpilot/monitor"
 )
 
-// MetricViolations is pushed by the runner: correctness violations the load
-// generator saw since the previous evaluation (0 while no load runs: no
-// request, no violation seen).
-const MetricViolations = "violations"
-
 // violationCounter accumulates the load generator's violations between
 // evaluations.
 type violationCounter struct {
@@ -69,7 +64,7 @@ func (r *runner) ensureMonitor(ctx context.Context) (*monitor.Monitor, error) {
 			r.logf("source: %s", short(err.Error(), 200))
 		}
 	}, BeforeEvaluate: func() {
-		m.Observe(poolpilot.Sample{Metric: MetricViolations, Instance: "loadgen", Time: time.Now(), Value: float64(r.viol.take()), Source: "loadgen"})
+		m.Observe(poolpilot.Sample{Metric: assemble.MetricViolations, Instance: "loadgen", Time: time.Now(), Value: float64(r.viol.take()), Source: "loadgen"})
 	}})
 	r.mon = m
 	if r.o.ResumeDir != "" {
@@ -81,7 +76,7 @@ func (r *runner) ensureMonitor(ctx context.Context) (*monitor.Monitor, error) {
 // sources builds the plan's sources (assemble.Sources, as watch does);
 // they are closed with the run.
 func (r *runner) sources(ctx context.Context, interval time.Duration) (*assemble.SourceSet, error) {
-	set, err := assemble.Sources(ctx, r.p, r.getenv, assemble.Options{Interval: interval, AppName: "poolpilot-run", Pushed: []string{MetricViolations}})
+	set, err := assemble.Sources(ctx, r.p, r.getenv, assemble.Options{Interval: interval, AppName: "poolpilot-run", Pushed: []string{assemble.MetricViolations}})
 	if err != nil {
 		return nil, err
 	}

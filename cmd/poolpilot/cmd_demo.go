@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/dashboard"
 	"github.com/poolpilot/poolpilot/driver/admin"
@@ -26,7 +27,6 @@ import (
 	"github.com/poolpilot/poolpilot/ledger"
 	"github.com/poolpilot/poolpilot/ledger/service"
 	"github.com/poolpilot/poolpilot/plan"
-	"github.com/poolpilot/poolpilot/preflight"
 	"github.com/poolpilot/poolpilot/runner"
 )
 
@@ -326,12 +326,9 @@ func demoAct(ctx context.Context, e *env, f *demoFlags, w *demoWorld, act string
 	progress(e, "plan %s written, approved (signed by the approver its plan lists) and its checklist ticked: %s", p.Name, file)
 	env := map[string]string{p.Database.DSNEnv: w.db.URL("postgres"), "POOLPILOT_ADMIN_TOKEN": w.token}
 	de := &env2{env: e, vars: env}
-	o := runner.Options{Plan: p, PlanYAML: raw, Version: buildVersion().Version, PlanDir: planDir, EvidenceDir: w.dir, OverrideWindow: true,
-		OverrideReason: "poolpilot demo: runs whenever it is tried", Operator: "Demo Operator", Getenv: de.getenv,
-		Preflight: func(ctx context.Context, p *plan.Plan, dir string) preflight.Report {
-			return runPreflight(ctx, de.asEnv(), p, dir)
-		},
-		Log: e.stderr}
+	run := &assemble.Run{Plan: p, PlanYAML: raw, PlanPath: file, PlanDir: planDir, EvidenceDir: w.dir, Getenv: de.getenv, Version: buildVersion().Version}
+	o := runner.Options{Run: run, Log: e.stderr,
+		Operator: runner.Operator{Name: "Demo Operator", OverrideWindow: true, OverrideReason: "poolpilot demo: runs whenever it is tried"}}
 	if isTerminal(e.stderr) {
 		o.Progress = e.stderr
 	}

@@ -6,32 +6,17 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/advisor"
 	"github.com/poolpilot/poolpilot/assemble"
-	"github.com/poolpilot/poolpilot/change"
-	"github.com/poolpilot/poolpilot/pgpool"
-	"github.com/poolpilot/poolpilot/pgserver"
 	"github.com/poolpilot/poolpilot/plan"
 	"github.com/poolpilot/poolpilot/preflight"
 )
 
 func init() { commands = append(commands, newPreflightCmd) }
-
-// openToolPool opens poolpilot's own small pool (max 2) to the plan's
-// database, for server facts. A missing DSN is reported by preflight.
-func openToolPool(ctx context.Context, dsn string) (*pgpool.Pool, error) {
-	if strings.TrimSpace(dsn) == "" {
-		return nil, fmt.Errorf("no database URL")
-	}
-	cfg := pgpool.Config{PoolConfig: pgpool.DefaultPoolConfig(), DatabaseURL: dsn}
-	cfg.Max, cfg.Min = 2, 0
-	return pgpool.Open(ctx, cfg, pgpool.Options{AppName: "poolpilot"})
-}
 
 // requireDSN refuses, as bad input, a plan whose database.dsn_env is not
 // set: without the database nothing can be checked, so nothing starts.
@@ -42,47 +27,9 @@ func requireDSN(e *env, p *plan.Plan) error {
 	return nil
 }
 
-// unreachable is ServerFacts for a database that could not be opened.
-type unreachable struct{ err error }
-
-func (u unreachable) Limits(context.Context) (preflight.ServerLimits, error) {
-	return preflight.ServerLimits{}, u.err
-}
-func (u unreachable) LastArchived(context.Context) (time.Time, error) {
-	return time.Time{}, u.err
-}
-
-// runPreflight runs the plan's preflight with a tool pool of its own.
+// runPreflight runs the plan's preflight (assemble.Preflight).
 func runPreflight(ctx context.Context, e *env, p *plan.Plan, planDir string) preflight.Report {
-	return runPreflightWith(ctx, e, p, planDir, preflightOpts{})
-}
-
-// preflightOpts are preflight's inputs beyond the plan.
-type preflightOpts struct {
-	sizing string               // --sizing FILE: overrides database.sizing_report
-	fleet  preflight.FleetFacts // nil: from the plan (driver kube: the cluster)
-}
-
-// runPreflightWith is runPreflight with options.
-func runPreflightWith(ctx context.Context, e *env, p *plan.Plan, planDir string, o preflightOpts) preflight.Report {
-	var facts preflight.ServerFacts
-	pool, err := openToolPool(ctx, e.getenv(p.Database.DSNEnv))
-	if err != nil {
-		facts = unreachable{fmt.Errorf("%s: %s", p.Database.DSNEnv, pgpool.Redact(err.Error()))}
-	} else {
-		defer pool.Close()
-		facts = pgserver.Facts{Pool: pool}
-	}
-	pf := &preflight.Checker{Plan: p, PlanDir: planDir, Server: facts, Prober: change.HTTPProber{},
-		Getenv: e.getenv, Clock: poolpilot.SystemClock{}, Fleet: o.fleet, Sizing: sizingAdvice(p, o.sizing)}
-	pf.Sources = planSources{e: e, p: p, pool: pool, poolErr: err}
-	if pf.Fleet == nil && p.Driver == plan.DriverKube {
-		pf.Fleet = newKubeFacts(p)
-	}
-	if p.Database.PgBouncerAdminDSNEnv != "" {
-		pf.Pooler = pgbFacts{e: e, p: p}
-	}
-	return pf.Run(ctx)
+	return assemble.Preflight(ctx, p, e.getenv, assemble.PreflightOptions{PlanDir: planDir})
 }
 
 func newPreflightCmd(e *env) *cobra.Command {
@@ -127,7 +74,7 @@ refused, 2 on bad input.`,
 					return poolpilot.BadInput("--sizing: %v", err)
 				}
 			}
-			rep := runPreflightWith(cmd.Context(), e, p, dir, preflightOpts{sizing: sizing})
+			rep := assemble.Preflight(cmd.Context(), p, e.getenv, assemble.PreflightOptions{PlanDir: dir, Sizing: sizing})
 			if asJSON {
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")

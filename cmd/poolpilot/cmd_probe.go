@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/pgpool"
 	"github.com/poolpilot/poolpilot/pgserver"
 	"github.com/poolpilot/poolpilot/probe"
@@ -55,7 +56,7 @@ named), 2 when it cannot be reached or the flags are wrong.`,
 				if dsn == "" {
 					return poolpilot.BadInput("--dsn-env: the variable %s is not set", dsnEnv)
 				}
-				pool, err := openToolPool(cmd.Context(), dsn)
+				pool, err := assemble.ToolPool(cmd.Context(), dsn, "poolpilot", 2)
 				if err != nil {
 					return poolpilot.BadInput("--dsn-env %s: %s", dsnEnv, pgpool.Redact(err.Error()))
 				}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
@@ -89,8 +90,9 @@ func rollbackHere(ctx context.Context, e *env, dir, by, reason string, asJSON bo
 		return poolpilot.BadInput("%s/plan.yaml: %v", dir, err)
 	}
 	// Driver nil: runner.Run builds the plan's driver, with its retries.
-	o := runner.Options{Plan: p, PlanYAML: raw, Version: buildVersion().Version, PlanDir: filepath.Dir(dir), ResumeDir: dir, Getenv: e.getenv,
-		Operator: by, Log: e.stderr, RollbackOnly: true, RollbackBy: by, RollbackReason: reason}
+	run := &assemble.Run{Plan: p, PlanYAML: raw, PlanDir: filepath.Dir(dir), Getenv: e.getenv, Version: buildVersion().Version}
+	o := runner.Options{Run: run, ResumeDir: dir, Log: e.stderr,
+		Operator: runner.Operator{Name: by, RollbackOnly: true, RollbackBy: by, RollbackReason: reason}}
 	res, err := runner.Run(ctx, o)
 	return reportRun(e, res, err, asJSON)
 }

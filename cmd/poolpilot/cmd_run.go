@@ -16,12 +16,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/driver/admin"
 	"github.com/poolpilot/poolpilot/driver/kube"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
-	"github.com/poolpilot/poolpilot/preflight"
 	"github.com/poolpilot/poolpilot/runner"
 )
 
@@ -84,25 +84,6 @@ line on stderr).`,
 	return c
 }
 
-// loadRunPlan reads the plan and its bytes, where its approvals and ticks
-// live (<evidence.dir>/<name>, whatever --evidence-dir says) and the folder
-// the run folder goes under.
-func loadRunPlan(path, evidenceDir string) (p *plan.Plan, raw []byte, planDir, base string, err error) {
-	p, planDir, err = loadPlan(path)
-	if err != nil {
-		return nil, nil, "", "", err
-	}
-	raw, err = os.ReadFile(path)
-	if err != nil {
-		return nil, nil, "", "", poolpilot.BadInput("%v", err)
-	}
-	base = filepath.Dir(planDir)
-	if evidenceDir != "" {
-		base = evidenceDir
-	}
-	return p, raw, planDir, base, nil
-}
-
 func runRun(ctx context.Context, e *env, planPath string, f runFlags) error {
 	if f.overrideWindow && strings.TrimSpace(f.reason) == "" {
 		return poolpilot.BadInput("--override-window needs --reason TEXT: say why the change cannot wait for its window")
@@ -110,10 +91,12 @@ func runRun(ctx context.Context, e *env, planPath string, f runFlags) error {
 	if !f.overrideWindow && f.reason != "" {
 		return poolpilot.BadInput("--reason is only for --override-window")
 	}
-	p, raw, planDir, base, err := loadRunPlan(planPath, f.evidenceDir)
+	run, err := assemble.Load(planPath, f.evidenceDir, e.getenv)
 	if err != nil {
 		return err
 	}
+	run.Version = buildVersion().Version
+	p, planDir := run.Plan, run.PlanDir
 	if f.resume == "" { // a resumed run may need to finish a rollback whatever the environment
 		if err := requireDSN(e, p); err != nil {
 			return err
@@ -127,14 +110,10 @@ func runRun(ctx context.Context, e *env, planPath string, f runFlags) error {
 			return err
 		}
 	}
-	o := runner.Options{Plan: p, PlanYAML: raw, PlanPath: planPath, Version: buildVersion().Version, PlanDir: planDir, EvidenceDir: base, ResumeDir: f.resume,
-		OverrideWindow: f.overrideWindow, OverrideReason: f.reason, Operator: operator(e), Getenv: e.getenv,
-		Preflight: func(ctx context.Context, p *plan.Plan, dir string) preflight.Report {
-			return runPreflight(ctx, e, p, dir)
-		},
-		Log: e.stderr}
+	o := runner.Options{Run: run, ResumeDir: f.resume, Log: e.stderr,
+		Operator: runner.Operator{Name: operator(e), OverrideWindow: f.overrideWindow, OverrideReason: f.reason}}
 	if f.signingKey != "" {
-		if o.SigningKey, err = evidence.LoadPrivateKey(f.signingKey); err != nil {
+		if o.Operator.SigningKey, err = evidence.LoadPrivateKey(f.signingKey); err != nil {
 			return poolpilot.BadInput("--signing-key: %v", err)
 		}
 	}
@@ -150,9 +129,9 @@ func runRun(ctx context.Context, e *env, planPath string, f runFlags) error {
 	}
 	intr, stop := interrupts(ctx)
 	defer stop()
-	o.Interrupts = intr
+	o.Interactive.Interrupts = intr
 	if isTerminal(e.stdin) && isTerminal(e.stderr) {
-		o.Ask = askOperator(e)
+		o.Interactive.Ask = askOperator(e)
 	}
 	res, err := runner.Run(ctx, o)
 	return reportRun(e, res, err, f.json)

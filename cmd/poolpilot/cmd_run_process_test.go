@@ -17,13 +17,13 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
 	"github.com/poolpilot/poolpilot/internal/runtest"
 	"github.com/poolpilot/poolpilot/internal/testutil"
 	"github.com/poolpilot/poolpilot/ledger"
 	"github.com/poolpilot/poolpilot/plan"
-	"github.com/poolpilot/poolpilot/preflight"
 	"github.com/poolpilot/poolpilot/runner"
 )
 
@@ -302,11 +302,9 @@ func TestLeaveAsIsThenRollbackWithoutALiveRun(t *testing.T) {
 	}
 	intr := make(chan struct{}, 1)
 	var errb testutil.Buffer
-	o := runner.Options{Plan: f.P, PlanYAML: raw, PlanDir: f.PlanDir(), EvidenceDir: filepath.Dir(f.PlanDir()),
-		Getenv: f.Getenv, Operator: "tester", Log: &errb, Interrupts: intr, Ask: func() string { return "leave" },
-		Preflight: func(ctx context.Context, p *plan.Plan, dir string) preflight.Report {
-			return runPreflight(ctx, &env{getenv: f.Getenv, stdout: &errb, stderr: &errb}, p, dir)
-		}}
+	run := &assemble.Run{Plan: f.P, PlanYAML: raw, PlanDir: f.PlanDir(), EvidenceDir: filepath.Dir(f.PlanDir()), Getenv: f.Getenv}
+	o := runner.Options{Run: run, Log: &errb, Operator: runner.Operator{Name: "tester"},
+		Interactive: runner.Interactive{Interrupts: intr, Ask: func() string { return "leave" }}}
 	done := make(chan runner.Result, 1)
 	go func() {
 		res, err := runner.Run(context.Background(), o)

@@ -175,13 +175,13 @@ func startRunDashboard(ctx context.Context, e *env, addr, tokenEnv, metricsToken
 			secrets = append(secrets, v)
 		}
 	}
-	for _, in := range o.Plan.Instances {
+	for _, in := range o.Run.Plan.Instances {
 		add(in.AdminTokenEnv)
 	}
-	add(o.Plan.Database.DSNEnv)
-	add(o.Plan.Notify.WebhookEnv)
-	add(o.Plan.Notify.PagerDutyRoutingKeyEnv)
-	add(o.Plan.Notify.EventsWebhookEnv)
+	add(o.Run.Plan.Database.DSNEnv)
+	add(o.Run.Plan.Notify.WebhookEnv)
+	add(o.Run.Plan.Notify.PagerDutyRoutingKeyEnv)
+	add(o.Run.Plan.Notify.EventsWebhookEnv)
 	hub, err := dashboard.NewHub(dashboard.Options{Token: token, MetricsToken: metricsToken, Rollback: dashboardRollback, Secrets: secrets, Log: e.stderr})
 	if err != nil {
 		return nil, poolpilot.BadInput("%v", err)

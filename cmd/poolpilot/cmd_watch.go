@@ -18,7 +18,6 @@ import (
 	"github.com/poolpilot/poolpilot/criteria"
 	"github.com/poolpilot/poolpilot/monitor"
 	"github.com/poolpilot/poolpilot/plan"
-	"github.com/poolpilot/poolpilot/runner"
 )
 
 func init() { commands = append(commands, newWatchCmd) }
@@ -228,7 +227,7 @@ func setupWatch(ctx context.Context, e *env, f watchFlags) (*watchSetup, error) 
 	if err != nil {
 		return nil, err
 	}
-	set.Notes[runner.MetricViolations] = "pushed by the load generator during a run; watch has none"
+	set.Notes[assemble.MetricViolations] = "pushed by the load generator during a run; watch has none"
 	w.set = set
 	return w, nil
 }

@@ -2,21 +2,18 @@ package browsertest
 
 import (
 	"context"
-	"fmt"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/dashboard"
 	"github.com/poolpilot/poolpilot/internal/ledgerdtest"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
-	"github.com/poolpilot/poolpilot/pgpool"
-	"github.com/poolpilot/poolpilot/pgserver"
 	"github.com/poolpilot/poolpilot/plan"
-	"github.com/poolpilot/poolpilot/preflight"
 	"github.com/poolpilot/poolpilot/runner"
 )
 
@@ -104,30 +101,15 @@ func startWorld(t *testing.T) *world {
 	w.hub, w.live = hub, hub.Live()
 	w.srv = httptest.NewServer(hub.Handler())
 	t.Cleanup(func() { w.srv.Close(); hub.Close() })
-	o := runner.Options{Plan: p, PlanYAML: raw, PlanDir: planDir, EvidenceDir: dir, OverrideWindow: true,
-		OverrideReason: "browser test", Operator: "e2e", Getenv: getenv, Observer: w.live,
-		Preflight: func(ctx context.Context, p *plan.Plan, dir string) preflight.Report {
-			return worldPreflight(ctx, p, dir, getenv)
-		}}
+	run := &assemble.Run{Plan: p, PlanYAML: raw, PlanDir: planDir, EvidenceDir: dir, Getenv: getenv}
+	o := runner.Options{Run: run, Observer: w.live,
+		Operator: runner.Operator{Name: "e2e", OverrideWindow: true, OverrideReason: "browser test"}}
 	go func() {
 		res, err := runner.Run(context.Background(), o)
 		w.runErr = err
 		w.done <- res
 	}()
 	return w
-}
-
-func worldPreflight(ctx context.Context, p *plan.Plan, dir string, getenv func(string) string) preflight.Report {
-	cfg := pgpool.Config{PoolConfig: pgpool.DefaultPoolConfig(), DatabaseURL: getenv(p.Database.DSNEnv)}
-	cfg.Max, cfg.Min = 2, 0
-	pool, err := pgpool.Open(ctx, cfg, pgpool.Options{AppName: "poolpilot-preflight"})
-	if err != nil {
-		return preflight.Report{Plan: p.Name, Checks: []preflight.Check{{ID: "database_reachable", Status: preflight.CheckFail, Detail: fmt.Sprint(err)}}}
-	}
-	defer pool.Close()
-	pf := &preflight.Checker{Plan: p, PlanDir: dir, Server: pgserver.Facts{Pool: pool}, Prober: change.HTTPProber{},
-		Getenv: getenv, Clock: poolpilot.SystemClock{}}
-	return pf.Run(ctx)
 }
 
 // runID waits for the run to start and returns its id.

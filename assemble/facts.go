@@ -1,4 +1,4 @@
-package main
+package assemble
 
 import (
 	"context"
@@ -71,19 +71,19 @@ func (k kubeFacts) Instance(ctx context.Context, in plan.Instance) (preflight.Fl
 // pgbFacts reads PgBouncer's admin console and PostgreSQL's limits (over
 // the plan's direct database URL) for preflight's pooler budget.
 type pgbFacts struct {
-	e *env
-	p *plan.Plan
+	getenv func(string) string
+	p      *plan.Plan
 }
 
 func (b pgbFacts) Budget(ctx context.Context, instances, poolMax, others int) (preflight.PoolerBudget, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	d := b.p.Database
-	admin := strings.TrimSpace(b.e.getenv(d.PgBouncerAdminDSNEnv))
+	admin := strings.TrimSpace(b.getenv(d.PgBouncerAdminDSNEnv))
 	if admin == "" {
 		return preflight.PoolerBudget{}, fmt.Errorf("%s is empty: set it to the admin console URL, e.g. postgres://admin@127.0.0.1:6432/pgbouncer", d.PgBouncerAdminDSNEnv)
 	}
-	dsn := strings.TrimSpace(b.e.getenv(d.DSNEnv))
+	dsn := strings.TrimSpace(b.getenv(d.DSNEnv))
 	db := d.PgBouncerDatabase
 	if db == "" {
 		db = databaseOf(dsn)
