@@ -110,6 +110,9 @@ SHA-256, the identity an approval binds to. Exit 0 when valid, 2 otherwise.`,
 			if err != nil { // unreadable or invalid: either way the input is bad
 				return &poolpilot.ExitError{Code: poolpilot.ExitBadInput, Err: err}
 			}
+			if err := checkAutoSteps(e, p); err != nil {
+				return err
+			}
 			if asJSON {
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
@@ -120,6 +123,9 @@ SHA-256, the identity an approval binds to. Exit 0 when valid, 2 otherwise.`,
 				}{true, p.SHA256(), p})
 			}
 			fmt.Fprintf(e.stdout, "# plan %s is valid\n# sha256: %s\n", p.Name, p.SHA256())
+			if note := autoStepsNote(p); note != "" {
+				fmt.Fprintf(e.stdout, "# %s\n", note)
+			}
 			_, err = e.stdout.Write(p.YAML())
 			return err
 		},

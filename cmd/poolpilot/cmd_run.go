@@ -95,6 +95,7 @@ func loadRunPlan(path, evidenceDir string) (p *plan.Plan, raw []byte, planDir, b
 	if err != nil {
 		return nil, nil, "", "", poolpilot.BadInput("%v", err)
 	}
+	raw = planAsRun(p, raw)
 	base = filepath.Dir(planDir)
 	if evidenceDir != "" {
 		base = evidenceDir
@@ -115,6 +116,9 @@ func runRun(ctx context.Context, e *env, planPath string, f runFlags) error {
 	}
 	if f.resume == "" { // a resumed run may need to finish a rollback whatever the environment
 		if err := requireDSN(e, p); err != nil {
+			return err
+		}
+		if err := checkAutoSteps(e, p); err != nil {
 			return err
 		}
 	}
