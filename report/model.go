@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/poolpilot/poolpilot/chart"
 	"github.com/poolpilot/poolpilot/evidence"
 )
 
@@ -27,6 +28,8 @@ type Model struct {
 	// Steps and StepsNote describe a staircase change (steps.json).
 	Steps     []StepRow `json:"steps,omitempty"`
 	StepsNote string    `json:"steps_note,omitempty"`
+	stairs    []chart.StairStep // the steps chart's data
+	settled   int               // the step the run settled at, -1: none
 	Dir       string    `json:"dir"`
 	Plan      string    `json:"plan"`
 	RunID     string    `json:"run_id"`
