@@ -2,8 +2,10 @@ package assemble
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/change"
@@ -51,6 +53,7 @@ func Load(path, evidenceDir string, getenv func(string) string) (*Run, error) {
 	if err != nil {
 		return nil, poolpilot.BadInput("%v", err)
 	}
+	raw = planAsRun(p, raw)
 	planDir := change.PlanDir(p, filepath.Dir(path))
 	base := filepath.Dir(planDir)
 	if evidenceDir != "" { // run folders elsewhere; approvals and ticks stay with the plan
@@ -66,4 +69,33 @@ func (r *Run) RunPreflight(ctx context.Context) preflight.Report {
 		return r.Preflight(ctx)
 	}
 	return Preflight(ctx, r.Plan, r.Getenv, PreflightOptions{PlanDir: r.PlanDir})
+}
+
+// AutoStepsNote says where an auto staircase's steps came from ("" for
+// any other plan).
+func AutoStepsNote(p *plan.Plan) string {
+	src, ok := p.AutoSteps()
+	if !ok {
+		return ""
+	}
+	steps := make([]string, len(p.Change.Steps))
+	for i, s := range p.Change.Steps {
+		steps[i] = fmt.Sprintf("%d:%d", s.Max, s.Min)
+	}
+	rec := "no recommendation"
+	if src.Recommended > 0 {
+		rec = fmt.Sprintf("recommended max %d", src.Recommended)
+	}
+	return fmt.Sprintf("change.steps {auto: true} from the sizing report %s (%s): %s", src.Report, rec, strings.Join(steps, " → "))
+}
+
+// planAsRun is the plan.yaml of the evidence: the plan file byte for
+// byte, except for an auto staircase, whose sizing report is not in the
+// folder: its normalised plan, with the steps listed (the same SHA-256).
+func planAsRun(p *plan.Plan, raw []byte) []byte {
+	note := AutoStepsNote(p)
+	if note == "" {
+		return raw
+	}
+	return append([]byte("# "+note+"\n# (the normalised plan: the plan file said {auto: true})\n"), p.YAML()...)
 }

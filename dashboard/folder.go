@@ -82,6 +82,7 @@ func runFromModel(id string, m *report.Model, now time.Time) *run {
 	}
 	r := newRun(id, m.Dir, p, false, m.Start)
 	r.verdict, r.tone, r.summary, r.planName = m.Verdict, m.Tone, m.Summary, m.Plan
+	r.steps = readSteps(m.Dir)
 	if p == nil {
 		r.planInfo = planInfoFromFiles(m)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,8 +30,15 @@ var tmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"pct":       func(p *float64) string { return fmtPtr(p, "pct") },
 	"ms":        func(p *float64) string { return fmtPtr(p, "ms") },
 	"stepClass": stepClass,
-	"upper":     strings.ToUpper,
-	"has":       strings.Contains,
+	"inc":       func(i int) int { return i + 1 },
+	"rps": func(p *float64) string {
+		if p == nil {
+			return "—"
+		}
+		return strconv.FormatFloat(*p, 'f', 1, 64) + "/s"
+	},
+	"upper": strings.ToUpper,
+	"has":   strings.Contains,
 	"deref": func(p *int) int {
 		if p == nil {
 			return 0

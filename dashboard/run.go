@@ -73,7 +73,8 @@ type run struct {
 	marks      []chart.Mark
 	files      []FileView
 	verify     *VerifyView
-	rollbackAt time.Time // when a manual rollback was requested here
+	steps      *StepsView // a staircase change's steps
+	rollbackAt time.Time  // when a manual rollback was requested here
 	auditOff   int64
 	tailMu     sync.Mutex // one reader of the audit log at a time
 	folderKey  string
@@ -221,8 +222,15 @@ func (r *run) addLines(lines []evidence.Line) {
 			r.marks = append(r.marks, chart.Mark{T: l.Time, Label: "fired: " + firedName(l), Kind: chart.MarkFired})
 			secs = append(secs, secCharts)
 		case evidence.EventFileWritten:
-			r.fileWrittenLocked(l)
+			if r.fileWrittenLocked(l) == evidence.FileSteps {
+				r.stepsWrittenLocked()
+				secs = append(secs, secStates)
+			}
 			secs = append(secs, secEvidence)
+		case eventStep:
+			if r.stepStartedLocked(l) {
+				secs = append(secs, secStates)
+			}
 		}
 	}
 	if over := len(r.timeline) - maxTimeline; over > 0 {
@@ -231,17 +239,19 @@ func (r *run) addLines(lines []evidence.Line) {
 	r.touchLocked(secs...)
 }
 
-// fileWrittenLocked adds or updates a file of the live run's list.
-func (r *run) fileWrittenLocked(l evidence.Line) {
+// fileWrittenLocked adds or updates a file of the live run's list and
+// returns its name ("" when the line is unreadable).
+func (r *run) fileWrittenLocked(l evidence.Line) string {
 	var fw evidence.FileWritten
 	if json.Unmarshal(l.Data, &fw) != nil || fw.Name == "" {
-		return
+		return ""
 	}
 	for i := range r.files {
 		if r.files[i].Name == fw.Name {
 			r.files[i].Size = fw.Size
-			return
+			return fw.Name
 		}
 	}
 	r.files = append(r.files, FileView{Name: fw.Name, Size: fw.Size, OK: true})
+	return fw.Name
 }

@@ -34,6 +34,9 @@ type View struct {
 	Timeline  []Entry           `json:"timeline"`
 	Files     []FileView        `json:"files"`
 	Verify    *VerifyView       `json:"verify,omitempty"`
+	// Steps are a staircase change's steps (steps.json) and the step
+	// watched now; nil for a change without steps.
+	Steps *StepsView `json:"steps,omitempty"`
 	// Rollback says whether POST /api/runs/{id}/rollback can act, and why not.
 	Rollback RollbackView `json:"rollback"`
 
@@ -159,7 +162,7 @@ func (r *run) viewLocked(now time.Time) *View {
 		States: append([]StateStep{}, r.states...), Criteria: append([]CriterionView{}, r.criteria...),
 		Samples: append([]evidence.Sample{}, r.samples...), Instances: append([]InstanceView{}, r.instances...),
 		Timeline: append([]Entry{}, r.timeline...), Files: append([]FileView{}, r.files...), Verify: r.verify,
-		spark: map[string][]*float64{}, dir: r.dir}
+		Steps: copySteps(r.steps), spark: map[string][]*float64{}, dir: r.dir}
 	for k, s := range r.spark {
 		v.spark[k] = append([]*float64(nil), s...)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ import (
 type source struct {
 	lines map[string]int  // YAML path ($.rollout.batch_size) → line, for fields present and not null
 	bad   map[string]bool // paths refused while decoding; validation does not report them again
+	auto  bool            // change.steps was {auto: true}
 }
 
 // has reports whether the plan gave path a (non-null) value.
@@ -89,11 +91,12 @@ func decode(data []byte, p *Plan) (*source, []FieldError) {
 	if !w.check(body, reflect.TypeOf(Plan{}), "$") {
 		return src, w.errs // not a mapping at all
 	}
-	if len(w.errs) == 0 {
+	if len(w.errs) == 0 && !src.auto {
 		err = yaml.UnmarshalWithOptions(data, p, yaml.Strict())
 	} else {
 		// Decode what the walk kept, leniently (unknown keys are reported
-		// already), to validate the rest of the plan.
+		// already), to validate the rest of the plan; {auto: true} steps
+		// were taken out of it.
 		err = yaml.NodeToValue(body, p)
 	}
 	if err != nil { // something the walk does not know: report it as the decoder says
@@ -376,8 +379,14 @@ var stepType = reflect.TypeOf(Step{})
 
 // step checks a staircase step: a whole number (its max) or {max, min}.
 func (w *walker) step(n ast.Node, path string) bool {
-	switch untag(n).(type) {
+	switch x := untag(n).(type) {
 	case *ast.MappingNode:
+		for _, mv := range x.Values {
+			if keyText(mv.Key) == "auto" {
+				w.fail(path+".auto", mv.Key, "auto takes the place of the list: write change.steps: {auto: true} alone, or list the steps without auto")
+				return false
+			}
+		}
 		return w.mapping(n, path, stepType, nil)
 	case *ast.SequenceNode, *ast.MappingValueNode:
 		w.fail(path, n, "must be a whole number (the step's max) or {max: N, min: M}, not %s", describe(n))
@@ -386,17 +395,33 @@ func (w *walker) step(n ast.Node, path string) bool {
 	return w.leaf(n, reflect.TypeOf(0), path)
 }
 
-// autoSteps refuses change.steps given as a mapping: {auto: true} (steps
-// from the sizing report) is not supported yet, anything else is wrong.
+// autoSteps reads change.steps given as a mapping: {auto: true} takes the
+// steps from the sizing report (resolved after decoding); anything else is
+// wrong. The mapping is dropped from what the decoder sees.
 func (w *walker) autoSteps(n ast.Node, path string) bool {
-	if m, ok := untag(n).(*ast.MappingNode); ok {
-		for _, mv := range m.Values {
-			if keyText(mv.Key) == "auto" {
-				w.fail(path+".auto", mv.Key, "is not yet supported: list the steps, such as [20, 50, 100, 200] (a size report's sweep shows where throughput stops growing)")
-				return false
-			}
-		}
+	m, ok := untag(n).(*ast.MappingNode)
+	if ok && !slices.ContainsFunc(m.Values, func(mv *ast.MappingValueNode) bool { return keyText(mv.Key) == "auto" }) {
+		ok = false
 	}
-	w.fail(path, n, "must be a list of steps, such as [20, 50, 100, 200] or [{max: 20, min: 5}, ...], not %s", describe(n))
+	if !ok {
+		w.fail(path, n, "must be a list of steps, such as [20, 50, 100, 200] or [{max: 20, min: 5}, ...], or {auto: true}, not %s", describe(n))
+		return false
+	}
+	if !w.mapping(n, path, autoStepsType, nil) {
+		return false
+	}
+	var a AutoSteps
+	if err := yaml.NodeToValue(m, &a); err != nil {
+		w.fail(path, n, "must be {auto: true}: %v", err)
+		return false
+	}
+	if !a.Auto {
+		w.fail(path+".auto", m, "is false or missing: write {auto: true} to take the steps from database.sizing_report, or list the steps, such as [20, 50, 100, 200]")
+		return false
+	}
+	w.src.auto = true
+	w.src.lines[path] = lineOf(m)
 	return false
 }
+
+var autoStepsType = reflect.TypeOf(AutoSteps{})

@@ -65,13 +65,10 @@ func Load(path string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := Parse(data)
+	p, err := parse(data, filepath.Dir(path))
 	var pe *Error
 	if errors.As(err, &pe) {
 		pe.File = path
-	}
-	if p != nil {
-		p.dir = filepath.Dir(path)
 	}
 	return p, err
 }
@@ -111,17 +108,28 @@ func readLimited(path string) ([]byte, error) {
 
 // Parse decodes and validates a plan. Unknown keys and wrong types are
 // refused; every validation problem is reported at once with its line.
-func Parse(data []byte) (*Plan, error) {
+// Paths the plan names (database.sizing_report) are relative to the
+// working directory; Load reads them relative to the plan file.
+func Parse(data []byte) (*Plan, error) { return parse(data, "") }
+
+func parse(data []byte, dir string) (*Plan, error) {
 	if len(data) > MaxSize {
 		return nil, &Error{Errors: []FieldError{{Path: "$", Msg: fmt.Sprintf("plan is %d bytes; at most %d", len(data), MaxSize)}}}
 	}
 	if strings.TrimSpace(string(data)) == "" {
 		return nil, &Error{Errors: []FieldError{{Path: "$", Msg: "empty plan: write one with `poolpilot plan init`"}}}
 	}
-	var p Plan
+	p := Plan{dir: dir}
 	src, errs := decode(data, &p)
 	if src.bad["$"] {
 		return nil, &Error{Errors: errs}
+	}
+	if src.auto {
+		for _, fe := range p.resolveAutoSteps() {
+			fe.Line = src.line(fe.Path)
+			errs = append(errs, fe)
+			src.bad[fe.Path] = true
+		}
 	}
 	p.applyDefaults(src)
 	for _, fe := range p.validate() {

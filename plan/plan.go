@@ -49,7 +49,8 @@ type Plan struct {
 	// in-cluster config, else $KUBECONFIG or ~/.kube/config.
 	Kubeconfig string `yaml:"kubeconfig,omitempty" json:"kubeconfig,omitempty"`
 
-	dir string // the plan file's folder (Load), for Path
+	dir  string           // the plan file's folder (Load), for Path
+	auto *AutoStepsSource // change.steps was {auto: true}: where the steps came from
 }
 
 // Database names the PostgreSQL the instances use. The DSN is read from an
@@ -108,6 +109,7 @@ type Change struct {
 	// Steps, when given, make a staircase change: the pool climbs through
 	// each step (a max, or {max, min}), watched for step.soak, and settles
 	// at the best step seen when a step is worse; the last step is to.
+	// {auto: true} takes them from database.sizing_report (see AutoSteps).
 	Steps []Step `yaml:"steps,omitempty" json:"steps,omitempty"`
 }
 

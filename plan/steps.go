@@ -114,7 +114,7 @@ func (p *Plan) applyStepDefaults(src *source) {
 // validateSteps checks change.steps and the step section.
 func (p *Plan) validateSteps(c *checker) {
 	if !p.Stepped() {
-		if p.Step != (StepPolicy{}) {
+		if p.Step != (StepPolicy{}) && p.auto == nil { // a failed auto is reported already
 			c.add("$.step", "is for a staircase change: give change.steps, or remove it")
 		}
 		return

@@ -31,7 +31,8 @@ type htmlChart struct {
 
 type htmlData struct {
 	*view
-	Charts []htmlChart
+	Charts     []htmlChart
+	StepsChart template.HTML
 }
 
 // HTML renders the report as one self-contained HTML file: inline CSS and
@@ -41,6 +42,9 @@ func HTML(m *Model) ([]byte, error) {
 	for _, c := range m.Charts() {
 		// The chart package escapes every text it writes.
 		d.Charts = append(d.Charts, htmlChart{Title: c.Title, SVG: template.HTML(c.Chart.SVG())}) // #nosec G203
+	}
+	if sc := m.StepsChart(); sc != nil {
+		d.StepsChart = template.HTML(sc.SVG()) // #nosec G203 -- the chart package escapes every text it writes
 	}
 	var b bytes.Buffer
 	if err := tmpl.Execute(&b, d); err != nil {

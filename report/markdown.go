@@ -32,7 +32,7 @@ func Markdown(m *Model, opts MarkdownOptions) []byte {
 	}
 	w("| Evidence | %s |\n\n", md(v.Integrity))
 	mdChanges(&b, m)
-	mdSteps(&b, m)
+	mdSteps(&b, m, opts)
 	mdCharts(&b, m, opts)
 	mdCriteria(&b, v)
 	mdCoverage(&b, v)

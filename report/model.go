@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/poolpilot/poolpilot/chart"
 	"github.com/poolpilot/poolpilot/evidence"
 )
 
@@ -25,11 +26,13 @@ const (
 // Model is everything the report shows, read from one run folder.
 type Model struct {
 	// Steps and StepsNote describe a staircase change (steps.json).
-	Steps     []StepRow `json:"steps,omitempty"`
-	StepsNote string    `json:"steps_note,omitempty"`
-	Dir       string    `json:"dir"`
-	Plan      string    `json:"plan"`
-	RunID     string    `json:"run_id"`
+	Steps     []StepRow         `json:"steps,omitempty"`
+	StepsNote string            `json:"steps_note,omitempty"`
+	stairs    []chart.StairStep // the steps chart's data
+	settled   int               // the step the run settled at, -1: none
+	Dir       string            `json:"dir"`
+	Plan      string            `json:"plan"`
+	RunID     string            `json:"run_id"`
 	// PoolpilotVersion is the version recorded in run_opened ("" when the
 	// folder does not record it).
 	PoolpilotVersion string `json:"poolpilot_version"`

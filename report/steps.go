@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/poolpilot/poolpilot/chart"
 	"github.com/poolpilot/poolpilot/evidence"
 )
 
@@ -12,6 +13,7 @@ import (
 type stepsFile struct {
 	Outcome string `json:"outcome"`
 	Why     string `json:"why"`
+	Settled *int   `json:"settled_index"`
 	Final   struct {
 		Max int `json:"max"`
 		Min int `json:"min"`
@@ -57,6 +59,11 @@ func (m *Model) loadSteps() {
 			r.CPU = fmtOpt(s.DB.CPUPercent, "%.0f %%")
 		}
 		m.Steps = append(m.Steps, r)
+		m.stairs = append(m.stairs, chart.StairStep{Label: r.Size, Throughput: s.Throughput, P95MS: s.P95MS, Verdict: s.Verdict})
+	}
+	m.settled = -1
+	if sf.Outcome == "settled" && sf.Settled != nil {
+		m.settled = *sf.Settled
 	}
 	switch sf.Outcome {
 	case "settled":
@@ -77,12 +84,30 @@ func fmtOpt(v *float64, format string) string {
 	return fmt.Sprintf(format, *v)
 }
 
-// mdSteps is the Markdown table of a staircase's steps.
-func mdSteps(b *strings.Builder, m *Model) {
+// StepsChartID names the steps chart (its SVG file: <report>-steps.svg).
+const StepsChartID = "steps"
+
+// StepsChart is the chart of a staircase's steps: each step's size,
+// throughput, p95 and verdict, and the step the run settled at; nil when
+// the run had no steps.
+func (m *Model) StepsChart() *chart.Steps {
+	if len(m.stairs) == 0 {
+		return nil
+	}
+	return &chart.Steps{Title: "Steps: throughput and p95 per pool size", Steps: m.stairs, Settled: m.settled}
+}
+
+// mdSteps is the Markdown table of a staircase's steps, and its chart
+// when it has a file.
+func mdSteps(b *strings.Builder, m *Model, opts MarkdownOptions) {
 	if len(m.Steps) == 0 {
 		return
 	}
-	b.WriteString("## Steps\n\n" + md(m.StepsNote) + "\n\n| Step | Size | Throughput | p95 | Backends | DB CPU | Verdict | Why |\n|---:|---|---:|---:|---:|---:|---|---|\n")
+	b.WriteString("## Steps\n\n" + md(m.StepsNote) + "\n\n")
+	if p, ok := opts.ChartFiles[StepsChartID]; ok {
+		fmt.Fprintf(b, "![Steps](%s)\n\n", p)
+	}
+	b.WriteString("| Step | Size | Throughput | p95 | Backends | DB CPU | Verdict | Why |\n|---:|---|---:|---:|---:|---:|---|---|\n")
 	for _, s := range m.Steps {
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", s.Step, s.Size, s.Throughput, s.P95, s.Backends, s.CPU, s.Verdict, md(s.Why))
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
@@ -110,6 +111,9 @@ SHA-256, the identity an approval binds to. Exit 0 when valid, 2 otherwise.`,
 			if err != nil { // unreadable or invalid: either way the input is bad
 				return &poolpilot.ExitError{Code: poolpilot.ExitBadInput, Err: err}
 			}
+			if err := checkAutoSteps(e, p); err != nil {
+				return err
+			}
 			if asJSON {
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
@@ -120,6 +124,9 @@ SHA-256, the identity an approval binds to. Exit 0 when valid, 2 otherwise.`,
 				}{true, p.SHA256(), p})
 			}
 			fmt.Fprintf(e.stdout, "# plan %s is valid\n# sha256: %s\n", p.Name, p.SHA256())
+			if note := assemble.AutoStepsNote(p); note != "" {
+				fmt.Fprintf(e.stdout, "# %s\n", note)
+			}
 			_, err = e.stdout.Write(p.YAML())
 			return err
 		},

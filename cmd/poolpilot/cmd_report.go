@@ -119,6 +119,11 @@ func renderReport(m *report.Model, format, out string) ([]byte, map[string][]byt
 			opts.ChartFiles[c.ID] = name
 			charts[name] = c.Chart.SVG()
 		}
+		if sc := m.StepsChart(); sc != nil {
+			name := base + "-" + report.StepsChartID + ".svg"
+			opts.ChartFiles[report.StepsChartID] = name
+			charts[name] = sc.SVG()
+		}
 	}
 	return report.Markdown(m, opts), charts, nil
 }

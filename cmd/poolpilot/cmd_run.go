@@ -101,6 +101,9 @@ func runRun(ctx context.Context, e *env, planPath string, f runFlags) error {
 		if err := requireDSN(e, p); err != nil {
 			return err
 		}
+		if err := checkAutoSteps(e, p); err != nil {
+			return err
+		}
 	}
 	if f.dryRun {
 		return dryRun(ctx, e, p, planDir)

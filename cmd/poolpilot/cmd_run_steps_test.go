@@ -211,7 +211,7 @@ func TestRunStaircaseDryRunAndRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ edit, want string }{
-		{"steps: {auto: true}", "change.steps.auto: is not yet supported"},
+		{"steps: {auto: true}", "change.steps: {auto: true} takes the steps from a sizing report, and database.sizing_report names none"},
 		{"steps: [50, 20, 100]", "change.steps[1].max: must be larger than the step before it"},
 	} {
 		text, n := replaceSteps(t, string(b), tc.edit), 0

@@ -20,6 +20,7 @@ var required = map[string][]string{
 	"CheckItem":     {"id", "description"},
 	"Approver":      {"name", "public_key"},
 	"Step":          {"max"},
+	"AutoSteps":     {"auto"},
 }
 
 // constraints are the checks and defaults of the plan package, per
@@ -73,6 +74,7 @@ var constraints = map[string]obj{
 	"Prometheus.password_env":          envVar,
 	"Prometheus.headers_env":           {"propertyNames": obj{"pattern": plan.HeaderPattern}, "additionalProperties": obj{"type": "string", "pattern": plan.EnvVarPattern}},
 	"Notify.webhook_env":               envVar,
+	"AutoSteps.auto":                   {"const": true},
 	"Step.max":                         {"minimum": 1, "maximum": plan.MaxPoolSize},
 	"Step.min":                         {"minimum": 0, "maximum": plan.MaxPoolSize},
 	"StepPolicy.soak":                  {"description": "How long each step's criteria are watched (watched time); default a tenth of soak.duration."},

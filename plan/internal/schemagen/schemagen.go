@@ -26,7 +26,7 @@ import (
 // types, read from the plan package's folder (plan.go) and the root
 // package's (criterion.go, duration.go) above it.
 func FromSource(planDir string) ([]byte, error) {
-	docs, err := Docs(filepath.Join(planDir, "plan.go"), filepath.Join(planDir, "steps.go"), filepath.Join(planDir, "..", "criterion.go"), filepath.Join(planDir, "..", "duration.go"))
+	docs, err := Docs(filepath.Join(planDir, "plan.go"), filepath.Join(planDir, "steps.go"), filepath.Join(planDir, "autosteps.go"), filepath.Join(planDir, "..", "criterion.go"), filepath.Join(planDir, "..", "duration.go"))
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +107,8 @@ func Generate(docs map[string]string) ([]byte, error) {
 var (
 	durationType = reflect.TypeOf(poolpilot.Duration(0))
 	stepType     = reflect.TypeOf(plan.Step{})
+	stepsType    = reflect.TypeOf([]plan.Step{})
+	autoType     = reflect.TypeOf(plan.AutoSteps{})
 )
 
 // structRef puts the object schema of struct t in $defs and refers to it.
@@ -128,6 +130,10 @@ func (g *gen) object(t reflect.Type) map[string]any {
 			continue
 		}
 		s := g.schema(f.Type)
+		if f.Type == stepsType {
+			// change.steps: a list, or {auto: true} (steps from the sizing report).
+			s = map[string]any{"oneOf": []any{s, g.structRef(autoType)}}
+		}
 		if d := g.docs[t.Name()+"."+f.Name]; d != "" {
 			s["description"] = d
 		}
