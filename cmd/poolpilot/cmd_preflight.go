@@ -75,9 +75,7 @@ func runPreflightWith(ctx context.Context, e *env, p *plan.Plan, planDir string,
 	pf := &change.Preflight{Plan: p, PlanDir: planDir, Server: facts, Prober: change.HTTPProber{},
 		Getenv: e.getenv, Clock: poolpilot.SystemClock{}, Fleet: o.fleet, Sizing: sizingAdvice(p, o.sizing)}
 	pf.Sources = planSources{e: e, p: p, pool: pool, poolErr: err}
-	if pf.Fleet == nil && p.Driver == plan.DriverKube {
-		pf.Fleet = newKubeFacts(p)
-	}
+	driverPreflight(pf, e, p)
 	if p.Database.PgBouncerAdminDSNEnv != "" {
 		pf.Pooler = pgbFacts{e: e, p: p}
 	}
