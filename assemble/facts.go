@@ -2,71 +2,16 @@ package assemble
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/poolpilot/poolpilot/advisor"
-	"github.com/poolpilot/poolpilot/driver/kube"
 	"github.com/poolpilot/poolpilot/pgbouncer"
 	"github.com/poolpilot/poolpilot/plan"
 	"github.com/poolpilot/poolpilot/preflight"
 )
-
-// kubeFacts reads a plan instance's Deployment for preflight: replicas,
-// the HPA's maximum, maxSurge and the container's pool env.
-type kubeFacts struct {
-	d   *kube.Driver
-	err error // the cluster could not be reached (kubeconfig)
-}
-
-func newKubeFacts(p *plan.Plan) kubeFacts {
-	cs, err := kube.NewClient(p.Kubeconfig)
-	if err != nil {
-		return kubeFacts{err: err}
-	}
-	return kubeFacts{d: &kube.Driver{Client: cs, From: p.Change.From, Run: p.SHA256()}}
-}
-
-func (k kubeFacts) Instance(ctx context.Context, in plan.Instance) (preflight.FleetInstance, error) {
-	if k.err != nil {
-		return preflight.FleetInstance{}, k.err
-	}
-	t, err := kube.TargetOf(in)
-	if err != nil {
-		return preflight.FleetInstance{}, err
-	}
-	f, err := kube.ReadFleet(ctx, k.d, t)
-	if err != nil {
-		return preflight.FleetInstance{}, err
-	}
-	snap, err := k.d.Snapshot(ctx, t)
-	if err != nil {
-		return preflight.FleetInstance{}, err
-	}
-	hpa := "no HPA"
-	if f.HPA != "" {
-		hpa = "HPA " + f.HPA + " maxReplicas"
-	}
-	surge := fmt.Sprintf("maxSurge %s rounded up", f.SurgeSpec)
-	if f.Strategy == "Recreate" {
-		surge = "strategy Recreate"
-	}
-	fi := preflight.FleetInstance{Target: snap.Target.String(), Replicas: f.Replicas, MaxReplicas: f.MaxReplicas, MaxSurge: f.MaxSurge,
-		Arithmetic: fmt.Sprintf("deployment %s/%s: replicas %d, max replicas %d (%s), surge %d (%s)",
-			t.Namespace, t.Deployment, f.Replicas, f.MaxReplicas, hpa, f.MaxSurge, surge)}
-	for _, e := range snap.Env {
-		fe := preflight.FleetEnv{Name: e.Name, Present: e.Present, Value: e.Value}
-		if e.ValueFrom != nil {
-			b, _ := json.Marshal(e.ValueFrom)
-			fe.Ref, fe.Value = "valueFrom "+string(b), ""
-		}
-		fi.Env = append(fi.Env, fe)
-	}
-	return fi, nil
-}
 
 // pgbFacts reads PgBouncer's admin console and PostgreSQL's limits (over
 // the plan's direct database URL) for preflight's pooler budget.

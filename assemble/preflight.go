@@ -8,6 +8,8 @@ import (
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/driver"
+	"github.com/poolpilot/poolpilot/driver/factory"
 	"github.com/poolpilot/poolpilot/pgpool"
 	"github.com/poolpilot/poolpilot/pgserver"
 	"github.com/poolpilot/poolpilot/plan"
@@ -69,9 +71,7 @@ func Preflight(ctx context.Context, p *plan.Plan, getenv func(string) string, o 
 	pf := &preflight.Checker{Plan: p, PlanDir: o.PlanDir, Server: facts, Prober: change.HTTPProber{},
 		Getenv: getenv, Clock: clock, Fleet: o.Fleet, Sizing: sizingAdvice(p, o.Sizing),
 		Sources: planSources{getenv: getenv, p: p, pool: pool, poolErr: err}}
-	if pf.Fleet == nil && p.Driver == plan.DriverKube {
-		pf.Fleet = newKubeFacts(p)
-	}
+	driverPreflight(pf, p, getenv)
 	if p.Database.PgBouncerAdminDSNEnv != "" {
 		pf.Pooler = pgbFacts{getenv: getenv, p: p}
 	}
@@ -115,4 +115,17 @@ func (s planSources) Unfed(ctx context.Context) ([]preflight.UnfedCriterion, err
 		out[i] = preflight.UnfedCriterion(u)
 	}
 	return out, nil
+}
+
+// driverPreflight gives preflight what the plan's driver declares: the
+// variables it reads (credentials_present) and, for an orchestrator
+// (kube), the fleet facts, unless the caller gave its own.
+func driverPreflight(pf *preflight.Checker, p *plan.Plan, getenv func(string) string) {
+	d, _ := factory.New(p, getenv) // an unreachable cluster: its fleet facts answer with the reason
+	if n, ok := d.(driver.EnvNeeder); ok {
+		pf.DriverEnv = n.NeededEnv
+	}
+	if f, ok := d.(factory.FleetFacter); ok && pf.Fleet == nil {
+		pf.Fleet = f.FleetFacts()
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/driver"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
 )
@@ -70,10 +71,10 @@ func (c *Controller) applyOne(ctx context.Context, in plan.Instance, size plan.P
 }
 
 // logFor returns the log the driver writes to: deployment_log.txt, and
-// restart_log.txt too for the restart and kube drivers (admin's
-// restart_log.txt lists its live resizes: logResize).
+// restart_log.txt too for a driver that restarts processes (restart, kube;
+// admin's restart_log.txt lists its live resizes: logResize).
 func (c *Controller) logFor() io.Writer {
-	if n := c.Driver.Name(); n == plan.DriverRestart || n == plan.DriverKube {
+	if c.restartLogKind().Restarts {
 		return io.MultiWriter(&c.deployLog, &c.restartLog)
 	}
 	return &c.deployLog
@@ -166,18 +167,15 @@ func (c *Controller) reportsSize(ctx context.Context, in plan.Instance, size pla
 
 // rollbackTimeout is RollbackTimeout, or by default 10 minutes — more
 // when the batches' own bounds add up to more: per batch the verify
-// timeout, plus the rollout timeout (default 10 minutes) for driver kube.
+// timeout, plus the driver's own wait (driver.Waiter; kube: the rollout
+// timeout).
 func (c *Controller) rollbackTimeout(touched int) time.Duration {
 	if c.RollbackTimeout > 0 {
 		return c.RollbackTimeout
 	}
 	per := c.Plan.Rollout.VerifyTimeout.D()
-	if c.Plan.Driver == plan.DriverKube {
-		rt := c.Plan.Rollout.RolloutTimeout.D()
-		if rt <= 0 {
-			rt = 10 * time.Minute
-		}
-		per += rt
+	if w, ok := c.Driver.(driver.Waiter); ok {
+		per += w.WaitTimeout()
 	}
 	batch := max(c.Plan.Rollout.BatchSize, 1)
 	batches := (touched + batch - 1) / batch

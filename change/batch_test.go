@@ -3,6 +3,7 @@ package change
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -122,12 +123,21 @@ func TestRollbackTimeoutCoversTheBatches(t *testing.T) {
 	if got := c.rollbackTimeout(5); got != 10*time.Minute {
 		t.Errorf("admin, 3 batches: %s, want the 10m floor", got)
 	}
-	p.Driver = plan.DriverKube
+	c.Driver = waitingDriver{10 * time.Minute} // kube: its rollout timeout
 	if got := c.rollbackTimeout(5); got != 3*(5*time.Second+10*time.Minute) {
-		t.Errorf("kube, 3 batches: %s", got)
+		t.Errorf("a driver that waits 10m, 3 batches: %s", got)
 	}
 	c.RollbackTimeout = time.Minute
 	if got := c.rollbackTimeout(5); got != time.Minute {
 		t.Errorf("explicit: %s", got)
 	}
 }
+
+// waitingDriver is a driver whose Apply waits up to d (driver.Waiter).
+type waitingDriver struct{ d time.Duration }
+
+func (waitingDriver) Name() string { return "waiting" }
+func (waitingDriver) Apply(context.Context, plan.Instance, plan.PoolSize, io.Writer) error {
+	return nil
+}
+func (w waitingDriver) WaitTimeout() time.Duration { return w.d }

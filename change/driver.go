@@ -12,6 +12,11 @@ import (
 // controller calls it again after a crash when it cannot know whether the
 // earlier call took effect. log receives what the driver did, for the
 // evidence (deployment_log.txt, restart_log.txt); it never receives secrets.
+//
+// What else a driver needs or offers (a wait after Apply, the variables it
+// reads, what restart_log.txt holds, its --dry-run text) it declares
+// through package driver's optional interfaces; nothing here looks at
+// Name but the log lines and events that show it.
 type Driver interface {
 	Name() string
 	Apply(ctx context.Context, inst plan.Instance, size plan.PoolSize, log io.Writer) error

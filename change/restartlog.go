@@ -7,34 +7,25 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/poolpilot/poolpilot/driver"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
-// restart_log.txt is one of the seed's evidence files whatever the driver:
-// the restart driver's restart commands and their output; for kube, the
-// patches and rollouts by which Kubernetes restarted the pods; for admin,
-// a statement that no restart was needed and the live resizes.
-const (
-	restartLogAdmin = "No restart was needed: driver admin resizes each pool live through PUT /admin/pool;\n" +
-		"no process was restarted.\n\nLive resizes (time, instance, from -> to, HTTP status):\n"
-	restartLogKube = "No restart command was run: driver kube patches each Deployment's env and\n" +
-		"Kubernetes restarts its pods in a rolling update, waited for below.\n\n"
-)
-
-func restartLogHeader(driver string) string {
-	switch driver {
-	case plan.DriverAdmin:
-		return restartLogAdmin
-	case plan.DriverKube:
-		return restartLogKube
+// restartLogKind is what restart_log.txt holds for the driver
+// (driver.RestartLogger): for restart, its commands and their output; for
+// kube, the patches and rollouts by which Kubernetes restarted the pods;
+// for admin, a statement that no restart was needed and the live resizes.
+func (c *Controller) restartLogKind() driver.RestartLog {
+	if l, ok := c.Driver.(driver.RestartLogger); ok {
+		return l.RestartLog()
 	}
-	return ""
+	return driver.RestartLog{}
 }
 
 // restartLogFile is restart_log.txt: the driver's header (once, also after
 // a resume that seeded the log) and the lines.
 func (c *Controller) restartLogFile() []byte {
-	head := restartLogHeader(c.Driver.Name())
+	head := c.restartLogKind().Header
 	b := c.restartLog.Bytes()
 	if head == "" || bytes.HasPrefix(b, []byte(head)) {
 		return b
@@ -45,7 +36,7 @@ func (c *Controller) restartLogFile() []byte {
 // liveFrom reads what an instance reports before a live resize, for
 // restart_log.txt ("unknown" when it cannot be read).
 func (c *Controller) liveFrom(ctx context.Context, in plan.Instance) string {
-	if c.Driver.Name() != plan.DriverAdmin || c.Prober == nil {
+	if !c.restartLogKind().LiveResizes || c.Prober == nil {
 		return ""
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -57,9 +48,10 @@ func (c *Controller) liveFrom(ctx context.Context, in plan.Instance) string {
 	return fmt.Sprintf("max %d min %d", h.Pool.Max, h.Pool.Min)
 }
 
-// logResize adds a live resize to restart_log.txt (driver admin only).
+// logResize adds a live resize to restart_log.txt (a driver that resizes
+// live: admin).
 func (c *Controller) logResize(in plan.Instance, from string, size plan.PoolSize, err error) {
-	if c.Driver.Name() != plan.DriverAdmin {
+	if !c.restartLogKind().LiveResizes {
 		return
 	}
 	status := "HTTP 200"

@@ -87,6 +87,9 @@ type Checker struct {
 	Prober  change.Prober
 	Getenv  func(string) string
 	Clock   poolpilot.Clock
+	// DriverEnv is what the driver reads for an instance (driver.EnvNeeder);
+	// nil: nothing.
+	DriverEnv func(plan.Instance) []string
 	// Fleet, when set (driver kube), gives the instance counts and the env
 	// of each instance's Deployment.
 	Fleet FleetFacts
@@ -359,10 +362,12 @@ func (pf *Checker) secretsCheck() Check {
 	if v := pf.Plan.Database.PgBouncerAdminDSNEnv; v != "" && pf.Getenv(v) == "" {
 		missing = append(missing, v+" (PgBouncer admin console)")
 	}
-	if pf.Plan.Driver == plan.DriverAdmin {
+	if pf.DriverEnv != nil {
 		for _, in := range pf.Plan.Instances {
-			if pf.Getenv(in.AdminTokenEnv) == "" {
-				missing = append(missing, in.AdminTokenEnv+" ("+in.Name+")")
+			for _, v := range pf.DriverEnv(in) {
+				if pf.Getenv(v) == "" {
+					missing = append(missing, v+" ("+in.Name+")")
+				}
 			}
 		}
 	}

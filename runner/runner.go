@@ -15,10 +15,7 @@ import (
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/change"
-	"github.com/poolpilot/poolpilot/driver"
-	"github.com/poolpilot/poolpilot/driver/admin"
-	"github.com/poolpilot/poolpilot/driver/kube"
-	"github.com/poolpilot/poolpilot/driver/restart"
+	"github.com/poolpilot/poolpilot/driver/factory"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/monitor"
 	"github.com/poolpilot/poolpilot/notify"
@@ -284,21 +281,11 @@ func (r *runner) driver() (change.Driver, error) {
 	if r.o.Run.Driver != nil {
 		return r.o.Run.Driver, nil
 	}
-	// Driver calls retry transient failures within the phase's time: the
-	// verify timeout, or for kube the rollout timeout (its default).
-	retry := driver.Retry{Within: r.p.Rollout.VerifyTimeout.D()}
-	switch r.p.Driver {
-	case plan.DriverRestart:
-		return &restart.Driver{Retry: retry}, nil
-	case plan.DriverKube:
-		d, err := kube.New(r.p, r.p.Kubeconfig)
-		if err != nil {
-			return nil, &poolpilot.ExitError{Code: poolpilot.ExitBadInput, Err: fmt.Errorf("driver kube: %w", err)}
-		}
-		d.Timeout = r.p.Rollout.RolloutTimeout.D() // 0: the driver's default, 10 minutes
-		return d, nil
+	d, err := factory.New(r.p, r.getenv)
+	if err != nil {
+		return nil, &poolpilot.ExitError{Code: poolpilot.ExitBadInput, Err: err}
 	}
-	return &admin.Driver{Getenv: r.getenv, Retry: retry}, nil
+	return d, nil
 }
 
 func (r *runner) buildController() error {

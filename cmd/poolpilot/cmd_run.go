@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,8 +19,8 @@ import (
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/change"
-	"github.com/poolpilot/poolpilot/driver/admin"
-	"github.com/poolpilot/poolpilot/driver/kube"
+	"github.com/poolpilot/poolpilot/driver"
+	"github.com/poolpilot/poolpilot/driver/factory"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
 	"github.com/poolpilot/poolpilot/runner"
@@ -248,7 +249,6 @@ func dryRun(ctx context.Context, e *env, p *plan.Plan, planDir string) error {
 	rep := runPreflight(ctx, e, p, planDir)
 	printPreflight(e.stdout, rep)
 	w := e.stdout
-	var err error
 	fmt.Fprintf(w, "\ndry run of plan %s (sha256 %s…): nothing is changed\n", p.Name, p.SHA256()[:12])
 	_, aerr := change.CheckApprovals(planDir, p)
 	step := 0
@@ -271,14 +271,15 @@ func dryRun(ctx context.Context, e *env, p *plan.Plan, planDir string) error {
 			strings.Join(sizes, " → "), p.StepSoak(), 100*p.Step.StopWhen.P95Increase, 100*p.Step.StopWhen.ThroughputDrop)
 	}
 	say("apply with the %s driver, %d instance(s) at a time:", p.Driver, p.Rollout.BatchSize)
-	var kd *kube.Driver
-	if p.Driver == plan.DriverKube {
-		if kd, err = kube.New(p, p.Kubeconfig); err != nil {
-			fmt.Fprintf(w, "      cannot reach the cluster: %v\n", err)
-		}
+	d, err := factory.New(p, e.getenv)
+	var ue *driver.UnreachableError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(w, "      cannot reach the %s: %v\n", ue.What, ue.Err)
+	} else if err != nil {
+		return poolpilot.BadInput("%v", err)
 	}
 	for _, inst := range p.Instances {
-		for _, line := range changeLines(ctx, p, kd, inst, p.Change.To) {
+		for _, line := range changeLines(ctx, d, inst, p.Change.To) {
 			fmt.Fprintf(w, "      %s\n", line)
 		}
 	}
@@ -287,7 +288,7 @@ func dryRun(ctx context.Context, e *env, p *plan.Plan, planDir string) error {
 	say("soak: %s (background load %g/s), %d criteria evaluated every %s", p.Soak.Duration, p.Soak.Rate, len(p.Criteria), p.Evaluation.Interval)
 	say("on a trigger or a failed success criterion, roll back to max %d min %d:", p.Change.From.Max, p.Change.From.Min)
 	for _, inst := range p.Instances {
-		for _, line := range changeLines(ctx, p, kd, inst, p.Change.From) {
+		for _, line := range changeLines(ctx, d, inst, p.Change.From) {
 			fmt.Fprintf(w, "      %s\n", line)
 		}
 	}
@@ -298,54 +299,11 @@ func dryRun(ctx context.Context, e *env, p *plan.Plan, planDir string) error {
 }
 
 // changeLines is the exact change a driver makes on one instance.
-func changeLines(ctx context.Context, p *plan.Plan, kd *kube.Driver, inst plan.Instance, size plan.PoolSize) []string {
-	if p.Driver == plan.DriverKube {
-		return kubeChangeLines(ctx, p, kd, inst, size)
+func changeLines(ctx context.Context, d change.Driver, inst plan.Instance, size plan.PoolSize) []string {
+	if ds, ok := d.(driver.Describer); ok {
+		return ds.DescribeChange(ctx, inst, size)
 	}
-	if p.Driver == plan.DriverRestart {
-		return []string{
-			fmt.Sprintf("%s: set in %s: DB_POOL_MAX=%d DB_POOL_MIN=%d", inst.Name, inst.EnvFile, size.Max, size.Min),
-			fmt.Sprintf("%s: run %s; wait for %s to show the new pool", inst.Name, strings.Join(inst.RestartCommand, " "), inst.HealthURL),
-		}
-	}
-	ep, err := admin.AdminEndpoint(inst)
-	if err != nil {
-		return []string{fmt.Sprintf("%s: %v", inst.Name, err)}
-	}
-	return []string{fmt.Sprintf(`%s: PUT %s  Authorization: Bearer $%s  {"max":%d,"min":%d}`, inst.Name, ep, inst.AdminTokenEnv, size.Max, size.Min)}
-}
-
-// kubeChangeLines is the kube driver's exact patch and, for the forward
-// change, the budget arithmetic from the cluster.
-func kubeChangeLines(ctx context.Context, p *plan.Plan, kd *kube.Driver, inst plan.Instance, size plan.PoolSize) []string {
-	if kd == nil {
-		return []string{fmt.Sprintf("%s: patch %s to DB_POOL_MAX=%d DB_POOL_MIN=%d (cluster not readable: patch not computed)", inst.Name, inst.Kube, size.Max, size.Min)}
-	}
-	if size == p.Change.From {
-		return []string{fmt.Sprintf("%s: restore exactly the env recorded in the Deployment's annotation %s by the forward patch (values, valueFrom references, absent variables), then wait for the rollout", inst.Name, kube.Annotation)}
-	}
-	res, err := kd.DryRun(ctx, inst, size)
-	if err != nil {
-		return []string{fmt.Sprintf("%s: %v", inst.Name, err)}
-	}
-	out := []string{fmt.Sprintf("%s: %s now %s", inst.Name, res.Target, res.Previous)}
-	if len(res.Patch) == 0 {
-		out = append(out, fmt.Sprintf("%s: no patch (the env is already %d:%d)", inst.Name, size.Max, size.Min))
-	} else {
-		out = append(out, fmt.Sprintf("%s: strategic-merge patch of apps/v1 Deployment %s/%s:", inst.Name, res.Target.Namespace, res.Target.Deployment), "  "+string(res.Patch))
-	}
-	out = append(out, fmt.Sprintf("%s: wait for the rollout (up to %s), budget:", inst.Name, rolloutTimeout(p)))
-	for _, l := range strings.Split(strings.TrimRight(res.Budget, "\n"), "\n") {
-		out = append(out, "  "+l)
-	}
-	return out
-}
-
-func rolloutTimeout(p *plan.Plan) time.Duration {
-	if d := p.Rollout.RolloutTimeout.D(); d > 0 {
-		return d
-	}
-	return 10 * time.Minute
+	return []string{fmt.Sprintf("%s: set DB_POOL_MAX=%d DB_POOL_MIN=%d (driver %s)", inst.Name, size.Max, size.Min, d.Name())}
 }
 
 // samePlan refuses to resume a run with another plan than the one it ran.

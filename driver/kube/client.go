@@ -9,6 +9,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/poolpilot/poolpilot/driver"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
@@ -66,11 +67,26 @@ func LoadConfig(kubeconfigPath string) (*rest.Config, error) {
 // New builds the driver for a plan: a client from kubeconfig (a path, a
 // $KUBECONFIG-style list, or "" for in-cluster / default rules), From =
 // change.from, Run = the plan's SHA-256 (so a snapshot is only restored by
-// the run of the same plan).
+// the run of the same plan), Timeout = rollout.rollout_timeout (0: the
+// default). When no client can be built it returns the driver anyway with
+// a *driver.UnreachableError: without a client it can describe its change
+// (run --dry-run) and answer preflight's fleet questions with the error,
+// not apply.
 func New(p *plan.Plan, kubeconfig string) (*Driver, error) {
+	d := &Driver{From: p.Change.From, Run: p.SHA256(), Timeout: p.Rollout.RolloutTimeout.D()}
 	cs, err := NewClient(kubeconfig)
 	if err != nil {
-		return nil, err
+		d.clientErr = err
+		return d, &driver.UnreachableError{Driver: plan.DriverKube, What: "cluster", Err: err}
 	}
-	return &Driver{Client: cs, From: p.Change.From, Run: p.SHA256()}, nil
+	d.Client = cs
+	return d, nil
+}
+
+// unreachable is why the driver has no client.
+func (d *Driver) unreachable() error {
+	if d.clientErr != nil {
+		return d.clientErr
+	}
+	return fmt.Errorf("driver kube: no Kubernetes client")
 }

@@ -26,7 +26,7 @@ type Driver struct {
 	// Run identifies the run in the snapshot (e.g. the plan's SHA-256), so a
 	// stale snapshot of an earlier run is never restored.
 	Run string
-	// Timeout bounds the wait for a rollout (default 10 minutes).
+	// Timeout bounds the wait for a rollout (0: DefaultTimeout).
 	Timeout time.Duration
 	// Poll is the pause between rollout checks (default 2 seconds).
 	Poll time.Duration
@@ -38,6 +38,8 @@ type Driver struct {
 	// Retry is the policy for transient API failures (conflict, 5xx,
 	// throttling, network); its Within defaults to Timeout.
 	Retry driver.Retry
+
+	clientErr error // why New could not build Client
 }
 
 // Name is plan.DriverKube.

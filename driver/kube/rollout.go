@@ -74,12 +74,12 @@ func (d *Driver) WaitRollout(ctx context.Context, t Target, log io.Writer) error
 	}
 }
 
-// timeout is Timeout, or 10 minutes.
+// timeout is Timeout, or DefaultTimeout.
 func (d *Driver) timeout() time.Duration {
 	if d.Timeout > 0 {
 		return d.Timeout
 	}
-	return 10 * time.Minute
+	return DefaultTimeout
 }
 
 func (d *Driver) wait(ctx context.Context, dur time.Duration) error {
