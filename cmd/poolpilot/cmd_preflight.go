@@ -13,6 +13,7 @@ import (
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/advisor"
 	"github.com/poolpilot/poolpilot/assemble"
+	"github.com/poolpilot/poolpilot/budget"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/pgpool"
 	"github.com/poolpilot/poolpilot/pgserver"
@@ -45,8 +46,8 @@ func requireDSN(e *env, p *plan.Plan) error {
 // unreachable is ServerFacts for a database that could not be opened.
 type unreachable struct{ err error }
 
-func (u unreachable) Limits(context.Context) (preflight.ServerLimits, error) {
-	return preflight.ServerLimits{}, u.err
+func (u unreachable) Limits(context.Context) (budget.Limits, error) {
+	return budget.Limits{}, u.err
 }
 func (u unreachable) LastArchived(context.Context) (time.Time, error) {
 	return time.Time{}, u.err
