@@ -90,8 +90,9 @@ type Result struct {
 	Needed int `json:"needed"`
 	// Judged is false behind a pooler whose limits are unknown.
 	Judged bool `json:"judged"`
-	// Fits is true when Needed ≤ Available (and the pooler's server side
-	// fits), or when not judged.
+	// PoolsFit is true when Needed ≤ Available, or when not judged.
+	PoolsFit bool `json:"pools_fit"`
+	// Fits is PoolsFit, and the pooler's server side fits when known.
 	Fits bool `json:"fits"`
 	// Headroom is Available − Needed: negative when it does not fit (0
 	// when not judged).
@@ -143,7 +144,8 @@ func Compute(in Input) Result {
 		r.say("behind a pooler: its client limit is unknown, so the client side is not judged")
 	}
 	r.say("%s = %d needed", f.arithmetic(in.PoolMax), r.Needed)
-	r.Fits = !r.Judged || r.Needed <= r.Available
+	r.PoolsFit = !r.Judged || r.Needed <= r.Available
+	r.Fits = r.PoolsFit
 	if r.Judged {
 		r.Headroom = r.Available - r.Needed
 		if r.Pools > 0 {

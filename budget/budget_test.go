@@ -51,6 +51,9 @@ func TestCompute(t *testing.T) {
 					r.Available, r.Needed, r.MaxFit, r.Carry, r.Judged, r.Fits, r.Headroom,
 					tc.available, tc.needed, tc.maxFit, tc.carry, tc.judged, tc.fits, tc.headroom)
 			}
+			if server := r.Server != nil && !r.Server.Fits; r.PoolsFit != (r.Fits || server) {
+				t.Errorf("pools fit %v, fits %v, server %+v", r.PoolsFit, r.Fits, r.Server)
+			}
 			text := strings.Join(r.Lines, "\n")
 			for _, want := range tc.lines {
 				if !strings.Contains(text, want) {
