@@ -94,7 +94,8 @@ func TestFleetBudget(t *testing.T) {
 	if b.Available != 92 || b.Needed != 20 || !b.Fits || !b.Judged || b.CarryInstances != 22 {
 		t.Errorf("budget %+v", b)
 	}
-	if p := b.Plan; p.Needed != 1000 || p.Fits || p.CarryInstances != 0 || !strings.Contains(p.Message, "do NOT fit") {
+	if p := b.Plan; p.Needed != 1000 || p.Fits || p.CarryInstances != 0 || p.MaxFit != 18 || !strings.Contains(p.Message, "do NOT fit") ||
+		!strings.Contains(p.Message, "the largest max that fits is 18; preflight refuses this plan unless the plan's instances hold some of the 5 connections open now") {
 		t.Errorf("plan %+v", p)
 	}
 	if !strings.Contains(b.Message, "(4 instances + 1 surge) × max 4 = 20 connections fits") || !strings.Contains(b.Message, "carries 22 instances") {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/budget"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/driver"
 	"github.com/poolpilot/poolpilot/driver/factory"
@@ -81,8 +82,8 @@ func Preflight(ctx context.Context, p *plan.Plan, getenv func(string) string, o 
 // unreachable is ServerFacts for a database that could not be opened.
 type unreachable struct{ err error }
 
-func (u unreachable) Limits(context.Context) (preflight.ServerLimits, error) {
-	return preflight.ServerLimits{}, u.err
+func (u unreachable) Limits(context.Context) (budget.Limits, error) {
+	return budget.Limits{}, u.err
 }
 func (u unreachable) LastArchived(context.Context) (time.Time, error) {
 	return time.Time{}, u.err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/poolpilot/poolpilot/budget"
 	"github.com/poolpilot/poolpilot/pgpool"
 )
 
@@ -43,27 +44,13 @@ type Budget struct {
 // Text is the arithmetic as a block of text.
 func (b Budget) Text() string { return strings.Join(b.Lines, "\n") + "\n" }
 
-// ComputeBudget checks in against what the console reported.
+// ComputeBudget checks in against what the console reported: the
+// arithmetic is budget.Compute's, with PgBouncer's pool sizes and caps.
 func ComputeBudget(s State, in BudgetInput) Budget {
 	var b Budget
 	say := func(format string, args ...any) { b.Lines = append(b.Lines, fmt.Sprintf(format, args...)) }
 	users := max(in.Users, 1)
-	b.ClientConnections = in.Instances*in.PoolMax + in.OtherClients
-	b.MaxClientConn = s.Config.MaxClientConn
-	b.ClientOK = b.ClientConnections <= b.MaxClientConn
-	say("client side: %d instances × DB_POOL_MAX %d + %d other clients = %d %s max_client_conn %d",
-		in.Instances, in.PoolMax, in.OtherClients, b.ClientConnections, cmp(b.ClientOK), b.MaxClientConn)
-
-	perUser, how := poolSize(s, in.Database)
-	if mu := s.Config.MaxUserConnections; mu > 0 && mu < perUser {
-		perUser, how = mu, how+fmt.Sprintf(", capped by max_user_connections %d", mu)
-	}
-	b.ServerConnections = users * perUser
-	say("server side: %d user(s) × (%s) = %d", users, how, b.ServerConnections)
-	if limit, what := serverCap(s, in.Database); limit > 0 && b.ServerConnections > limit {
-		b.ServerConnections = limit
-		say("capped by %s = %d", what, limit)
-	}
+	b.ServerConnections, b.Lines = serverConnections(s, in.Database, users)
 	current := 0
 	for _, p := range s.Pools {
 		if p.Database == in.Database {
@@ -71,18 +58,40 @@ func ComputeBudget(s State, in BudgetInput) Budget {
 		}
 	}
 	l := in.Server
-	others := max(l.OtherConnections-current, 0)
-	b.PostgresAvailable = l.MaxConnections - l.SuperuserReserved - l.ReservedConnections - others
-	b.ServerOK = b.ServerConnections <= b.PostgresAvailable
+	l.OtherConnections = max(in.Server.OtherConnections-current, 0)
+	r := budget.Compute(budget.Input{Limits: l, Fleet: budget.Fleet{Instances: in.Instances}, PoolMax: in.PoolMax,
+		Others: in.OtherClients, Pooler: &budget.Pooler{ClientLimit: s.Config.MaxClientConn, ServerConnections: b.ServerConnections}})
+	b.ClientConnections, b.MaxClientConn, b.ClientOK = r.Needed+r.Others, s.Config.MaxClientConn, r.PoolsFit
+	b.PostgresAvailable = l.Available()
+	b.ServerOK = r.Server == nil || r.Server.Fits
+	client := fmt.Sprintf("client side: %d instances × DB_POOL_MAX %d + %d other clients = %d %s max_client_conn %d",
+		in.Instances, in.PoolMax, in.OtherClients, b.ClientConnections, cmp(b.ClientOK), b.MaxClientConn)
+	b.Lines = append([]string{client}, b.Lines...)
 	say("postgres: max_connections %d − superuser_reserved %d − reserved %d − %d other connections (%d connected, of which %d are PgBouncer's for %s) = %d",
-		l.MaxConnections, l.SuperuserReserved, l.ReservedConnections, others, l.OtherConnections, current, in.Database, b.PostgresAvailable)
+		l.MaxConnections, l.SuperuserReserved, l.ReservedConnections, l.OtherConnections, in.Server.OtherConnections, current, in.Database, b.PostgresAvailable)
 	say("server side %d %s %d available on PostgreSQL", b.ServerConnections, cmp(b.ServerOK), b.PostgresAvailable)
 	if s.Config.PoolMode == "transaction" && b.ClientConnections > b.ServerConnections {
 		say("note: %d client connections share %d server connections (transaction mode): clients queue in PgBouncer (SHOW POOLS cl_waiting, maxwait) when more than %d transactions run at once",
 			b.ClientConnections, b.ServerConnections, b.ServerConnections)
 	}
-	b.OK = b.ClientOK && b.ServerOK
+	b.OK = r.Fits
 	return b
+}
+
+// serverConnections is the most server connections PgBouncer opens for db
+// as users users, with the arithmetic.
+func serverConnections(s State, db string, users int) (int, []string) {
+	perUser, how := poolSize(s, db)
+	if mu := s.Config.MaxUserConnections; mu > 0 && mu < perUser {
+		perUser, how = mu, how+fmt.Sprintf(", capped by max_user_connections %d", mu)
+	}
+	n := users * perUser
+	lines := []string{fmt.Sprintf("server side: %d user(s) × (%s) = %d", users, how, n)}
+	if limit, what := serverCap(s, db); limit > 0 && n > limit {
+		n = limit
+		lines = append(lines, fmt.Sprintf("capped by %s = %d", what, limit))
+	}
+	return n, lines
 }
 
 func cmp(ok bool) string {

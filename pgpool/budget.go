@@ -7,50 +7,35 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/budget"
 )
 
-// ServerLimits are the server's connection limits and its current load.
-type ServerLimits struct {
-	Version             string `json:"server_version"`
-	MaxConnections      int    `json:"max_connections"`
-	SuperuserReserved   int    `json:"superuser_reserved_connections"`
-	ReservedConnections int    `json:"reserved_connections"` // PostgreSQL 16+, 0 before
-	// OtherConnections are client backends open on the server, not counting
-	// the connection that asked.
-	OtherConnections int `json:"other_connections"`
-}
+// ServerLimits are the server's connection limits and its current load
+// (package budget holds the type; this name stays for services).
+type ServerLimits = budget.Limits
 
-// Available is what a new pool can open: max_connections minus both
-// reserves minus the other connections.
-func (l ServerLimits) Available() int {
-	return l.MaxConnections - l.SuperuserReserved - l.ReservedConnections - l.OtherConnections
-}
-
-// Budget compares a pool max with what the server can serve. Behind a
+// judge compares a pool max with what the server can serve. Behind a
 // transaction pooler the pool's connections go to the pooler, not the
 // server, so the budget is reported but not judged.
-func (l ServerLimits) Budget(poolMax int, pooler string) *poolpilot.Budget {
+func judge(l ServerLimits, poolMax int, pooler string) *poolpilot.Budget {
+	in := budget.Input{Limits: l, Fleet: budget.Fleet{Instances: 1}, PoolMax: poolMax, Others: l.OtherConnections}
+	if pooler == PoolerTransaction {
+		in.Pooler = &budget.Pooler{}
+	}
+	r := budget.Compute(in)
 	b := &poolpilot.Budget{
 		MaxConnections: l.MaxConnections, SuperuserReserved: l.SuperuserReserved,
 		ReservedConnections: l.ReservedConnections, OtherConnections: l.OtherConnections,
-		Available: l.Available(), PoolMax: poolMax,
-	}
-	b.OK = poolMax <= b.Available
-	reserved := fmt.Sprintf("superuser_reserved %d", l.SuperuserReserved)
-	if l.ReservedConnections > 0 {
-		reserved += fmt.Sprintf(" − reserved %d", l.ReservedConnections)
+		Available: l.Available(), PoolMax: poolMax, OK: r.Fits,
 	}
 	switch {
-	case pooler == PoolerTransaction:
-		b.OK = true
-		b.Message = fmt.Sprintf("behind a transaction pooler: the pool's %d connections go to the pooler; the server has max_connections %d − %s − %d other connections = %d for the pooler's own pool",
-			poolMax, l.MaxConnections, reserved, l.OtherConnections, b.Available)
-	case !b.OK:
-		b.Message = fmt.Sprintf("DB_POOL_MAX %d exceeds what the server can serve: max_connections %d − %s − %d other connections = %d",
-			poolMax, l.MaxConnections, reserved, l.OtherConnections, b.Available)
+	case in.Pooler != nil:
+		b.Message = fmt.Sprintf("behind a transaction pooler: the pool's %d connections go to the pooler; the server has %s for the pooler's own pool",
+			poolMax, l.Arithmetic())
+	case !r.Fits:
+		b.Message = fmt.Sprintf("DB_POOL_MAX %d exceeds what the server can serve: %s", poolMax, l.Arithmetic())
 	default:
-		b.Message = fmt.Sprintf("DB_POOL_MAX %d fits: max_connections %d − %s − %d other connections = %d",
-			poolMax, l.MaxConnections, reserved, l.OtherConnections, b.Available)
+		b.Message = fmt.Sprintf("DB_POOL_MAX %d fits: %s", poolMax, l.Arithmetic())
 	}
 	return b
 }
@@ -111,7 +96,7 @@ func (p *Pool) ServerLimitsAtOpen() *ServerLimits {
 
 func (p *Pool) setLimits(l ServerLimits) {
 	cfg := p.Config()
-	b := l.Budget(cfg.Max, cfg.Pooler)
+	b := judge(l, cfg.Max, cfg.Pooler)
 	p.mu.Lock()
 	p.limits, p.budget = &l, b
 	p.mu.Unlock()

@@ -150,7 +150,7 @@ func (p *Pool) Resize(ctx context.Context, max, min int) error {
 	p.gate.setLimit(max)
 	p.resizes.Add(1)
 	if p.limits != nil {
-		p.budget = p.limits.Budget(max, p.cfg.Pooler)
+		p.budget = judge(*p.limits, max, p.cfg.Pooler)
 	}
 	bud := p.budget
 	p.mu.Unlock()

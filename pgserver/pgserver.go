@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/poolpilot/poolpilot/budget"
 	"github.com/poolpilot/poolpilot/pgpool"
 	"github.com/poolpilot/poolpilot/preflight"
 )
@@ -16,15 +17,12 @@ type Facts struct {
 	Pool *pgpool.Pool
 }
 
+var _ preflight.ServerFacts = Facts{}
+
 // Limits reads max_connections, the reserved slots and the client
 // connections open now (poolpilot's own excluded), through pgpool.
-func (f Facts) Limits(ctx context.Context) (preflight.ServerLimits, error) {
-	l, err := f.Pool.ServerLimits(ctx)
-	if err != nil {
-		return preflight.ServerLimits{}, err
-	}
-	return preflight.ServerLimits{MaxConnections: l.MaxConnections, SuperuserReserved: l.SuperuserReserved,
-		Reserved: l.ReservedConnections, ClientConnections: l.OtherConnections}, nil
+func (f Facts) Limits(ctx context.Context) (budget.Limits, error) {
+	return f.Pool.ServerLimits(ctx)
 }
 
 // LastArchived reads pg_stat_archiver.last_archived_time (zero when WAL

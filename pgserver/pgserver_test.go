@@ -51,7 +51,7 @@ func TestSeedPlanRefusedOnDefaultServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.MaxConnections != 100 || l.SuperuserReserved != 3 || l.ClientConnections < 0 {
+	if l.MaxConnections != 100 || l.SuperuserReserved != 3 || l.OtherConnections < 0 {
 		t.Fatalf("limits %+v", l)
 	}
 	inst := healthStub(t, 10, 2, 2)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/poolpilot/poolpilot/budget"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
@@ -101,23 +102,8 @@ func (pf *Checker) readFleet(ctx context.Context) map[string]fleetRead {
 func (pf *Checker) peak(fleet map[string]fleetRead) (instances, surge int, how string, err error) {
 	p := pf.Plan
 	if fleet == nil {
-		// Each instance counts its processes (each holds a pool); instances
-		// beyond those listed and surge ones count as the largest.
-		most, procs := 1, 0
-		var multi []string
-		for _, in := range p.Instances {
-			n := processes(in)
-			procs += n
-			most = max(most, n)
-			if n > 1 {
-				multi = append(multi, fmt.Sprintf("%s × %d processes", in.Name, n))
-			}
-		}
-		instances = procs + max(p.Rollout.MaxInstances-len(p.Instances), 0)*most
-		if len(multi) > 0 {
-			how = "counted as pools: " + strings.Join(multi, ", ")
-		}
-		return instances, p.Rollout.Surge * most, how, nil
+		instances, surge, how = p.Peak()
+		return instances, surge, how, nil
 	}
 	var lines, bad []string
 	for _, in := range p.Instances {
@@ -126,7 +112,7 @@ func (pf *Checker) peak(fleet map[string]fleetRead) (instances, surge int, how s
 			bad = append(bad, fmt.Sprintf("%s: %v", in.Name, fr.err))
 			continue
 		}
-		n := processes(in)
+		n := in.Pools()
 		instances += fr.f.MaxReplicas * n
 		surge += fr.f.MaxSurge * n
 		line := fmt.Sprintf("%s: %d max replicas + %d surge (%s)", in.Name, fr.f.MaxReplicas, fr.f.MaxSurge,
@@ -141,9 +127,6 @@ func (pf *Checker) peak(fleet map[string]fleetRead) (instances, surge int, how s
 	}
 	return instances, surge, "from the cluster: " + strings.Join(lines, "; "), nil
 }
-
-// processes is how many pools an instance holds (plan: processes, 0 = 1).
-func processes(in plan.Instance) int { return max(in.Processes, 1) }
 
 // behindPooler reports whether the plan says the instances connect through
 // a pooler (their pools then count against the pooler, not max_connections).
@@ -164,13 +147,20 @@ func (pf *Checker) poolerCheck(ctx context.Context, fleet map[string]fleetRead) 
 	}
 	n := instances + surge
 	others := p.Database.OtherClients
+	// clients is the client side of the budget.Compute against limit.
+	clients := func(limit int) budget.Result {
+		return budget.Compute(budget.Input{Fleet: budget.Fleet{Instances: n}, PoolMax: p.Change.To.Max,
+			Others: others, Pooler: &budget.Pooler{ClientLimit: limit}})
+	}
 	if p.Database.PgBouncerAdminDSNEnv == "" {
-		need := n*p.Change.To.Max + others
-		b := PoolerBudget{ClientConnections: need, MaxClientConn: p.Database.PoolerMaxClients, ClientOK: need <= p.Database.PoolerMaxClients}
+		limit := p.Database.PoolerMaxClients
+		r := clients(limit)
+		need := r.Needed + r.Others
+		b := PoolerBudget{ClientConnections: need, MaxClientConn: limit, ClientOK: r.Fits}
 		b.Lines = []string{fmt.Sprintf("client side: (%d instance(s) + %d surge) × max %d + %d other client(s) = %d %s pooler_max_clients %d",
-			instances, surge, p.Change.To.Max, others, need, cmpWord(b.ClientOK), p.Database.PoolerMaxClients),
+			instances, surge, p.Change.To.Max, others, need, cmpWord(b.ClientOK), limit),
 			"server side: not checked (the pooler's console is not readable; its server pool is the provider's)"}
-		return poolerVerdict(c, b, how, p.Change.To.Max, n, others)
+		return poolerVerdict(c, b, how, r.MaxFit)
 	}
 	if pf.Pooler == nil {
 		c.Status, c.Detail = CheckFail, "database.pgbouncer_admin_dsn_env is set but no PgBouncer reader is wired (internal)"
@@ -181,10 +171,12 @@ func (pf *Checker) poolerCheck(ctx context.Context, fleet map[string]fleetRead) 
 		c.Status, c.Detail = CheckFail, fmt.Sprintf("cannot read PgBouncer (%s): %v", p.Database.PgBouncerAdminDSNEnv, err)
 		return c
 	}
-	return poolerVerdict(c, b, how, p.Change.To.Max, n, others)
+	return poolerVerdict(c, b, how, clients(b.MaxClientConn).MaxFit)
 }
 
-func poolerVerdict(c Check, b PoolerBudget, how string, poolMax, n, others int) Check {
+// poolerVerdict judges both sides; fit is the largest pool max the client
+// side takes.
+func poolerVerdict(c Check, b PoolerBudget, how string, fit int) Check {
 	c.Data = b
 	detail := strings.Join(b.Lines, "; ")
 	if how != "" {
@@ -192,10 +184,6 @@ func poolerVerdict(c Check, b PoolerBudget, how string, poolMax, n, others int) 
 	}
 	switch {
 	case !b.ClientOK:
-		fit := 0
-		if n > 0 {
-			fit = max((b.MaxClientConn-others)/n, 0)
-		}
 		c.Status = CheckFail
 		c.Detail = fmt.Sprintf("the pooler cannot take the fleet's client connections: %s. Lower change.to.max to at most %d, or raise the pooler's client limit", detail, fit)
 	case !b.ServerOK && b.ServerConnections > 0:

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/budget"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/plan"
 	"github.com/poolpilot/poolpilot/source/health"
@@ -63,17 +64,9 @@ func (r Report) Refusal() string {
 	return strings.Join(why, "; ")
 }
 
-// ServerLimits are the server-side facts the budget needs.
-type ServerLimits struct {
-	MaxConnections    int `json:"max_connections"`
-	SuperuserReserved int `json:"superuser_reserved_connections"`
-	Reserved          int `json:"reserved_connections"`
-	ClientConnections int `json:"client_connections"` // client backends connected now, poolpilot's own excluded
-}
-
 // ServerFacts reads the database's limits and backup state.
 type ServerFacts interface {
-	Limits(ctx context.Context) (ServerLimits, error)
+	Limits(ctx context.Context) (budget.Limits, error)
 	// LastArchived is pg_stat_archiver's last_archived_time (zero if none).
 	LastArchived(ctx context.Context) (time.Time, error)
 }
@@ -191,17 +184,26 @@ type Budget struct {
 	SuperuserReserved int `json:"superuser_reserved_connections"`
 	Reserved          int `json:"reserved_connections"`
 	Available         int `json:"available"`
+	fits              bool
+	maxFit            int // the largest pool max that fits
 }
 
-// ComputeBudget does the arithmetic: (instances + surge) × max + others ≤
-// max_connections − superuser_reserved − reserved.
-func ComputeBudget(instances, surge, poolMax, others int, l ServerLimits) Budget {
-	b := Budget{Instances: instances, Surge: surge, PoolMax: poolMax, OtherConnections: others,
-		MaxConnections: l.MaxConnections, SuperuserReserved: l.SuperuserReserved, Reserved: l.Reserved}
-	b.Needed = (instances+surge)*poolMax + others
-	b.Available = l.MaxConnections - l.SuperuserReserved - l.Reserved
-	return b
+// ComputeBudget does the arithmetic (budget.Compute): (instances + surge) ×
+// max + others ≤ max_connections − superuser_reserved − reserved. Its
+// Needed counts the others, its Available does not subtract them.
+func ComputeBudget(instances, surge, poolMax, others int, l budget.Limits) Budget {
+	r := budget.Compute(budget.Input{Limits: l, Fleet: budget.Fleet{Instances: instances, Surge: surge},
+		PoolMax: poolMax, Others: others})
+	return Budget{Instances: instances, Surge: surge, PoolMax: poolMax, OtherConnections: others,
+		MaxConnections: l.MaxConnections, SuperuserReserved: l.SuperuserReserved, Reserved: l.ReservedConnections,
+		Needed: r.Needed + r.Others, Available: r.Capacity, fits: r.Fits, maxFit: r.MaxFit}
 }
+
+// Fits reports whether the change fits the budget.
+func (b Budget) Fits() bool { return b.fits }
+
+// MaxFit is the largest pool max that fits the budget.
+func (b Budget) MaxFit() int { return b.maxFit }
 
 // String shows the arithmetic with its numbers.
 func (b Budget) String() string {
@@ -209,7 +211,7 @@ func (b Budget) String() string {
 		b.Instances, b.Surge, b.PoolMax, b.OtherConnections, b.Needed, b.MaxConnections, b.SuperuserReserved, b.Reserved, b.Available)
 }
 
-func (pf *Checker) budgetCheck(l ServerLimits, lerr error, healths map[string]probe, fleet map[string]fleetRead) Check {
+func (pf *Checker) budgetCheck(l budget.Limits, lerr error, healths map[string]probe, fleet map[string]fleetRead) Check {
 	c := Check{ID: "connection_budget", Title: "Connection budget"}
 	if pf.behindPooler() {
 		c.Status, c.Detail = CheckSkip, "the instances connect through a pooler: their pools count against the pooler (check pooler_budget), not max_connections"
@@ -225,45 +227,34 @@ func (pf *Checker) budgetCheck(l ServerLimits, lerr error, healths map[string]pr
 		c.Status, c.Detail = CheckFail, err.Error()
 		return c
 	}
-	others := p.Database.OtherClients
-	if others == 0 {
-		// Connected now, less what the instances' own pools hold (they are
-		// replaced by the change, not added to it). Behind a Service URL one
-		// pod answers: each running replica is taken to hold as much.
-		others = l.ClientConnections
-		for _, in := range p.Instances {
-			if pr := healths[in.Name]; pr.err == nil {
-				n := processes(in) // each process is taken to hold as much
-				if fr, ok := fleet[in.Name]; ok && fr.err == nil {
-					n *= max(fr.f.Replicas, 1)
-				}
-				others -= n * pr.h.Pool.Total
+	// Other clients: the plan's number, else those connected now less what
+	// the instances' own pools hold (they are replaced by the change, not
+	// added to it). Behind a Service URL one pod answers: each running
+	// replica is taken to hold as much.
+	held := 0
+	for _, in := range p.Instances {
+		if pr := healths[in.Name]; pr.err == nil {
+			n := in.Pools() // each process is taken to hold as much
+			if fr, ok := fleet[in.Name]; ok && fr.err == nil {
+				n *= max(fr.f.Replicas, 1)
 			}
+			held += n * pr.h.Pool.Total
 		}
-		others = max(others, 0)
 	}
+	others := budget.Others(p.Database.OtherClients, l.OtherConnections, held)
 	b := ComputeBudget(instances, surge, p.Change.To.Max, others, l)
 	c.Data = b
 	if how != "" {
 		how = "; instances " + how
 	}
-	if b.Needed > b.Available {
+	if !b.Fits() {
 		c.Status = CheckFail
 		c.Detail = fmt.Sprintf("the change needs more connections than the server can serve: %s%s. Lower change.to.max to at most %d, raise max_connections, or put a pooler in front (poolpilot size recommends a size)",
-			b, how, maxFit(b))
+			b, how, b.MaxFit())
 		return c
 	}
 	c.Status, c.Detail = CheckPass, b.String()+how
 	return c
-}
-
-// maxFit is the largest pool max that fits the budget.
-func maxFit(b Budget) int {
-	n := b.Instances + b.Surge
-	if n == 0 {
-		return 0
-	}
-	return max((b.Available-b.OtherConnections)/n, 0)
 }
 
 func (pf *Checker) instanceChecks(healths map[string]probe) []Check {

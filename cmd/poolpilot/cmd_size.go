@@ -351,8 +351,7 @@ func (f *sizeFlags) budget(rep *advisor.Report, d *sizeDeps) {
 		if n == 0 {
 			n = len(p.Instances)
 		}
-		pb = &advisor.PlanBudget{Max: p.Change.To.Max, Instances: n, Surge: p.Rollout.Surge,
-			Warning: advisor.Check(p.Change.To.Max, rep.Recommended)}
+		pb = advisor.NewPlanBudget(p, advisor.Check(p.Change.To.Max, rep.Recommended))
 		if fleet.Instances == 0 {
 			fleet.Instances = n
 		}
