@@ -17,7 +17,7 @@ import (
 // MetricViolations is pushed by the runner: correctness violations the load
 // generator saw since the previous evaluation (0 while no load runs: no
 // request, no violation seen).
-const MetricViolations = "violations"
+const MetricViolations = poolpilot.MetricViolations
 
 // violationCounter accumulates the load generator's violations between
 // evaluations.
@@ -148,15 +148,15 @@ func (r *runner) dbStats() *evidence.DatabaseStats {
 		}
 		return 0, false
 	}
-	total, ok := one("db.connections")
+	total, ok := one(poolpilot.MetricDBConnections)
 	if !ok {
 		return nil
 	}
 	d := &evidence.DatabaseStats{Connections: int(total), ByState: map[string]int{}, ByApplication: map[string]int{}}
-	if v, ok := one("db.max_connections"); ok {
+	if v, ok := one(poolpilot.MetricDBMaxConnections); ok {
 		d.MaxConnections = int(v)
 	}
-	if v, ok := one("db.reserved_connections"); ok {
+	if v, ok := one(poolpilot.MetricDBReservedConnections); ok {
 		d.SuperuserReserved = int(v)
 	}
 	for _, st := range []string{"active", "idle", "idle_in_transaction"} {
@@ -164,12 +164,12 @@ func (r *runner) dbStats() *evidence.DatabaseStats {
 			d.ByState[st] = int(v)
 		}
 	}
-	for app, smp := range r.mon.Latest("db.connections_by_app") {
+	for app, smp := range r.mon.Latest(poolpilot.MetricDBConnectionsByApp) {
 		if !smp.Gap {
 			d.ByApplication[app] = int(smp.Value)
 		}
 	}
-	if v, ok := one("db.cpu"); ok {
+	if v, ok := one(poolpilot.MetricDBCPU); ok {
 		pct := v * 100
 		d.CPUPercent = &pct
 	}
