@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/poolpilot/poolpilot"
@@ -80,12 +79,12 @@ func trimFloat(v float64) string { return fmt.Sprintf("%g", v) }
 // marks are the audit events drawn on every chart.
 func (m *Model) marks() []chart.Mark {
 	var ms []chart.Mark
+	dec := evidence.NewDecoder(m.Lines)
 	for _, l := range m.Lines {
 		switch l.Event {
 		case evidence.EventStateChange:
-			var sc evidence.StateChange
-			_ = json.Unmarshal(l.Data, &sc)
-			switch sc.Target() {
+			sc, _ := dec.StateChange(l)
+			switch sc.To {
 			case "applying":
 				ms = append(ms, chart.Mark{T: l.Time, Label: "apply", Kind: chart.MarkApply})
 			case "load-test":
@@ -96,9 +95,9 @@ func (m *Model) marks() []chart.Mark {
 				ms = append(ms, chart.Mark{T: l.Time, Label: "rollback", Kind: chart.MarkRollback})
 			}
 		case evidence.EventCriterionFired:
-			var cf evidence.CriterionFired
-			_ = json.Unmarshal(l.Data, &cf)
-			ms = append(ms, chart.Mark{T: l.Time, Label: "fired: " + cf.CriterionName(), Kind: chart.MarkFired})
+			if cf, err := dec.CriterionFired(l); err == nil {
+				ms = append(ms, chart.Mark{T: l.Time, Label: "fired: " + cf.Name, Kind: chart.MarkFired})
+			}
 		}
 	}
 	return ms

@@ -42,7 +42,7 @@ func (r *runner) writeChecklist(rep change.PreflightReport) {
 		ci := evidence.ChecklistItem{ID: it.ID, Title: it.Description, Kind: "manual", Status: "pending"}
 		if t, ok := ticked[it.ID]; ok && err == nil {
 			ci.Status, ci.By, ci.Time = "pass", t.By, t.Time
-			_ = r.folder.AppendAs(t.By, evidence.EventChecklistItem, map[string]any{"id": it.ID, "title": it.Description, "kind": "manual", "status": "pass", "by": t.By, "time": t.Time})
+			_ = r.folder.RecordAs(t.By, ci)
 		}
 		cl.Items = append(cl.Items, ci)
 	}
@@ -60,13 +60,13 @@ func (r *runner) approvals(ctx context.Context) error {
 		ea := a.Evidence()
 		rec.Approvals = append(rec.Approvals, ea)
 		names = append(names, a.By)
-		_ = r.folder.AppendAs(a.By, evidence.EventApprovalRecorded, ea)
+		_ = r.folder.RecordAs(a.By, ea)
 	}
 	for _, p := range st.Problems {
-		r.event(evidence.EventNote, map[string]any{"text": "approval not counted: " + p})
+		r.event(evidence.Note{Text: "approval not counted: " + p})
 	}
 	if r.p.Approvals.Required > 0 && !r.p.Approvals.Signed() {
-		r.event(evidence.EventNote, map[string]any{"text": change.UnsignedApprovalsWarning})
+		r.event(evidence.Note{Text: change.UnsignedApprovalsWarning})
 	}
 	r.writeJSON(evidence.FileApproval, rec)
 	if err != nil {
@@ -98,7 +98,7 @@ func (r *runner) window(now time.Time) error {
 	if who == "" {
 		who = "operator"
 	}
-	_ = r.folder.AppendAs(who, "window_override", map[string]any{"window": w.String(), "now": nowText, "reason": r.o.OverrideReason})
+	_ = r.folder.RecordAs(who, evidence.WindowOverride{Window: w.String(), Now: nowText, Reason: r.o.OverrideReason})
 	r.logf("outside the change window %s (now %s): overridden by %s: %s", w, nowText, who, r.o.OverrideReason)
 	return nil
 }
@@ -137,7 +137,7 @@ func (r *runner) baseline(ctx context.Context) error {
 	}
 	stopLoad()
 	if c := r.cv.take(); len(c) > 0 {
-		r.event(evidence.EventNote, map[string]any{"text": "poolpilot's own requests during the baseline", "client": c})
+		r.event(evidence.Note{Text: "poolpilot's own requests during the baseline", Client: c})
 	}
 	if err != nil {
 		return err
@@ -153,7 +153,7 @@ func (r *runner) baseline(ctx context.Context) error {
 	}
 	r.base = b
 	r.writeBaselineFiles(ctx, snap, b)
-	r.event(evidence.EventNote, map[string]any{"text": fmt.Sprintf("baseline over %s: %s", d, fmtBaselines(bl))})
+	r.event(evidence.Note{Text: fmt.Sprintf("baseline over %s: %s", d, fmtBaselines(bl))})
 	return r.spendApprovals()
 }
 

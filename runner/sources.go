@@ -104,7 +104,7 @@ func (r *runner) feedable(set *assemble.SourceSet) ([]poolpilot.CriterionSpec, e
 			refused = append(refused, u.String())
 			continue
 		}
-		r.event("criterion_skipped", map[string]any{"name": u.Name, "metric": u.Metric, "reason": u.Reason, "optional": true})
+		r.event(evidence.CriterionSkipped{Name: u.Name, Metric: u.Metric, Reason: u.Reason, Optional: true})
 		r.logf("warning: optional criterion %s skipped: metric %s: %s", u.Name, u.Metric, u.Reason)
 	}
 	if len(refused) > 0 {
