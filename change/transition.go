@@ -1,6 +1,7 @@
 package change
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/poolpilot/poolpilot/evidence"
@@ -37,4 +38,41 @@ func Transition(j *Journal, from, to State, reason string, now time.Time) (evide
 		return evidence.StateChange{}, err
 	}
 	return StateChange(from, rec), nil
+}
+
+// CheckProjection checks that an audit log holds exactly the projection of
+// a journal's state records, in order: one state_change per state record,
+// from the state before it. It returns the first difference.
+func CheckProjection(recs []Record, lines []evidence.Line) error {
+	dec := evidence.NewDecoder(lines)
+	var audited []evidence.StateChange
+	for _, l := range lines {
+		if l.Event != evidence.EventStateChange {
+			continue
+		}
+		sc, err := dec.StateChange(l)
+		if err != nil {
+			return err
+		}
+		audited = append(audited, sc)
+	}
+	var from State
+	i := 0
+	for _, r := range recs {
+		if r.Kind != RecordState {
+			continue
+		}
+		want := StateChange(from, r)
+		if i >= len(audited) {
+			return fmt.Errorf("journal state %d (%s → %s) has no state_change", i+1, want.From, want.To)
+		}
+		if audited[i] != want {
+			return fmt.Errorf("state_change %d is %+v, the journal's projection %+v", i+1, audited[i], want)
+		}
+		from, i = r.State, i+1
+	}
+	if i < len(audited) {
+		return fmt.Errorf("state_change %d (%s → %s) has no journal state record", i+1, audited[i].From, audited[i].To)
+	}
+	return nil
 }
