@@ -4,8 +4,9 @@ import "time"
 
 // Sample is one observation of one metric on one instance at one time, as
 // the criteria engine consumes it. Metric names are the criteria
-// vocabulary (docs/criteria.md): "error_rate", "pool.utilization",
-// "db.cpu", … and PromQLMetric(query) for Prometheus queries.
+// vocabulary (metric.go, docs/criteria.md): MetricErrorRate,
+// MetricPoolUtilization, MetricDBCPU, … and PromQLMetric(query) for
+// Prometheus queries.
 //
 // A source that tried to observe a metric and could not (a failed /healthz
 // poll, a body that is not a health document, an empty PromQL answer)

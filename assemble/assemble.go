@@ -164,7 +164,7 @@ func (b *builder) integritySource(health []string) error {
 		}
 	}
 	if len(urls) == 0 {
-		b.set.Notes["integrity_ok"] = "only the ledger workload has an integrity probe (ledgerd's /v1/integrity); give --integrity URL to watch"
+		b.set.Notes[poolpilot.MetricIntegrityOK] = "only the ledger workload has an integrity probe (ledgerd's /v1/integrity); give --integrity URL to watch"
 		return nil
 	}
 	is, err := integrity.New(urls, integrity.Options{Timeout: max(b.timeout, 2*time.Second)})
@@ -183,7 +183,7 @@ func (b *builder) dbSources(ctx context.Context) error {
 		return err
 	}
 	if pool == nil {
-		for _, m := range append(pgstat.New(nil, pgstat.Options{}).Metrics(), "db.cpu") {
+		for _, m := range append(pgstat.New(nil, pgstat.Options{}).Metrics(), poolpilot.MetricDBCPU) {
 			b.set.Notes[m] = why
 		}
 		return nil
@@ -193,12 +193,12 @@ func (b *builder) dbSources(ctx context.Context) error {
 	defer cancel()
 	pid, err := hostcpu.FindPostmaster(fctx, pool, "")
 	if err != nil {
-		b.set.Notes["db.cpu"] = err.Error()
+		b.set.Notes[poolpilot.MetricDBCPU] = err.Error()
 		return nil
 	}
 	cs, err := hostcpu.New(pid, hostcpu.Options{})
 	if err != nil {
-		b.set.Notes["db.cpu"] = err.Error()
+		b.set.Notes[poolpilot.MetricDBCPU] = err.Error()
 		return nil
 	}
 	b.add(cs)

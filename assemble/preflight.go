@@ -17,10 +17,6 @@ import (
 	"github.com/poolpilot/poolpilot/preflight"
 )
 
-// MetricViolations is pushed by a run's load generator: correctness
-// violations the load observed (the ledger workload's integrity errors).
-const MetricViolations = "violations"
-
 // ToolPool opens one of poolpilot's own small pools (at most max
 // connections, none held idle) to a database, named appName in
 // pg_stat_activity so that poolpilot's connections are told from the
@@ -100,7 +96,7 @@ type planSources struct {
 }
 
 func (s planSources) Unfed(ctx context.Context) ([]preflight.UnfedCriterion, error) {
-	o := Options{Interval: s.p.Evaluation.Interval.D(), Pool: s.pool, PoolErr: s.poolErr, Pushed: []string{MetricViolations}}
+	o := Options{Interval: s.p.Evaluation.Interval.D(), Pool: s.pool, PoolErr: s.poolErr, Pushed: []string{poolpilot.MetricViolations}}
 	set, err := Sources(ctx, s.p, s.getenv, o)
 	if err != nil {
 		return nil, err

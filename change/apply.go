@@ -60,13 +60,13 @@ func (c *Controller) applyOne(ctx context.Context, in plan.Instance, size plan.P
 	err := c.Driver.Apply(ctx, in, size, log)
 	c.logResize(in, from, size, err)
 	if err != nil {
-		c.event("apply_failed", map[string]any{"instance": in.Name, "max": size.Max, "min": size.Min, "error": err.Error()})
+		c.event(evidence.ApplyFailed{Instance: in.Name, Driver: c.Driver.Name(), ToMax: size.Max, ToMin: size.Min, Error: err.Error()})
 		return err
 	}
 	if _, err := c.Journal.Append(Record{Kind: "applied", Instance: in.Name, Max: size.Max, Min: size.Min}, c.Clock.Now()); err != nil {
 		return err
 	}
-	c.event("apply", map[string]any{"instance": in.Name, "max": size.Max, "min": size.Min, "driver": c.Driver.Name()})
+	c.event(evidence.Apply{Instance: in.Name, Driver: c.Driver.Name(), ToMax: size.Max, ToMin: size.Min})
 	return nil
 }
 
@@ -146,8 +146,8 @@ func (c *Controller) rollback(ctx context.Context, rp Replay) error {
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.rollbackTimeout(len(touched)))
 	defer cancel()
-	c.event("rollback", map[string]any{"reason": rp.Reason, "automatic": !strings.Contains(rp.Reason, "manual rollback"),
-		"instances": len(touched), "to_max": from.Max, "to_min": from.Min})
+	c.event(evidence.Rollback{Reason: rp.Reason, Automatic: !strings.Contains(rp.Reason, "manual rollback"),
+		Instances: len(touched), ToMax: from.Max, ToMin: from.Min})
 	var errs []string
 	batch := max(c.Plan.Rollout.BatchSize, 1)
 	for i := 0; i < len(touched); i += batch {
@@ -194,8 +194,7 @@ func (c *Controller) rollbackBatch(ctx context.Context, group []plan.Instance, f
 			// failed the same way). If the instance itself reports from,
 			// it is where the rollback wants it: nothing was lost.
 			if c.reportsSize(ctx, in, from) {
-				c.event("rollback_not_needed", map[string]any{"instance": in.Name, "max": from.Max, "min": from.Min,
-					"driver_error": err.Error()})
+				c.event(evidence.RollbackNotNeeded{Instance: in.Name, Max: from.Max, Min: from.Min, DriverError: err.Error()})
 				continue
 			}
 			errs = append(errs, err.Error())

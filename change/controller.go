@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
 // Recorder is what the controller needs from the evidence folder.
 type Recorder interface {
-	// Event appends an audit event (and a line of the execution log).
-	Event(event string, data map[string]any) error
+	// Record appends an audit event (and a line of the execution log).
+	Record(ev evidence.Event) error
 	// WriteFile writes an evidence file atomically (and audits its digest).
 	WriteFile(name string, data []byte) error
 }
@@ -142,12 +143,12 @@ func (c *Controller) Run(ctx context.Context) (Outcome, error) {
 	state := rp.State
 	if state == "" {
 		state = StatePreflight
-		if err := c.enter(state, ""); err != nil {
+		if err := c.enter("", state, ""); err != nil {
 			return Outcome{}, err
 		}
 	} else {
 		c.progress("resuming run from %s", state)
-		c.event("resumed", map[string]any{"state": string(state)})
+		c.event(evidence.Resumed{State: string(state)})
 	}
 	if c.Pending != nil && !state.Terminal() {
 		return c.declare(ctx, state, *c.Pending)
@@ -167,7 +168,7 @@ func (c *Controller) Run(ctx context.Context) (Outcome, error) {
 			}
 			return c.declare(ctx, state, Outcome{State: next, Reason: reason})
 		}
-		if err := c.enter(next, reason); err != nil {
+		if err := c.enter(state, next, reason); err != nil {
 			return Outcome{State: state}, err
 		}
 		state = next
@@ -190,7 +191,7 @@ func (c *Controller) declare(ctx context.Context, state State, out Outcome) (Out
 		c.sealed = true // the folder is closed: later events go to the progress only
 		c.evMu.Unlock()
 	}
-	if _, err := c.Journal.Append(Record{Kind: "state", State: out.State, Reason: out.Reason}, c.Clock.Now()); err != nil {
+	if _, err := c.Journal.Append(StateRecord(out.State, out.Reason), c.Clock.Now()); err != nil {
 		return Outcome{State: state}, fmt.Errorf("the evidence is closed but the journal cannot record %s: %w", out.State, err)
 	}
 	if c.OnState != nil {
@@ -221,16 +222,14 @@ func (c *Controller) notifyEnd(ctx context.Context, out Outcome) {
 	}
 }
 
-// enter journals a state change (fsynced) and audits it.
-func (c *Controller) enter(s State, reason string) error {
-	if _, err := c.Journal.Append(Record{Kind: "state", State: s, Reason: reason}, c.Clock.Now()); err != nil {
+// enter journals the move from state `from` to s (fsynced) and audits its
+// projection (Transition).
+func (c *Controller) enter(from, s State, reason string) error {
+	sc, err := Transition(c.Journal, from, s, reason, c.Clock.Now())
+	if err != nil {
 		return err
 	}
-	data := map[string]any{"state": string(s)}
-	if reason != "" {
-		data["reason"] = reason
-	}
-	c.event("state_change", data)
+	c.event(sc)
 	if c.OnState != nil {
 		c.OnState(s)
 	}
@@ -344,7 +343,8 @@ func (c *Controller) preflight(ctx context.Context) (State, string, error) {
 
 func (c *Controller) instances() []plan.Instance { return c.Plan.Instances }
 
-func (c *Controller) event(name string, data map[string]any) {
+func (c *Controller) event(ev evidence.Event) {
+	name := ev.EventName()
 	c.evMu.Lock()
 	sealed := c.sealed
 	c.evMu.Unlock()
@@ -355,7 +355,7 @@ func (c *Controller) event(name string, data map[string]any) {
 		c.progress("%s (after the evidence was closed: not audited)", name)
 		return
 	}
-	if err := c.Recorder.Event(name, data); err != nil {
+	if err := c.Recorder.Record(ev); err != nil {
 		c.progress("warning: audit event %s not recorded: %v", name, err)
 		c.EvidenceFailed(fmt.Errorf("audit event %s: %w", name, err))
 	}
@@ -408,10 +408,10 @@ func (c *Controller) notify(ctx context.Context, event, text string) {
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := c.Notify(nctx, event, text); err != nil {
-		c.event("notify_failed", map[string]any{"event": event, "error": err.Error()})
+		c.event(evidence.NotifyFailed{Event: event, Error: err.Error()})
 		return
 	}
-	c.event("notified", map[string]any{"event": event})
+	c.event(evidence.Notified{Event: event})
 }
 
 func (c *Controller) progress(format string, args ...any) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
@@ -75,10 +76,10 @@ type memRecorder struct {
 	files  map[string][]byte
 }
 
-func (r *memRecorder) Event(event string, data map[string]any) error {
+func (r *memRecorder) Record(ev evidence.Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.events = append(r.events, event)
+	r.events = append(r.events, ev.EventName())
 	return nil
 }
 

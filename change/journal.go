@@ -143,7 +143,7 @@ func ReplayRecords(recs []Record) Replay {
 	r := Replay{Touched: map[string]bool{}, Confirmed: map[string][2]int{}}
 	for _, rec := range recs {
 		switch rec.Kind {
-		case "state":
+		case RecordState:
 			r.State = rec.State
 			if rec.Reason != "" {
 				r.Reason = rec.Reason

@@ -127,7 +127,7 @@ func (c *Controller) stepping(ctx context.Context) (State, string, error) {
 		if _, err := c.Journal.Append(Record{Kind: RecordStep, Reason: stepStartReason, Max: size.Max, Min: size.Min}, c.Clock.Now()); err != nil {
 			return "", "", err
 		}
-		c.event("step", map[string]any{"index": i, "max": size.Max, "min": size.Min, "phase": "start"})
+		c.event(evidence.Step{Index: i, Max: size.Max, Min: size.Min, Phase: "start"})
 		res, v, err := c.runStep(ctx, i, size)
 		if lerr := leaving(ctx); lerr != nil {
 			return "", "", lerr
@@ -164,7 +164,7 @@ func (c *Controller) stepping(ctx context.Context) (State, string, error) {
 		if _, err := c.Journal.Append(Record{Kind: RecordStep, Reason: stepSettleReason, Max: best.Max, Min: best.Min, Data: mustJSON(d.Why)}, c.Clock.Now()); err != nil {
 			return "", "", err
 		}
-		c.event("step_settle", map[string]any{"index": d.Settle, "max": best.Max, "min": best.Min, "why": d.Why})
+		c.event(evidence.StepSettle{Index: d.Settle, Max: best.Max, Min: best.Min, Why: d.Why})
 		return StateApplying, fmt.Sprintf("settling at step %d (%d:%d): %s", d.Settle+1, best.Max, best.Min, d.Why), nil
 	}
 	return StateSoak, "", nil // every step judged before a crash: change.to held
@@ -199,7 +199,7 @@ func (c *Controller) runStep(ctx context.Context, i int, size plan.PoolSize) (St
 
 func (c *Controller) journalStep(r StepResult) error {
 	_, err := c.Journal.Append(Record{Kind: RecordStep, Reason: stepDoneReason, Max: r.Size.Max, Min: r.Size.Min, Data: mustJSON(r)}, c.Clock.Now())
-	c.event("step", map[string]any{"index": r.Index, "max": r.Size.Max, "min": r.Size.Min, "phase": "done", "verdict": r.Verdict, "why": r.Why})
+	c.event(evidence.Step{Index: r.Index, Max: r.Size.Max, Min: r.Size.Min, Phase: "done", Verdict: r.Verdict, Why: r.Why})
 	return err
 }
 

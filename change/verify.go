@@ -35,7 +35,7 @@ func (c *Controller) verifyAll(ctx context.Context, insts []plan.Instance, size 
 				continue
 			}
 			seen[in.Name] = h
-			c.event("verify", map[string]any{"instance": in.Name, "max": h.Pool.Max, "min": h.Pool.Min, "pool_total": h.Pool.Total, "ok": true})
+			c.event(evidence.VerifyCheck{Instance: in.Name, Max: h.Pool.Max, Min: h.Pool.Min, PoolTotal: h.Pool.Total, OK: true})
 		}
 		if pending = still; len(pending) == 0 {
 			break
@@ -94,7 +94,7 @@ func (c *Controller) verifyBackends(ctx context.Context, insts []plan.Instance, 
 	for {
 		counts, err := c.Backends(ctx)
 		if err != nil {
-			c.event("verify_backends", map[string]any{"ok": false, "error": err.Error(), "note": "backends not read: pool.total alone was checked"})
+			c.event(evidence.VerifyBackends{OK: false, Error: err.Error(), Note: "backends not read: pool.total alone was checked"})
 			c.progress("warning: verify: backends in pg_stat_activity not read: %v", err)
 			return nil
 		}
@@ -123,8 +123,8 @@ func (c *Controller) recordBackends(checks []BackendCheck) {
 	c.backends = checks
 	c.evMu.Unlock()
 	for _, bc := range checks {
-		c.event("verify_backends", map[string]any{"application_name": bc.App, "instances": bc.Instances,
-			"backends": bc.Backends, "pool_total": bc.PoolTotal, "min": bc.Min, "ok": bc.OK, "note": bc.Note})
+		c.event(evidence.VerifyBackends{AppName: bc.App, Instances: bc.Instances,
+			Backends: &bc.Backends, PoolTotal: &bc.PoolTotal, Min: &bc.Min, OK: bc.OK, Note: bc.Note})
 		if bc.OK && bc.Note != "" {
 			c.progress("warning: verify: %s", bc.Note)
 		}

@@ -3,6 +3,8 @@ package change
 import (
 	"context"
 	"fmt"
+
+	"github.com/poolpilot/poolpilot/evidence"
 )
 
 // watched runs a watched phase (load test, soak) and turns its verdict
@@ -32,10 +34,10 @@ func (c *Controller) watched(ctx context.Context, phase func(context.Context) (V
 // incident of its class).
 func (c *Controller) auditVerdict(ctx context.Context, v Verdict, phase string) {
 	if v.Criterion != "" && !v.Manual {
-		c.event("criterion_fired", map[string]any{"name": v.Criterion, "role": v.Role, "class": v.Class, "reason": v.Reason, "phase": phase})
+		c.event(evidence.CriterionFired{Name: v.Criterion, Role: v.Role, Class: v.Class, Reason: v.Reason, Phase: phase})
 	}
 	if v.Class != "" {
-		c.event("incident", map[string]any{"class": v.Class, "name": v.Criterion, "detail": v.Reason})
+		c.event(evidence.Incident{Class: v.Class, Name: v.Criterion, Detail: v.Reason})
 		c.notify(ctx, "incident", fmt.Sprintf("plan %s: %s incident: %s", c.Plan.Name, v.Class, v.Reason))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/chart"
 	"github.com/poolpilot/poolpilot/evidence"
 )
@@ -20,10 +21,10 @@ type chartSpec struct {
 }
 
 var chartSpecs = []chartSpec{
-	{"latency_p95", "Latency p95", " ms", 1, []string{"latency_p95_ms"}, func(s evidence.Sample) *float64 { return s.LatencyP95MS }},
-	{"error_rate", "Error rate", "%", 100, []string{"error_rate"}, func(s evidence.Sample) *float64 { return s.ErrorRate }},
-	{"utilization", "Pool utilization", "%", 100, []string{"pool.utilization", "utilization"}, func(s evidence.Sample) *float64 { return s.Utilization }},
-	{"wait_p95", "Pool wait p95", " ms", 1, []string{"pool.wait_p95_ms", "wait_p95_ms"}, func(s evidence.Sample) *float64 { return s.WaitP95MS }},
+	{"latency_p95", "Latency p95", " ms", 1, []string{poolpilot.MetricLatencyP95}, func(s evidence.Sample) *float64 { return s.LatencyP95MS }},
+	{"error_rate", "Error rate", "%", 100, []string{poolpilot.MetricErrorRate}, func(s evidence.Sample) *float64 { return s.ErrorRate }},
+	{"utilization", "Pool utilization", "%", 100, []string{poolpilot.MetricPoolUtilization, evidence.MetricUtilization}, func(s evidence.Sample) *float64 { return s.Utilization }},
+	{"wait_p95", "Pool wait p95", " ms", 1, []string{poolpilot.MetricPoolWaitP95, evidence.MetricWaitP95}, func(s evidence.Sample) *float64 { return s.WaitP95MS }},
 }
 
 // sampleGetter is the sample field of a criterion metric (nil: not charted).

@@ -124,11 +124,12 @@ func runFromModel(id string, m *report.Model, now time.Time) *run {
 }
 
 func (r *run) marksFromLines(lines []evidence.Line) {
+	dec := evidence.NewDecoder(lines)
 	for _, l := range lines {
 		switch l.Event {
 		case evidence.EventStateChange:
-			sc, _ := stateChangeOf(l)
-			switch change.State(sc.Target()) {
+			sc, _ := stateChangeOf(dec, l)
+			switch change.State(sc.To) {
 			case change.StateApplying:
 				r.marks = append(r.marks, chart.Mark{T: l.Time, Label: "apply", Kind: chart.MarkApply})
 			case change.StateRollingBack:
@@ -139,7 +140,7 @@ func (r *run) marksFromLines(lines []evidence.Line) {
 				r.marks = append(r.marks, chart.Mark{T: l.Time, Label: "soak", Kind: chart.MarkOther})
 			}
 		case evidence.EventCriterionFired:
-			r.marks = append(r.marks, chart.Mark{T: l.Time, Label: "fired: " + firedName(l), Kind: chart.MarkFired})
+			r.marks = append(r.marks, chart.Mark{T: l.Time, Label: "fired: " + firedName(dec, l), Kind: chart.MarkFired})
 		}
 	}
 }

@@ -183,7 +183,7 @@ func newLive(t *testing.T, opts Options) *liveFixture {
 // the Observer.
 func (lf *liveFixture) state(t *testing.T, from, to change.State, reason string) {
 	t.Helper()
-	if err := lf.folder.Event(evidence.EventStateChange, map[string]any{"from": string(from), "to": string(to), "reason": reason}); err != nil {
+	if err := lf.folder.Record(change.StateChange(from, change.StateRecord(to, reason))); err != nil {
 		t.Fatal(err)
 	}
 	lf.live.State(to, time.Now())

@@ -45,6 +45,7 @@ type run struct {
 	epoch   string // distinguishes this object's event ids from another's
 
 	mu       sync.Mutex
+	dec      evidence.Decoder // the audit schema of the run's log
 	seq      uint64
 	versions map[string]uint64
 	changed  chan struct{}
@@ -208,18 +209,21 @@ func (r *run) addLines(lines []evidence.Line) {
 	defer r.mu.Unlock()
 	secs := []string{secHead}
 	for _, l := range lines {
-		if e, ok := entryOf(l); ok {
+		if l.Event == evidence.EventRunOpened {
+			r.dec = evidence.NewDecoder([]evidence.Line{l})
+		}
+		if e, ok := entryOf(r.dec, l); ok {
 			r.seq++
 			e.hubSeq = r.seq
 			r.timeline = append(r.timeline, e)
 		}
 		switch l.Event {
 		case evidence.EventStateChange:
-			if sc, ok := stateChangeOf(l); ok {
-				r.setStateLocked(change.State(sc.Target()), l.Time, sc.Reason)
+			if sc, ok := stateChangeOf(r.dec, l); ok {
+				r.setStateLocked(change.State(sc.To), l.Time, sc.Reason)
 			}
 		case evidence.EventCriterionFired:
-			r.marks = append(r.marks, chart.Mark{T: l.Time, Label: "fired: " + firedName(l), Kind: chart.MarkFired})
+			r.marks = append(r.marks, chart.Mark{T: l.Time, Label: "fired: " + firedName(r.dec, l), Kind: chart.MarkFired})
 			secs = append(secs, secCharts)
 		case evidence.EventFileWritten:
 			if r.fileWrittenLocked(l) == evidence.FileSteps {
@@ -227,7 +231,7 @@ func (r *run) addLines(lines []evidence.Line) {
 				secs = append(secs, secStates)
 			}
 			secs = append(secs, secEvidence)
-		case eventStep:
+		case evidence.EventStep:
 			if r.stepStartedLocked(l) {
 				secs = append(secs, secStates)
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/criteria"
+	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/evidence/evidencetest"
 )
 
@@ -18,7 +19,7 @@ func TestNoSecretInAnyResponse(t *testing.T) {
 	id := lf.folder.RunID()
 	// The folder knows no secret: the line reaches audit.jsonl as is, and
 	// the dashboard's own redactor must remove it.
-	if err := lf.folder.Event("note", map[string]any{"text": "operator pasted " + testToken + " and " + planted + " and " + evidencetest.AdminToken}); err != nil {
+	if err := lf.folder.Record(evidence.Note{Text: "operator pasted " + testToken + " and " + planted + " and " + evidencetest.AdminToken}); err != nil {
 		t.Fatal(err)
 	}
 	lf.state(t, change.StatePreflight, change.StateAwaitingApproval, "reason with "+planted)

@@ -9,11 +9,6 @@ import (
 	"github.com/poolpilot/poolpilot/evidence"
 )
 
-// Audit events of a staircase change (change.Controller).
-const (
-	eventStep = "step" // a step starts: {index, max, min, phase: "start"}
-)
-
 // StepsView is a staircase change's steps as the page shows them: the
 // judged steps of steps.json and the step being watched now.
 type StepsView struct {
@@ -63,12 +58,7 @@ func readSteps(dir string) *StepsView {
 // stepStartedLocked records the step a live run is watching now (r.mu
 // held).
 func (r *run) stepStartedLocked(l evidence.Line) bool {
-	var d struct {
-		Index int    `json:"index"`
-		Max   int    `json:"max"`
-		Min   int    `json:"min"`
-		Phase string `json:"phase"`
-	}
+	var d evidence.Step
 	if json.Unmarshal(l.Data, &d) != nil || d.Phase != "start" {
 		return false
 	}

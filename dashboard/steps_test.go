@@ -37,7 +37,7 @@ func TestLiveRunShowsItsSteps(t *testing.T) {
 	api := lf.srv.URL + "/api/runs/" + id
 	lf.state(t, change.StatePreflight, change.StateStepping, "")
 	step := func(i, max, min int) {
-		if err := lf.folder.Event(eventStep, map[string]any{"index": i, "max": max, "min": min, "phase": "start"}); err != nil {
+		if err := lf.folder.Record(evidence.Step{Index: i, Max: max, Min: min, Phase: "start"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -204,28 +204,24 @@ func hostOf(u string) string {
 
 // entryOf describes an audit line for the timeline (false for lines the
 // timeline leaves out: the execution log's rewrites).
-func entryOf(l evidence.Line) (Entry, bool) {
+func entryOf(dec evidence.Decoder, l evidence.Line) (Entry, bool) {
 	if l.Event == evidence.EventFileWritten {
 		var fw evidence.FileWritten
 		if json.Unmarshal(l.Data, &fw) == nil && fw.Name == evidence.FileExecutionLog {
 			return Entry{}, false
 		}
 	}
-	return Entry{Seq: l.Seq, Time: l.Time, Actor: l.Actor, Event: l.Event, Text: evidence.Describe(l)}, true
+	return Entry{Seq: l.Seq, Time: l.Time, Actor: l.Actor, Event: l.Event, Text: dec.Describe(l)}, true
 }
 
-func stateChangeOf(l evidence.Line) (evidence.StateChange, bool) {
-	var sc evidence.StateChange
-	if json.Unmarshal(l.Data, &sc) != nil || sc.Target() == "" {
-		return sc, false
-	}
-	return sc, true
+func stateChangeOf(dec evidence.Decoder, l evidence.Line) (evidence.StateChange, bool) {
+	sc, err := dec.StateChange(l)
+	return sc, err == nil
 }
 
-func firedName(l evidence.Line) string {
-	var cf evidence.CriterionFired
-	_ = json.Unmarshal(l.Data, &cf)
-	return cf.CriterionName()
+func firedName(dec evidence.Decoder, l evidence.Line) string {
+	cf, _ := dec.CriterionFired(l)
+	return cf.Name
 }
 
 // plannedDuration is how long a timed state lasts by the plan (0: not timed).

@@ -28,7 +28,7 @@ func (f *Folder) Close() (string, error) {
 	if err := f.writeExecLogLocked(); err != nil {
 		return "", err
 	}
-	if err := f.appendLocked("", EventRunClosed, nil); err != nil {
+	if err := f.appendLocked("", EventRunClosed, RunClosed{}); err != nil {
 		return "", err
 	}
 	f.closed = true

@@ -32,13 +32,19 @@ var terminalStates = map[string]bool{"succeeded": true, "settled": true, "rolled
 // state_change is not a run's and is not checked.
 func checkComplete(dir string, lines []RawLine) []Problem {
 	final, seen := "", false
+	var good []Line
 	for _, rl := range lines {
-		if rl.Err != nil || rl.Line.Event != EventStateChange {
+		if rl.Err == nil {
+			good = append(good, rl.Line)
+		}
+	}
+	d := NewDecoder(good)
+	for _, l := range good {
+		if l.Event != EventStateChange {
 			continue
 		}
-		var sc StateChange
-		if json.Unmarshal(rl.Line.Data, &sc) == nil {
-			final, seen = sc.Target(), true
+		if sc, err := d.StateChange(l); err == nil {
+			final, seen = sc.To, true
 		}
 	}
 	if !seen {

@@ -7,7 +7,7 @@
 // The change controller drives it through a small API:
 //
 //	f, err := evidence.Open("launch/evidence", evidence.Options{Plan: "phase1_pool_scaling"})
-//	f.Append(evidence.EventStateChange, evidence.StateChange{From: "preflight", To: "awaiting-approval"})
+//	f.Record(evidence.StateChange{From: "preflight", To: "awaiting-approval"})
 //	f.WriteJSON(evidence.FilePreChangeConfig, cfg)
 //	head, err := f.Close()
 //

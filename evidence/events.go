@@ -1,24 +1,53 @@
 package evidence
 
-// Audit events. The controller may record others; these are the ones the
-// evidence package, the report and the dashboard understand.
+// Audit events. Each event's data is one Go type, which names its event
+// (Event); a writer records a value of it (Folder.Record), never a name and
+// a map. The readers of this package, the report and the dashboard read
+// the data through a Decoder, which knows the audit schema of the log.
 const (
-	EventRunOpened        = "run_opened"        // data: RunOpened
-	EventRunResumed       = "run_resumed"       // data: RunResumed
-	EventRunClosed        = "run_closed"        // data: {}
-	EventPlanLoaded       = "plan_loaded"       // data: {name, sha256}
-	EventApprovalRecorded = "approval_recorded" // data: Approval
-	EventChecklistItem    = "checklist_item"    // data: ChecklistItem
-	EventStateChange      = "state_change"      // data: StateChange
-	EventApply            = "apply"             // data: Apply
-	EventVerify           = "verify"            // data: VerifyCheck
-	EventCriterionFired   = "criterion_fired"   // data: CriterionFired
-	EventIncident         = "incident"          // data: Incident
-	EventRollback         = "rollback"          // data: Rollback
-	EventFileWritten      = "file_written"      // data: FileWritten
-	EventFileRecovered    = "file_recovered"    // data: FileWritten (found on disk after a crash)
-	EventNote             = "note"              // data: Note
+	EventRunOpened         = "run_opened"          // RunOpened
+	EventRunResumed        = "run_resumed"         // RunResumed
+	EventRunClosed         = "run_closed"          // RunClosed
+	EventPlanLoaded        = "plan_loaded"         // PlanLoaded
+	EventApprovalRecorded  = "approval_recorded"   // Approval
+	EventChecklistItem     = "checklist_item"      // ChecklistItem
+	EventStateChange       = "state_change"        // StateChange
+	EventResumed           = "resumed"             // Resumed
+	EventApply             = "apply"               // Apply
+	EventApplyFailed       = "apply_failed"        // ApplyFailed
+	EventVerify            = "verify"              // VerifyCheck
+	EventVerifyBackends    = "verify_backends"     // VerifyBackends
+	EventStep              = "step"                // Step
+	EventStepSettle        = "step_settle"         // StepSettle
+	EventCriterionFired    = "criterion_fired"     // CriterionFired
+	EventCriterionSkipped  = "criterion_skipped"   // CriterionSkipped
+	EventIncident          = "incident"            // Incident
+	EventRollback          = "rollback"            // Rollback
+	EventRollbackNotNeeded = "rollback_not_needed" // RollbackNotNeeded
+	EventRollbackRequested = "rollback_requested"  // RollbackRequested
+	EventInterrupted       = "interrupted"         // Interrupted
+	EventWindowOverride    = "window_override"     // WindowOverride
+	EventNotified          = "notified"            // Notified
+	EventNotifyFailed      = "notify_failed"       // NotifyFailed
+	EventPaged             = "paged"               // Paged
+	EventPageFailed        = "page_failed"         // PageFailed
+	EventFileWritten       = "file_written"        // FileWritten
+	EventFileRecovered     = "file_recovered"      // FileRecovered (found on disk after a crash)
+	EventNote              = "note"                // Note
 )
+
+// Event is the data of one audit event; EventName is its event.
+type Event interface {
+	EventName() string
+}
+
+// AuditSchema is the version of the audit events' shapes that this
+// poolpilot writes, recorded in run_opened. Schema 1 (run_opened without a
+// schema) is the logs written before it: their state_change may carry
+// state instead of from/to, their apply max/min instead of to_max/to_min,
+// their criterion_fired criterion instead of name. Schema 2 writes one
+// shape per event; a Decoder reads the old shapes in schema 1 logs only.
+const AuditSchema = 2
 
 // DefaultActor is the actor of events recorded by poolpilot itself.
 const DefaultActor = "poolpilot"
@@ -30,6 +59,9 @@ type RunOpened struct {
 	// PoolpilotVersion is the version of the poolpilot that opened the
 	// run (absent in folders from before it was recorded).
 	PoolpilotVersion string `json:"poolpilot_version,omitempty"`
+	// Schema is the audit schema of the log (AuditSchema); absent in
+	// folders from before it was recorded, which are schema 1.
+	Schema int `json:"schema,omitempty"`
 }
 
 // RunResumed records that a run was reopened after a crash.
@@ -49,21 +81,12 @@ type TornLine struct {
 	SHA256 string `json:"sha256"`
 }
 
-// StateChange is a transition of the change controller's state machine.
+// StateChange is a transition of the change controller's state machine:
+// the audit projection of the journal's state record (change.Transition).
 type StateChange struct {
 	From   string `json:"from"`
 	To     string `json:"to"`
 	Reason string `json:"reason,omitempty"`
-	// State is accepted as a synonym of To (the controller's first form).
-	State string `json:"state,omitempty"`
-}
-
-// Target is the state entered: To, or State when To is empty.
-func (s StateChange) Target() string {
-	if s.To != "" {
-		return s.To
-	}
-	return s.State
 }
 
 // Apply records a configuration change applied to one instance (also used
@@ -71,23 +94,12 @@ func (s StateChange) Target() string {
 type Apply struct {
 	Instance string `json:"instance"`
 	Driver   string `json:"driver,omitempty"`
-	FromMax  int    `json:"from_max"`
-	FromMin  int    `json:"from_min"`
+	FromMax  int    `json:"from_max,omitempty"` // 0: not known
+	FromMin  int    `json:"from_min,omitempty"`
 	ToMax    int    `json:"to_max"`
 	ToMin    int    `json:"to_min"`
 	Rollback bool   `json:"rollback,omitempty"`
 	Error    string `json:"error,omitempty"`
-	// Max and Min are accepted as synonyms of ToMax and ToMin.
-	Max int `json:"max,omitempty"`
-	Min int `json:"min,omitempty"`
-}
-
-// Target returns the max and min applied.
-func (a Apply) Target() (max, min int) {
-	if a.ToMax == 0 && a.ToMin == 0 {
-		return a.Max, a.Min
-	}
-	return a.ToMax, a.ToMin
 }
 
 // VerifyCheck records a check that an instance reports the expected config.
@@ -95,8 +107,10 @@ type VerifyCheck struct {
 	Instance string `json:"instance"`
 	Max      int    `json:"max"`
 	Min      int    `json:"min"`
-	OK       bool   `json:"ok"`
-	Detail   string `json:"detail,omitempty"`
+	// PoolTotal is the connections the instance reported open.
+	PoolTotal int    `json:"pool_total,omitempty"`
+	OK        bool   `json:"ok"`
+	Detail    string `json:"detail,omitempty"`
 }
 
 // CriterionFired records a success criterion that failed or a rollback
@@ -112,16 +126,6 @@ type CriterionFired struct {
 	Instance  string   `json:"instance,omitempty"`
 	Reason    string   `json:"reason,omitempty"`
 	Phase     string   `json:"phase,omitempty"`
-	// Criterion is accepted as a synonym of Name.
-	Criterion string `json:"criterion,omitempty"`
-}
-
-// CriterionName is Name, or Criterion when Name is empty.
-func (c CriterionFired) CriterionName() string {
-	if c.Name != "" {
-		return c.Name
-	}
-	return c.Criterion
 }
 
 // Incident is a P0 or P1 incident observed during the run.
@@ -154,4 +158,6 @@ type FileWritten struct {
 // Note is free text for the execution log.
 type Note struct {
 	Text string `json:"text"`
+	// Client is poolpilot's own requests, when the note is about them.
+	Client []ClientInstance `json:"client,omitempty"`
 }

@@ -24,6 +24,7 @@ func RenderExecutionLog(plan, runID string, lines []Line) []byte {
 	}
 	b.WriteString(". The audit log is the record; this file is its readable view.\n")
 	section := ""
+	d := NewDecoder(lines)
 	for _, l := range lines {
 		if l.Event == EventFileWritten && fileName(l) == FileExecutionLog {
 			continue
@@ -31,9 +32,8 @@ func RenderExecutionLog(plan, runID string, lines []Line) []byte {
 		if l.Event == EventStateChange || section == "" {
 			title := "Start"
 			if l.Event == EventStateChange {
-				var sc StateChange
-				_ = json.Unmarshal(l.Data, &sc)
-				title = "State: " + sc.Target()
+				sc, _ := d.StateChange(l)
+				title = "State: " + orDash(sc.To)
 			}
 			if title != section {
 				fmt.Fprintf(&b, "\n## %s\n\n", mdEscape(title))
@@ -41,7 +41,7 @@ func RenderExecutionLog(plan, runID string, lines []Line) []byte {
 			}
 		}
 		fmt.Fprintf(&b, "- `%s` #%d **%s** (%s): %s\n", l.Time.UTC().Format("2006-01-02 15:04:05.000Z"),
-			l.Seq, l.Event, mdEscape(l.Actor), mdEscape(Describe(l)))
+			l.Seq, l.Event, mdEscape(l.Actor), mdEscape(d.Describe(l)))
 	}
 	return []byte(b.String())
 }
@@ -52,23 +52,29 @@ func fileName(l Line) string {
 	return fw.Name
 }
 
-// Describe is a one-line human description of an audit event.
-func Describe(l Line) string {
-	if d, ok := describers[l.Event]; ok {
-		return d(l)
+// Describe is a one-line human description of an audit event of d's log.
+func (d Decoder) Describe(l Line) string {
+	switch l.Event {
+	case EventStateChange:
+		return d.describeStateChange(l)
+	case EventApply:
+		return d.describeApply(l)
+	case EventCriterionFired:
+		return d.describeCriterionFired(l)
+	}
+	if f, ok := describers[l.Event]; ok {
+		return f(l)
 	}
 	return compactData(l.Data)
 }
 
-// describers hold one description function per known event.
+// describers hold one description function per known event whose shape
+// never changed.
 var describers = map[string]func(Line) string{
 	EventRunOpened:        describeRunOpened,
 	EventRunResumed:       describeRunResumed,
 	EventRunClosed:        describeRunClosed,
-	EventStateChange:      describeStateChange,
-	EventApply:            describeApply,
 	EventVerify:           describeVerify,
-	EventCriterionFired:   describeCriterionFired,
 	EventRollback:         describeRollback,
 	EventIncident:         describeIncident,
 	EventFileWritten:      describeFileWritten,
@@ -106,23 +112,27 @@ func describeRunClosed(l Line) string {
 	return "run closed"
 }
 
-func describeStateChange(l Line) string {
-	var d StateChange
-	_ = json.Unmarshal(l.Data, &d)
-	if d.From == "" && d.State != "" {
-		return withReason("→ "+d.Target(), d.Reason)
+func (dec Decoder) describeStateChange(l Line) string {
+	d, err := dec.StateChange(l)
+	if err != nil {
+		return "UNREADABLE: " + err.Error()
 	}
-	return withReason(fmt.Sprintf("%s → %s", orDash(d.From), d.Target()), d.Reason)
+	if d.From == "" && dec.Legacy && strings.Contains(string(l.Data), `"state":`) {
+		return withReason("→ "+d.To, d.Reason)
+	}
+	return withReason(fmt.Sprintf("%s → %s", orDash(d.From), d.To), d.Reason)
 }
 
-func describeApply(l Line) string {
-	var d Apply
-	_ = json.Unmarshal(l.Data, &d)
+func (dec Decoder) describeApply(l Line) string {
+	d, err := dec.Apply(l)
+	if err != nil {
+		return "UNREADABLE: " + err.Error()
+	}
 	verb := "applied"
 	if d.Rollback {
 		verb = "restored"
 	}
-	max, min := d.Target()
+	max, min := d.ToMax, d.ToMin
 	s := fmt.Sprintf("%s on %s: max %d→%d, min %d→%d", verb, d.Instance, d.FromMax, max, d.FromMin, min)
 	if d.FromMax == 0 && d.FromMin == 0 {
 		s = fmt.Sprintf("%s on %s: max %d, min %d", verb, d.Instance, max, min)
@@ -146,10 +156,12 @@ func describeVerify(l Line) string {
 	return withReason(fmt.Sprintf("%s reports max %d, min %d: %s", d.Instance, d.Max, d.Min, ok), d.Detail)
 }
 
-func describeCriterionFired(l Line) string {
-	var d CriterionFired
-	_ = json.Unmarshal(l.Data, &d)
-	s := strings.TrimSpace(fmt.Sprintf("%s %s fired", d.Role, d.CriterionName()))
+func (dec Decoder) describeCriterionFired(l Line) string {
+	d, err := dec.CriterionFired(l)
+	if err != nil {
+		return "UNREADABLE: " + err.Error()
+	}
+	s := strings.TrimSpace(fmt.Sprintf("%s %s fired", d.Role, d.Name))
 	if d.Class != "" {
 		s += " [" + d.Class + "]"
 	}
@@ -198,7 +210,7 @@ func describeFileWritten(l Line) string {
 }
 
 func describePlanLoaded(l Line) string {
-	var d struct{ Name, SHA256 string }
+	var d PlanLoaded
 	_ = json.Unmarshal(l.Data, &d)
 	return fmt.Sprintf("plan %s loaded (sha256 %s)", d.Name, short(d.SHA256))
 }

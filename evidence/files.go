@@ -39,10 +39,14 @@ const (
 	FileSignature = "audit.sig"
 )
 
-// Metric names used in monitoring samples and criterion thresholds.
+// The names of the fleet-wide series of sustained_monitoring.json (the
+// fields of Sample and Aggregate). Latency and error rate keep their
+// criteria-vocabulary names; the pool's drop the vocabulary's "pool."
+// prefix (poolpilot.MetricPoolUtilization is pool.utilization): a
+// contract of the evidence files, kept as it is.
 const (
-	MetricLatencyP95  = "latency_p95_ms"
-	MetricErrorRate   = "error_rate"
+	MetricLatencyP95  = poolpilot.MetricLatencyP95
+	MetricErrorRate   = poolpilot.MetricErrorRate
 	MetricUtilization = "utilization" // fraction of pool max in use, 0..1
 	MetricWaitP95     = "wait_p95_ms"
 )

@@ -152,7 +152,7 @@ func Open(evidenceDir string, opts Options) (*Folder, error) {
 		a.Close()
 		return nil, err
 	}
-	if err := f.Append(EventRunOpened, RunOpened{Plan: opts.Plan, RunID: opts.RunID, PoolpilotVersion: opts.Version}); err != nil {
+	if err := f.Record(RunOpened{Plan: opts.Plan, RunID: opts.RunID, PoolpilotVersion: opts.Version, Schema: AuditSchema}); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -195,8 +195,19 @@ func (f *Folder) Lines() []Line {
 	return append([]Line(nil), f.lines...)
 }
 
-// Append records an event by the folder's default actor. data must encode
-// to a JSON object (a struct or a map) or be nil.
+// Record appends ev, an event of this package's (events.go), by the
+// folder's default actor: the way poolpilot writes the audit log.
+func (f *Folder) Record(ev Event) error { return f.AppendAs("", ev.EventName(), ev) }
+
+// RecordAs appends ev by actor ("" for the default).
+func (f *Folder) RecordAs(actor string, ev Event) error {
+	return f.AppendAs(actor, ev.EventName(), ev)
+}
+
+// Append records an event by name, by the folder's default actor: the raw
+// form of Record, for tools and tests that write an event this package
+// has no type for. data must encode to a JSON object (a struct or a map)
+// or be nil.
 func (f *Folder) Append(event string, data any) error { return f.AppendAs("", event, data) }
 
 // AppendAs records an event by actor ("" for the default). The line is
@@ -297,16 +308,8 @@ func (f *Folder) WriteJSON(name string, v any) error {
 	return f.Write(name, b)
 }
 
-// Event appends an audit event; with WriteFile it makes *Folder the
-// change controller's Recorder.
-func (f *Folder) Event(event string, data map[string]any) error {
-	if data == nil {
-		return f.Append(event, nil)
-	}
-	return f.Append(event, data)
-}
-
-// WriteFile is Write.
+// WriteFile is Write; with Record it makes *Folder the change
+// controller's Recorder.
 func (f *Folder) WriteFile(name string, data []byte) error { return f.Write(name, data) }
 
 // MarshalFile is the JSON encoding of every evidence file.

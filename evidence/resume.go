@@ -150,7 +150,7 @@ func (f *Folder) recoverFilesLocked() error {
 			continue
 		}
 		fw.Logged = old.SHA256
-		if err := f.appendLocked("", EventFileRecovered, fw); err != nil {
+		if err := f.appendLocked("", EventFileRecovered, FileRecovered(fw)); err != nil {
 			return err
 		}
 	}

@@ -119,7 +119,7 @@ func TestResumeRecordsUnloggedFile(t *testing.T) {
 	var rec []string
 	for _, l := range g.Lines() {
 		if l.Event == evidence.EventFileRecovered {
-			rec = append(rec, evidence.Describe(l))
+			rec = append(rec, evidence.NewDecoder(g.Lines()).Describe(l))
 		}
 	}
 	if len(rec) != 2 || !strings.Contains(rec[0], "checklist.json") || !strings.Contains(rec[1], "config_diff.txt") {

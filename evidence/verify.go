@@ -96,6 +96,7 @@ func Verify(dir string, pub ed25519.PublicKey) (Result, error) {
 	}
 	res.Files = files
 	res.Problems = append(res.Problems, fp...)
+	res.Problems = append(res.Problems, checkShapes(lines)...)
 	if res.Closed {
 		res.Problems = append(res.Problems, checkComplete(dir, lines)...)
 	}

@@ -118,10 +118,10 @@ func (m *Monitor) Evaluate() criteria.Evaluation {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	stale := 3 * m.opts.Interval
-	s.LatencyP95MS = m.fleetLocked("latency_p95_ms", ev.Time, stale, maxOf)
-	s.ErrorRate = m.fleetLocked("error_rate", ev.Time, stale, maxOf)
-	s.Utilization = m.fleetLocked("pool.utilization", ev.Time, stale, maxOf)
-	s.WaitP95MS = m.fleetLocked("pool.wait_p95_ms", ev.Time, stale, maxOf)
+	s.LatencyP95MS = m.fleetLocked(poolpilot.MetricLatencyP95, ev.Time, stale, maxOf)
+	s.ErrorRate = m.fleetLocked(poolpilot.MetricErrorRate, ev.Time, stale, maxOf)
+	s.Utilization = m.fleetLocked(poolpilot.MetricPoolUtilization, ev.Time, stale, maxOf)
+	s.WaitP95MS = m.fleetLocked(poolpilot.MetricPoolWaitP95, ev.Time, stale, maxOf)
 	m.samples = append(m.samples, s)
 	if over := len(m.samples) - m.opts.MaxSamples; over > 0 {
 		m.samples = append([]evidence.Sample(nil), m.samples[over:]...)

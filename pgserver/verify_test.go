@@ -21,7 +21,7 @@ type filesRecorder struct {
 	files map[string][]byte
 }
 
-func (r *filesRecorder) Event(string, map[string]any) error { return nil }
+func (r *filesRecorder) Record(evidence.Event) error { return nil }
 func (r *filesRecorder) WriteFile(name string, data []byte) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/contract"
 	"github.com/poolpilot/poolpilot/source/health"
 )
@@ -89,11 +90,11 @@ func invariantCheck(polls []poll) Check {
 		if pl.Total > pl.Max {
 			bad = append(bad, fmt.Sprintf("poll %d: pool.total %d > pool.max %d", i+1, pl.Total, pl.Max))
 		}
-		if p.doc.Has("pool.acquired") && pl.Acquired > pl.Total {
+		if p.doc.Has(poolpilot.MetricPoolAcquired) && pl.Acquired > pl.Total {
 			bad = append(bad, fmt.Sprintf("poll %d: pool.acquired %d > pool.total %d", i+1, pl.Acquired, pl.Total))
 		}
 	}
-	if last := polls[len(polls)-1]; last.err == nil && last.doc.Has("pool.total") && last.doc.Pool.Total < last.doc.Pool.Min {
+	if last := polls[len(polls)-1]; last.err == nil && last.doc.Has(poolpilot.MetricPoolTotal) && last.doc.Pool.Total < last.doc.Pool.Min {
 		bad = append(bad, fmt.Sprintf("pool.total %d < pool.min %d: the pool does not hold the connections it reports as its minimum", last.doc.Pool.Total, last.doc.Pool.Min))
 	}
 	if len(bad) > 0 {

@@ -1,9 +1,9 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 
+	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/chart"
 	"github.com/poolpilot/poolpilot/evidence"
 )
@@ -17,16 +17,18 @@ type NamedChart struct {
 
 // chartSpec says how to draw one monitored metric.
 type chartSpec struct {
-	id, title, metric, unit string
-	scale                   float64
-	get                     func(evidence.Sample) *float64
+	// metric is the evidence sample's name; vocab the criteria
+	// vocabulary's, which criteria name.
+	id, title, metric, vocab, unit string
+	scale                          float64
+	get                            func(evidence.Sample) *float64
 }
 
 var chartSpecs = []chartSpec{
-	{"latency_p95", "Latency p95", evidence.MetricLatencyP95, " ms", 1, func(s evidence.Sample) *float64 { return s.LatencyP95MS }},
-	{"error_rate", "Error rate", evidence.MetricErrorRate, "%", 100, func(s evidence.Sample) *float64 { return s.ErrorRate }},
-	{"utilization", "Pool utilization", evidence.MetricUtilization, "%", 100, func(s evidence.Sample) *float64 { return s.Utilization }},
-	{"wait_p95", "Pool wait p95", evidence.MetricWaitP95, " ms", 1, func(s evidence.Sample) *float64 { return s.WaitP95MS }},
+	{"latency_p95", "Latency p95", evidence.MetricLatencyP95, poolpilot.MetricLatencyP95, " ms", 1, func(s evidence.Sample) *float64 { return s.LatencyP95MS }},
+	{"error_rate", "Error rate", evidence.MetricErrorRate, poolpilot.MetricErrorRate, "%", 100, func(s evidence.Sample) *float64 { return s.ErrorRate }},
+	{"utilization", "Pool utilization", evidence.MetricUtilization, poolpilot.MetricPoolUtilization, "%", 100, func(s evidence.Sample) *float64 { return s.Utilization }},
+	{"wait_p95", "Pool wait p95", evidence.MetricWaitP95, poolpilot.MetricPoolWaitP95, " ms", 1, func(s evidence.Sample) *float64 { return s.WaitP95MS }},
 }
 
 // Charts builds the report's four charts from sustained_monitoring.json
@@ -52,9 +54,9 @@ func (m *Model) Charts() []NamedChart {
 			Series: []chart.Series{{Name: sp.title, Points: pts}}}
 		for _, cr := range mon.Criteria {
 			// Criteria name pool metrics in the criteria vocabulary
-			// ("pool.utilization", "pool.wait_p95_ms"); the evidence
-			// samples drop the prefix.
-			if (cr.Metric != sp.metric && cr.Metric != "pool."+sp.metric) || cr.Threshold == nil {
+			// (poolpilot.MetricPoolUtilization); the evidence samples
+			// drop the "pool." prefix.
+			if (cr.Metric != sp.metric && cr.Metric != sp.vocab) || cr.Threshold == nil {
 				continue
 			}
 			kind := chart.KindSuccess
@@ -77,12 +79,12 @@ func trimFloat(v float64) string { return fmt.Sprintf("%g", v) }
 // marks are the audit events drawn on every chart.
 func (m *Model) marks() []chart.Mark {
 	var ms []chart.Mark
+	dec := evidence.NewDecoder(m.Lines)
 	for _, l := range m.Lines {
 		switch l.Event {
 		case evidence.EventStateChange:
-			var sc evidence.StateChange
-			_ = json.Unmarshal(l.Data, &sc)
-			switch sc.Target() {
+			sc, _ := dec.StateChange(l)
+			switch sc.To {
 			case "applying":
 				ms = append(ms, chart.Mark{T: l.Time, Label: "apply", Kind: chart.MarkApply})
 			case "load-test":
@@ -93,9 +95,9 @@ func (m *Model) marks() []chart.Mark {
 				ms = append(ms, chart.Mark{T: l.Time, Label: "rollback", Kind: chart.MarkRollback})
 			}
 		case evidence.EventCriterionFired:
-			var cf evidence.CriterionFired
-			_ = json.Unmarshal(l.Data, &cf)
-			ms = append(ms, chart.Mark{T: l.Time, Label: "fired: " + cf.CriterionName(), Kind: chart.MarkFired})
+			if cf, err := dec.CriterionFired(l); err == nil {
+				ms = append(ms, chart.Mark{T: l.Time, Label: "fired: " + cf.Name, Kind: chart.MarkFired})
+			}
 		}
 	}
 	return ms

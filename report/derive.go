@@ -30,17 +30,20 @@ func (m *Model) derive() {
 }
 
 func (m *Model) deriveStates() {
+	dec := evidence.NewDecoder(m.Lines)
 	for _, l := range m.Lines {
 		if l.Event != evidence.EventStateChange {
 			continue
 		}
-		var sc evidence.StateChange
-		_ = json.Unmarshal(l.Data, &sc)
+		sc, err := dec.StateChange(l)
+		if err != nil {
+			continue // the timeline shows it UNREADABLE; verify flags it
+		}
 		if n := len(m.States); n > 0 {
 			m.States[n-1].Duration = l.Time.Sub(m.States[n-1].Entered)
 		}
-		m.States = append(m.States, StateSpan{State: sc.Target(), Entered: l.Time, Reason: sc.Reason})
-		m.FinalState = sc.Target()
+		m.States = append(m.States, StateSpan{State: sc.To, Entered: l.Time, Reason: sc.Reason})
+		m.FinalState = sc.To
 	}
 	if n := len(m.States); n > 0 {
 		m.States[n-1].Duration = m.End.Sub(m.States[n-1].Entered)
@@ -48,11 +51,12 @@ func (m *Model) deriveStates() {
 }
 
 func (m *Model) deriveTimeline() {
+	dec := evidence.NewDecoder(m.Lines)
 	for _, l := range m.Lines {
 		if l.Event == evidence.EventFileWritten && strings.Contains(string(l.Data), `"name":"`+evidence.FileExecutionLog+`"`) {
 			continue
 		}
-		e := TimelineEntry{Time: l.Time, Seq: l.Seq, Actor: l.Actor, Event: l.Event, Text: Humanize(evidence.Describe(l))}
+		e := TimelineEntry{Time: l.Time, Seq: l.Seq, Actor: l.Actor, Event: l.Event, Text: Humanize(dec.Describe(l))}
 		m.Timeline = append(m.Timeline, e)
 		if isIncident(l.Event) {
 			m.Incidents = append(m.Incidents, e)

@@ -166,27 +166,27 @@ func TestChangesKeepInstancesThatDiffer(t *testing.T) {
 	}
 }
 
-// TestControllerEventForms: the change controller records events as maps
-// with its own keys (state, max/min, criterion); the report reads them.
-func TestControllerEventForms(t *testing.T) {
+// TestControllerEventTypes: the change controller records typed events
+// (evidence.Apply, ApplyFailed, StateChange …); the report reads them.
+func TestControllerEventTypes(t *testing.T) {
 	clock := evidencetest.NewClock(evidencetest.Start)
 	f, err := evidence.Open(t.TempDir(), evidence.Options{Plan: "p", RunID: "r", Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := func(name string, data map[string]any) {
+	ev := func(e evidence.Event) {
 		clock.Advance(1e9)
-		if err := f.Event(name, data); err != nil {
+		if err := f.Record(e); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ev("state_change", map[string]any{"state": "applying"})
-	ev("apply", map[string]any{"instance": "ledgerd-1", "max": 200, "min": 20, "driver": "admin"})
-	ev("apply_failed", map[string]any{"instance": "ledgerd-2", "max": 200, "min": 20, "error": "connection refused"})
-	ev("state_change", map[string]any{"state": "soak"})
-	ev("criterion_fired", map[string]any{"criterion": "latency_high", "class": "P1", "reason": "p95 1200 ms held 5s", "phase": "soak"})
-	ev("rollback", map[string]any{"reason": "latency_high fired", "instances": 1, "to_max": 10, "to_min": 2})
-	ev("state_change", map[string]any{"state": "rolled-back", "reason": "restored"})
+	ev(evidence.StateChange{From: "window", To: "applying"})
+	ev(evidence.Apply{Instance: "ledgerd-1", ToMax: 200, ToMin: 20, Driver: "admin"})
+	ev(evidence.ApplyFailed{Instance: "ledgerd-2", ToMax: 200, ToMin: 20, Error: "connection refused"})
+	ev(evidence.StateChange{From: "applying", To: "soak"})
+	ev(evidence.CriterionFired{Name: "latency_high", Class: "P1", Reason: "p95 1200 ms held 5s", Phase: "soak"})
+	ev(evidence.Rollback{Reason: "latency_high fired", Instances: 1, ToMax: 10, ToMin: 2})
+	ev(evidence.StateChange{From: "rolling-back", To: "rolled-back", Reason: "restored"})
 	if _, err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -211,5 +211,17 @@ func TestControllerEventForms(t *testing.T) {
 	execLog, _ := os.ReadFile(filepath.Join(f.Dir(), evidence.FileExecutionLog))
 	if !strings.Contains(string(execLog), "## State: soak") {
 		t.Errorf("EXECUTION_LOG.md has no section for the soak:\n%s", execLog)
+	}
+}
+
+// TestSchema1Folder: a folder written before the audit schema was
+// recorded (evidence/testdata/schema1) still makes its report.
+func TestSchema1Folder(t *testing.T) {
+	m, err := Load(filepath.Join("..", "evidence", "testdata", "schema1", "rollback"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.FinalState != "rolled-back" || m.Verdict != VerdictRolledBack || len(m.States) < 5 {
+		t.Fatalf("verdict %q state %q states %+v", m.Verdict, m.FinalState, m.States)
 	}
 }

@@ -174,13 +174,13 @@ func (v *clientView) transform(s poolpilot.Sample) poolpilot.Sample {
 	}
 	var pick func(clientStats) float64
 	switch s.Metric {
-	case "error_rate":
+	case poolpilot.MetricErrorRate:
 		pick = clientStats.errorRate
-	case "latency_p50_ms":
+	case poolpilot.MetricLatencyP50:
 		pick = func(c clientStats) float64 { return c.p50 }
-	case "latency_p95_ms":
+	case poolpilot.MetricLatencyP95:
 		pick = func(c clientStats) float64 { return c.p95 }
-	case "latency_p99_ms":
+	case poolpilot.MetricLatencyP99:
 		pick = func(c clientStats) float64 { return c.p99 }
 	default:
 		return s

@@ -157,23 +157,22 @@ func (r *runner) closingRecord(out change.Outcome) (*closingRecord, error) {
 }
 
 // auditState records the terminal state change in the audit log, unless a
-// process before a crash did.
+// process before a crash did: the projection (change.StateChange) of the
+// journal record that change.Controller journals once the folder is closed.
 func (r *runner) auditState(rec *closingRecord) error {
 	lines := r.folder.Lines()
+	dec := evidence.NewDecoder(lines)
 	for i := len(lines) - 1; i >= 0; i-- {
 		if lines[i].Event != evidence.EventStateChange {
 			continue
 		}
-		if strings.Contains(string(lines[i].Data), `"state":"`+string(rec.State)+`"`) {
+		if sc, err := dec.StateChange(lines[i]); err == nil && sc.To == string(rec.State) {
 			return nil
 		}
 		break
 	}
-	data := map[string]any{"state": string(rec.State)}
-	if rec.Reason != "" {
-		data["reason"] = rec.Reason
-	}
-	return r.folder.Event(evidence.EventStateChange, data)
+	from := change.ReplayRecords(r.journal.Records()).State
+	return r.folder.Record(change.StateChange(from, change.StateRecord(rec.State, rec.Reason)))
 }
 
 // writeReport renders report.md and report.html into the folder.
@@ -216,7 +215,7 @@ func (r *runner) alreadyClosed(res Result) (Result, error) {
 			res.State, res.ExitCode = rp.State, poolpilot.ExitInternal
 			return res, fmt.Errorf("%s: the evidence folder is closed but the run did not end (journal in %s)", r.dir, rp.State)
 		}
-		if _, err := r.journal.Append(change.Record{Kind: "state", State: rec.State, Reason: rec.Reason}, r.clock.Now()); err != nil {
+		if _, err := r.journal.Append(change.StateRecord(rec.State, rec.Reason), r.clock.Now()); err != nil {
 			res.State, res.ExitCode = rp.State, poolpilot.ExitInternal
 			return res, fmt.Errorf("the evidence is closed but the journal cannot record %s: %w", rec.State, err)
 		}

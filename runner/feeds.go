@@ -6,6 +6,7 @@ import (
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/source/health"
 )
 
@@ -37,7 +38,7 @@ func (r *runner) unfedOptional(ctx context.Context, specs []poolpilot.CriterionS
 	for i, c := range specs {
 		f := feeds[i]
 		if c.Optional && f.Source == health.Name && (f.Status == health.FeedNone || f.Status == health.FeedUnknown) {
-			r.event("criterion_skipped", map[string]any{"name": c.Name, "metric": f.Metric, "reason": f.Detail, "optional": true})
+			r.event(evidence.CriterionSkipped{Name: c.Name, Metric: f.Metric, Reason: f.Detail, Optional: true})
 			r.logf("warning: optional criterion %s skipped: %s", c.Name, f.Detail)
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/evidence"
 )
 
 // watchControl polls for manual rollback requests and handles Ctrl-C
@@ -31,7 +32,7 @@ func (r *runner) watchControl(ctx context.Context, cancel context.CancelCauseFun
 				if err != nil || req == nil {
 					continue
 				}
-				_ = r.folder.AppendAs(req.By, "rollback_requested", map[string]any{"by": req.By, "reason": req.Reason, "live_run": true})
+				_ = r.folder.RecordAs(req.By, evidence.RollbackRequested{By: req.By, Reason: req.Reason, LiveRun: true})
 				r.logf("manual rollback requested by %s: %s", req.By, req.Reason)
 				cancel(ManualRollback{By: req.By, Reason: req.Reason})
 			}
@@ -50,7 +51,7 @@ func (r *runner) interrupted(cancel context.CancelCauseFunc) {
 	if who == "" {
 		who = "operator"
 	}
-	_ = r.folder.AppendAs(who, "interrupted", map[string]any{"choice": choice, "interactive": r.o.Interactive.Ask != nil})
+	_ = r.folder.RecordAs(who, evidence.Interrupted{Choice: choice, Interactive: r.o.Interactive.Ask != nil})
 	r.logf("interrupted: %s", choice)
 	switch choice {
 	case "continue":

@@ -11,12 +11,6 @@ import (
 	"github.com/poolpilot/poolpilot/notify"
 )
 
-// Audit events of paging.
-const (
-	eventPaged      = "paged"       // data: {action, dedup_key, class, severity}
-	eventPageFailed = "page_failed" // data: {action, dedup_key, error}
-)
-
 // pageTimeout bounds one PagerDuty call; eventsDrain bounds the delivery
 // of the queued JSON events when the run ends.
 const (
@@ -130,15 +124,15 @@ func (r *runner) sendPage(ctx context.Context, action, class, text string) {
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pageTimeout)
 	defer cancel()
 	if err := r.pg.pd.Send(pctx, a); err != nil {
-		r.event(eventPageFailed, map[string]any{"action": action, "dedup_key": a.DedupKey, "error": err.Error()})
+		r.event(evidence.PageFailed{Action: action, DedupKey: a.DedupKey, Error: err.Error()})
 		r.logf("warning: PagerDuty %s failed (recorded): %v", action, err)
 		return
 	}
-	data := map[string]any{"action": action, "dedup_key": a.DedupKey}
+	ev := evidence.Paged{Action: action, DedupKey: a.DedupKey}
 	if action == notify.ActionTrigger {
-		data["class"], data["severity"] = class, a.Severity
+		ev.Class, ev.Severity = class, a.Severity
 	}
-	r.event(eventPaged, data)
+	r.event(ev)
 	r.logf("PagerDuty: %s %s", action, a.DedupKey)
 }
 
@@ -159,7 +153,7 @@ func (r *runner) lastIncidentClass() string {
 func (r *runner) pageOpen() bool {
 	lines := r.folder.Lines()
 	for i := len(lines) - 1; i >= 0; i-- {
-		if lines[i].Event == eventPaged {
+		if lines[i].Event == evidence.EventPaged {
 			var d struct {
 				Action string `json:"action"`
 			}

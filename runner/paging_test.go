@@ -92,9 +92,9 @@ func TestPagingTriggersAndResolvesOncePerRun(t *testing.T) {
 	env := map[string]string{"PD_KEY": "pd-routing-key-secret", "PD_URL": pd.url, "EVENTS_URL": ev.url}
 	ctx := context.Background()
 	r := pagingRunner(t, env, t.TempDir(), false)
-	r.event(evidence.EventIncident, map[string]any{"class": "P1", "name": "latency_p95"})
+	r.event(evidence.Incident{Class: "P1", Name: "latency_p95"})
 	r.notify(ctx, "incident", "plan x: P1 incident: latency")
-	r.event(evidence.EventIncident, map[string]any{"class": "P0", "name": "error_rate"})
+	r.event(evidence.Incident{Class: "P0", Name: "error_rate"})
 	r.notify(ctx, "incident", "plan x: P0 incident: error rate 50%")
 	dir := r.dir
 	r.stopEvents() // the process dies here: the folder is not closed
@@ -148,7 +148,7 @@ func TestPagingTriggersAndResolvesOncePerRun(t *testing.T) {
 	}
 	paged := 0
 	for _, l := range lines {
-		if l.Event == eventPaged {
+		if l.Event == evidence.EventPaged {
 			paged++
 		}
 	}
@@ -190,7 +190,7 @@ func TestPageFailureIsRecorded(t *testing.T) {
 	r.notify(context.Background(), "rollback_failed", "PAGE: rollback failed")
 	var found bool
 	for _, l := range r.folder.Lines() {
-		if l.Event == eventPageFailed && strings.Contains(string(l.Data), "503") && !strings.Contains(string(l.Data), "k-secret") {
+		if l.Event == evidence.EventPageFailed && strings.Contains(string(l.Data), "503") && !strings.Contains(string(l.Data), "k-secret") {
 			found = true
 		}
 	}

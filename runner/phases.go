@@ -39,7 +39,7 @@ func (r *runner) writeChecklist(rep preflight.Report) {
 		ci := evidence.ChecklistItem{ID: it.ID, Title: it.Description, Kind: "manual", Status: "pending"}
 		if t, ok := ticked[it.ID]; ok && err == nil {
 			ci.Status, ci.By, ci.Time = "pass", t.By, t.Time
-			_ = r.folder.AppendAs(t.By, evidence.EventChecklistItem, map[string]any{"id": it.ID, "title": it.Description, "kind": "manual", "status": "pass", "by": t.By, "time": t.Time})
+			_ = r.folder.RecordAs(t.By, ci)
 		}
 		cl.Items = append(cl.Items, ci)
 	}
@@ -57,13 +57,13 @@ func (r *runner) approvals(ctx context.Context) error {
 		ea := a.Evidence()
 		rec.Approvals = append(rec.Approvals, ea)
 		names = append(names, a.By)
-		_ = r.folder.AppendAs(a.By, evidence.EventApprovalRecorded, ea)
+		_ = r.folder.RecordAs(a.By, ea)
 	}
 	for _, p := range st.Problems {
-		r.event(evidence.EventNote, map[string]any{"text": "approval not counted: " + p})
+		r.event(evidence.Note{Text: "approval not counted: " + p})
 	}
 	if r.p.Approvals.Required > 0 && !r.p.Approvals.Signed() {
-		r.event(evidence.EventNote, map[string]any{"text": change.UnsignedApprovalsWarning})
+		r.event(evidence.Note{Text: change.UnsignedApprovalsWarning})
 	}
 	r.writeJSON(evidence.FileApproval, rec)
 	if err != nil {
@@ -95,7 +95,7 @@ func (r *runner) window(now time.Time) error {
 	if who == "" {
 		who = "operator"
 	}
-	_ = r.folder.AppendAs(who, "window_override", map[string]any{"window": w.String(), "now": nowText, "reason": r.o.Operator.OverrideReason})
+	_ = r.folder.RecordAs(who, evidence.WindowOverride{Window: w.String(), Now: nowText, Reason: r.o.Operator.OverrideReason})
 	r.logf("outside the change window %s (now %s): overridden by %s: %s", w, nowText, who, r.o.Operator.OverrideReason)
 	return nil
 }
@@ -134,7 +134,7 @@ func (r *runner) baseline(ctx context.Context) error {
 	}
 	stopLoad()
 	if c := r.cv.take(); len(c) > 0 {
-		r.event(evidence.EventNote, map[string]any{"text": "poolpilot's own requests during the baseline", "client": c})
+		r.event(evidence.Note{Text: "poolpilot's own requests during the baseline", Client: c})
 	}
 	if err != nil {
 		return err
@@ -150,7 +150,7 @@ func (r *runner) baseline(ctx context.Context) error {
 	}
 	r.base = b
 	r.writeBaselineFiles(ctx, snap, b)
-	r.event(evidence.EventNote, map[string]any{"text": fmt.Sprintf("baseline over %s: %s", d, fmtBaselines(bl))})
+	r.event(evidence.Note{Text: fmt.Sprintf("baseline over %s: %s", d, fmtBaselines(bl))})
 	return r.spendApprovals()
 }
 

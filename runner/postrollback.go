@@ -71,11 +71,11 @@ func (r *runner) postRollback(ctx context.Context) {
 	r.writeJSON(evidence.FilePostRollbackMonitoring, pm)
 	if pm.ReturnedToBaseline {
 		r.logf("post-rollback monitoring: the service returned to its baseline (%s watched)", criteria.HumanDuration(w.watched))
-		r.event(evidence.EventNote, map[string]any{"text": "post-rollback monitoring: the service returned to its baseline"})
+		r.event(evidence.Note{Text: "post-rollback monitoring: the service returned to its baseline"})
 		return
 	}
 	r.logf("post-rollback monitoring: the service did NOT return to its baseline: %v", pm.Problems)
-	r.event(evidence.EventNote, map[string]any{"text": fmt.Sprintf("post-rollback monitoring: the service did not return to its baseline: %v", pm.Problems)})
+	r.event(evidence.Note{Text: fmt.Sprintf("post-rollback monitoring: the service did not return to its baseline: %v", pm.Problems)})
 	r.notifyNow(ctx, "post_rollback", fmt.Sprintf("poolpilot: plan %s rolled back, but the service did not return to its baseline: %v", r.p.Name, pm.Problems))
 }
 

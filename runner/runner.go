@@ -165,7 +165,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return res, runErr
 	}
 	if runErr != nil && !errors.Is(runErr, change.ErrLeaveAsIs) {
-		r.event(evidence.EventNote, map[string]any{"text": "run failed: " + runErr.Error()})
+		r.event(evidence.Note{Text: "run failed: " + runErr.Error()})
 	}
 	if errors.Is(runErr, change.ErrLeaveAsIs) || !out.State.Terminal() || runErr != nil {
 		// Left as is (or an internal error mid-run): the folder stays open
@@ -245,7 +245,7 @@ func (r *runner) open() (*Lock, error) {
 			return nil, lockErr(r.dir, err)
 		}
 		r.writeFile(evidence.FilePlan, r.o.Run.PlanYAML)
-		r.event(evidence.EventPlanLoaded, map[string]any{"name": r.p.Name, "sha256": r.p.SHA256()})
+		r.event(evidence.PlanLoaded{Name: r.p.Name, SHA256: r.p.SHA256()})
 	}
 	if r.journal, err = change.OpenJournal(ControlDir(r.dir)); err != nil {
 		lock.Release()
@@ -326,7 +326,7 @@ func (r *runner) buildController() error {
 func (r *runner) forceRollback() error {
 	rp := change.ReplayRecords(r.journal.Records())
 	why := ManualRollback{By: r.o.Operator.RollbackBy, Reason: r.o.Operator.RollbackReason}.Error()
-	_ = r.folder.AppendAs(r.o.Operator.RollbackBy, "rollback_requested", map[string]any{"by": r.o.Operator.RollbackBy, "reason": r.o.Operator.RollbackReason, "live_run": false})
+	_ = r.folder.RecordAs(r.o.Operator.RollbackBy, evidence.RollbackRequested{By: r.o.Operator.RollbackBy, Reason: r.o.Operator.RollbackReason, LiveRun: false})
 	to := change.StateRollingBack
 	if !rp.State.Changed() && rp.State != change.StateRollingBack {
 		to = change.StateRefused
@@ -337,15 +337,17 @@ func (r *runner) forceRollback() error {
 	if err := change.CanMove(rp.State, to); err != nil {
 		return &poolpilot.ExitError{Code: poolpilot.ExitBadInput, Err: fmt.Errorf("cannot roll back: %w", err)}
 	}
-	if _, err := r.journal.Append(change.Record{Kind: "state", State: to, Reason: why}, r.clock.Now()); err != nil {
+	sc, err := change.Transition(r.journal, rp.State, to, why, r.clock.Now())
+	if err != nil {
 		return err
 	}
-	r.event(evidence.EventStateChange, map[string]any{"from": string(rp.State), "to": string(to), "reason": why})
+	r.event(sc)
 	return nil
 }
 
-func (r *runner) event(name string, data map[string]any) {
-	if err := r.folder.Event(name, data); err != nil {
+func (r *runner) event(ev evidence.Event) {
+	if err := r.folder.Record(ev); err != nil {
+		name := ev.EventName()
 		fmt.Fprintf(r.o.Log, "warning: audit event %s not recorded: %v\n", name, err)
 		r.evidenceFailed(fmt.Errorf("audit event %s: %w", name, err))
 	}
@@ -394,11 +396,11 @@ func (r *runner) notifyNow(ctx context.Context, event, text string) {
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := r.notifier.Send(nctx, text); err != nil {
-		r.event("notify_failed", map[string]any{"event": event, "error": err.Error()})
+		r.event(evidence.NotifyFailed{Event: event, Error: err.Error()})
 		r.logf("warning: notification %s failed (recorded): %v", event, err)
 		return
 	}
-	r.event("notified", map[string]any{"event": event})
+	r.event(evidence.Notified{Event: event})
 }
 
 func (r *runner) closeAll() {

@@ -110,7 +110,7 @@ func endVerdict(last *criteria.Evaluation, unanswered []string, cov []evidence.C
 		}
 	}
 	if len(unanswered) > 0 {
-		return change.Verdict{Rollback: true, Criterion: "reachable", Role: poolpilot.RoleSuccess,
+		return change.Verdict{Rollback: true, Criterion: poolpilot.MetricReachable, Role: poolpilot.RoleSuccess,
 			Reason: "instance(s) did not answer the soak's last probe: " + strings.Join(unanswered, "; ")}
 	}
 	for _, c := range cov {

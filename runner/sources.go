@@ -64,7 +64,7 @@ func (r *runner) ensureMonitor(ctx context.Context) (*monitor.Monitor, error) {
 			r.logf("source: %s", short(err.Error(), 200))
 		}
 	}, BeforeEvaluate: func() {
-		m.Observe(poolpilot.Sample{Metric: assemble.MetricViolations, Instance: "loadgen", Time: time.Now(), Value: float64(r.viol.take()), Source: "loadgen"})
+		m.Observe(poolpilot.Sample{Metric: poolpilot.MetricViolations, Instance: "loadgen", Time: time.Now(), Value: float64(r.viol.take()), Source: "loadgen"})
 	}})
 	r.mon = m
 	if r.o.ResumeDir != "" {
@@ -76,7 +76,7 @@ func (r *runner) ensureMonitor(ctx context.Context) (*monitor.Monitor, error) {
 // sources builds the plan's sources (assemble.Sources, as watch does);
 // they are closed with the run.
 func (r *runner) sources(ctx context.Context, interval time.Duration) (*assemble.SourceSet, error) {
-	set, err := assemble.Sources(ctx, r.p, r.getenv, assemble.Options{Interval: interval, AppName: "poolpilot-run", Pushed: []string{assemble.MetricViolations}})
+	set, err := assemble.Sources(ctx, r.p, r.getenv, assemble.Options{Interval: interval, AppName: "poolpilot-run", Pushed: []string{poolpilot.MetricViolations}})
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func (r *runner) feedable(set *assemble.SourceSet) ([]poolpilot.CriterionSpec, e
 			refused = append(refused, u.String())
 			continue
 		}
-		r.event("criterion_skipped", map[string]any{"name": u.Name, "metric": u.Metric, "reason": u.Reason, "optional": true})
+		r.event(evidence.CriterionSkipped{Name: u.Name, Metric: u.Metric, Reason: u.Reason, Optional: true})
 		r.logf("warning: optional criterion %s skipped: metric %s: %s", u.Name, u.Metric, u.Reason)
 	}
 	if len(refused) > 0 {
@@ -143,15 +143,15 @@ func (r *runner) dbStats() *evidence.DatabaseStats {
 		}
 		return 0, false
 	}
-	total, ok := one("db.connections")
+	total, ok := one(poolpilot.MetricDBConnections)
 	if !ok {
 		return nil
 	}
 	d := &evidence.DatabaseStats{Connections: int(total), ByState: map[string]int{}, ByApplication: map[string]int{}}
-	if v, ok := one("db.max_connections"); ok {
+	if v, ok := one(poolpilot.MetricDBMaxConnections); ok {
 		d.MaxConnections = int(v)
 	}
-	if v, ok := one("db.reserved_connections"); ok {
+	if v, ok := one(poolpilot.MetricDBReservedConnections); ok {
 		d.SuperuserReserved = int(v)
 	}
 	for _, st := range []string{"active", "idle", "idle_in_transaction"} {
@@ -159,12 +159,12 @@ func (r *runner) dbStats() *evidence.DatabaseStats {
 			d.ByState[st] = int(v)
 		}
 	}
-	for app, smp := range r.mon.Latest("db.connections_by_app") {
+	for app, smp := range r.mon.Latest(poolpilot.MetricDBConnectionsByApp) {
 		if !smp.Gap {
 			d.ByApplication[app] = int(smp.Value)
 		}
 	}
-	if v, ok := one("db.cpu"); ok {
+	if v, ok := one(poolpilot.MetricDBCPU); ok {
 		pct := v * 100
 		d.CPUPercent = &pct
 	}

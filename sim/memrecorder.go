@@ -1,6 +1,10 @@
 package sim
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/poolpilot/poolpilot/evidence"
+)
 
 // MemRecorder keeps what the controller records: the audit events' names in
 // order and each evidence file's last contents, for tests that read the
@@ -12,11 +16,11 @@ type MemRecorder struct {
 	files  map[string][]byte
 }
 
-// Event keeps the event's name.
-func (r *MemRecorder) Event(event string, _ map[string]any) error {
+// Record keeps the event's name.
+func (r *MemRecorder) Record(ev evidence.Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.events = append(r.events, event)
+	r.events = append(r.events, ev.EventName())
 	return nil
 }
 

@@ -3,15 +3,17 @@ package sim
 import (
 	"slices"
 	"testing"
+
+	"github.com/poolpilot/poolpilot/evidence"
 )
 
 func TestMemRecorderKeepsEventsAndLastContents(t *testing.T) {
 	var r MemRecorder
 	buf := []byte("first\n")
 	for _, step := range []func() error{
-		func() error { return r.Event("run_started", nil) },
+		func() error { return r.Record(evidence.RunOpened{}) },
 		func() error { return r.WriteFile("deployment_log.txt", buf) },
-		func() error { return r.Event("rollback", map[string]any{"reason": "x"}) },
+		func() error { return r.Record(evidence.Rollback{Reason: "x"}) },
 		func() error { return r.WriteFile("config_diff.txt", []byte("+DB_POOL_MAX=200\n")) },
 	} {
 		if err := step(); err != nil {
@@ -31,7 +33,7 @@ func TestMemRecorderKeepsEventsAndLastContents(t *testing.T) {
 	if got := r.File("never.txt"); got != "" {
 		t.Errorf("an unwritten file reads %q", got)
 	}
-	if got, want := r.Events(), []string{"run_started", "rollback"}; !slices.Equal(got, want) {
+	if got, want := r.Events(), []string{"run_opened", "rollback"}; !slices.Equal(got, want) {
 		t.Errorf("events %v, want %v", got, want)
 	}
 }

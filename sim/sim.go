@@ -9,6 +9,7 @@ import (
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
@@ -114,8 +115,8 @@ type Recorder struct {
 	Files      map[string]int // name → last size
 }
 
-// Event counts an audit event.
-func (r *Recorder) Event(string, map[string]any) error {
+// Record counts an audit event.
+func (r *Recorder) Record(evidence.Event) error {
 	r.mu.Lock()
 	r.Events++
 	r.mu.Unlock()

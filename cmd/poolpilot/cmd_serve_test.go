@@ -162,7 +162,7 @@ func TestServeAsksAnotherProcessRunToRollBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Event(evidence.EventStateChange, map[string]any{"from": "load-test", "to": "soak"}); err != nil {
+	if err := f.Record(evidence.StateChange{From: "load-test", To: "soak"}); err != nil {
 		t.Fatal(err)
 	}
 	lock, err := runner.TryLock(f.Dir())

@@ -227,7 +227,7 @@ func setupWatch(ctx context.Context, e *env, f watchFlags) (*watchSetup, error) 
 	if err != nil {
 		return nil, err
 	}
-	set.Notes[assemble.MetricViolations] = "pushed by the load generator during a run; watch has none"
+	set.Notes[poolpilot.MetricViolations] = "pushed by the load generator during a run; watch has none"
 	w.set = set
 	return w, nil
 }

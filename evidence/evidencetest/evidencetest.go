@@ -111,7 +111,7 @@ func (b *builder) must(err error) {
 
 func (b *builder) to(state, reason string) {
 	b.t.Helper()
-	b.must(b.f.Append(evidence.EventStateChange, evidence.StateChange{From: b.state, To: state, Reason: reason}))
+	b.must(b.f.Record(evidence.StateChange{From: b.state, To: state, Reason: reason}))
 	b.state = state
 }
 
@@ -142,7 +142,7 @@ soak: 2m
 
 func (b *builder) preflight(sc Scenario) {
 	b.must(b.f.Write(evidence.FilePlan, []byte(PlanYAML)))
-	b.must(b.f.Append(evidence.EventPlanLoaded, map[string]string{"name": Plan, "sha256": "9f2c7ab0d41e55f6a1b3c9d8e7f60a1b2c3d4e5f60718293a4b5c6d7e8f90a1b"}))
+	b.must(b.f.Record(evidence.PlanLoaded{Name: Plan, SHA256: "9f2c7ab0d41e55f6a1b3c9d8e7f60a1b2c3d4e5f60718293a4b5c6d7e8f90a1b"}))
 	b.to("preflight", "")
 	budgetOK := sc != Refused
 	items := []evidence.ChecklistItem{
@@ -158,7 +158,7 @@ func (b *builder) preflight(sc Scenario) {
 	for i := range items {
 		b.clock.Advance(time.Second)
 		items[i].Time = b.clock.Now()
-		b.must(b.f.AppendAs(actorOf(items[i]), evidence.EventChecklistItem, items[i]))
+		b.must(b.f.RecordAs(actorOf(items[i]), items[i]))
 	}
 	b.must(b.f.WriteJSON(evidence.FileChecklist, evidence.Checklist{Items: items, Passed: budgetOK}))
 	if !budgetOK {

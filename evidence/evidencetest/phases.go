@@ -28,7 +28,7 @@ func (b *builder) approve() {
 		By: "alice", Role: "executive operator", Statement: "I approve Phase 1 execution",
 		Time: b.clock.Now(), PlanSHA256: "9f2c7ab0d41e55f6a1b3c9d8e7f60a1b2c3d4e5f60718293a4b5c6d7e8f90a1b",
 	})
-	b.must(b.f.AppendAs("alice", evidence.EventApprovalRecorded, a))
+	b.must(b.f.RecordAs("alice", a))
 	b.must(b.f.WriteJSON(evidence.FileApproval, evidence.ApprovalRecord{
 		Plan: Plan, PlanSHA256: a.PlanSHA256, Required: []string{"executive operator"}, Approvals: []evidence.Approval{a},
 	}))
@@ -100,7 +100,7 @@ func (b *builder) apply(rollback bool) {
 	var log string
 	for _, n := range []string{"ledgerd-1", "ledgerd-2"} {
 		b.clock.Advance(time.Second)
-		b.must(b.f.Append(evidence.EventApply, evidence.Apply{Instance: n, Driver: "admin", FromMax: from[0], FromMin: from[1], ToMax: to[0], ToMin: to[1], Rollback: rollback}))
+		b.must(b.f.Record(evidence.Apply{Instance: n, Driver: "admin", FromMax: from[0], FromMin: from[1], ToMax: to[0], ToMin: to[1], Rollback: rollback}))
 		log += fmt.Sprintf("%s %s PUT http://127.0.0.1:909%s/admin/pool Authorization: Bearer %s {\"max\":%d,\"min\":%d} -> 200 OK in 3ms\n",
 			b.clock.Now().Format(time.RFC3339), n, n[len(n)-1:], AdminToken, to[0], to[1])
 	}
@@ -132,7 +132,7 @@ func (b *builder) verify(max, min int) {
 	}
 	for _, n := range []string{"ledgerd-1", "ledgerd-2"} {
 		b.clock.Advance(500 * time.Millisecond)
-		b.must(b.f.Append(evidence.EventVerify, evidence.VerifyCheck{Instance: n, Max: max, Min: min, OK: true, Detail: "/healthz"}))
+		b.must(b.f.Record(evidence.VerifyCheck{Instance: n, Max: max, Min: min, OK: true, Detail: "/healthz"}))
 	}
 	if max == 200 {
 		b.must(b.f.WriteJSON(evidence.FilePostChangeConfig, configSnap(b.clock.Now(), max, min, 200, 20)))

@@ -48,11 +48,11 @@ func (b *builder) soak(sc Scenario) {
 func (b *builder) rollback(samples []evidence.Sample) {
 	b.at(tFire)
 	v := *sample(tFire, Rollback).LatencyP95MS
-	b.must(b.f.Append(evidence.EventCriterionFired, evidence.CriterionFired{Name: "latency_high", Role: poolpilot.RoleRollback,
+	b.must(b.f.Record(evidence.CriterionFired{Name: "latency_high", Role: poolpilot.RoleRollback,
 		Class: poolpilot.ClassP1, Expr: "latency_p95_ms > 1000", Value: ptr(v), Threshold: ptr(1000), HeldFor: "10s"}))
-	b.must(b.f.Append(evidence.EventIncident, evidence.Incident{Class: poolpilot.ClassP1, Name: "Performance degradation (p95 > 1s)",
+	b.must(b.f.Record(evidence.Incident{Class: poolpilot.ClassP1, Name: "Performance degradation (p95 > 1s)",
 		Detail: fmt.Sprintf("fleet p95 %.1f ms for 10s", v)}))
-	b.must(b.f.Append(evidence.EventRollback, evidence.Rollback{Reason: "latency_high: latency_p95_ms > 1000 held 10s", Trigger: "latency_high", Automatic: true}))
+	b.must(b.f.Record(evidence.Rollback{Reason: "latency_high: latency_p95_ms > 1000 held 10s", Trigger: "latency_high", Automatic: true}))
 	b.to("rolling-back", "trigger latency_high")
 	b.apply(true)
 	b.verify(10, 2)

@@ -3,6 +3,8 @@ package health
 import (
 	"fmt"
 	"strings"
+
+	"github.com/poolpilot/poolpilot"
 )
 
 // metricFields maps each metric of the source to the fields of the health
@@ -10,30 +12,30 @@ import (
 // document (or its absence); every other metric is a gap when one of its
 // fields is absent — never 0.
 var metricFields = map[string][]string{
-	"reachable":             nil,
-	"downtime_s":            nil,
-	"error_rate":            {"requests.error_rate"},
-	"latency_p50_ms":        {"requests.latency_p50_ms"},
-	"latency_p95_ms":        {"requests.latency_p95_ms"},
-	"latency_p99_ms":        {"requests.latency_p99_ms"},
-	"requests":              {"requests.total", "requests.window_seconds"},
-	"pool.max":              {"pool.max"},
-	"pool.min":              {"pool.min"},
-	"pool.total":            {"pool.total"},
-	"pool.acquired":         {"pool.acquired"},
-	"pool.idle":             {"pool.idle"},
-	"pool.utilization":      {"pool.utilization"},
-	"pool.waiting":          {"pool.waiting"},
-	"pool.oldest_wait_ms":   {"pool.oldest_wait_ms"},
-	"pool.wait_p50_ms":      {"pool.wait_p50_ms"},
-	"pool.wait_p95_ms":      {"pool.wait_p95_ms"},
-	"pool.wait_p99_ms":      {"pool.wait_p99_ms"},
-	"pool.churn":            {"pool.churn"},
-	"pool.acquire_timeouts": {"pool.acquire_timeouts"},
-	"pool.server_refusals":  {"pool.server_refusals"},
-	"pool.opened_per_s":     {"pool.opened"},
-	"pool.closed_per_s":     {"pool.closed"},
-	"thrashing":             {"pool.opened", "pool.acquires"},
+	poolpilot.MetricReachable:           nil,
+	poolpilot.MetricDowntime:            nil,
+	poolpilot.MetricErrorRate:           {"requests.error_rate"},
+	poolpilot.MetricLatencyP50:          {"requests.latency_p50_ms"},
+	poolpilot.MetricLatencyP95:          {"requests.latency_p95_ms"},
+	poolpilot.MetricLatencyP99:          {"requests.latency_p99_ms"},
+	poolpilot.MetricRequests:            {"requests.total", "requests.window_seconds"},
+	poolpilot.MetricPoolMax:             {poolpilot.MetricPoolMax},
+	poolpilot.MetricPoolMin:             {poolpilot.MetricPoolMin},
+	poolpilot.MetricPoolTotal:           {poolpilot.MetricPoolTotal},
+	poolpilot.MetricPoolAcquired:        {poolpilot.MetricPoolAcquired},
+	poolpilot.MetricPoolIdle:            {poolpilot.MetricPoolIdle},
+	poolpilot.MetricPoolUtilization:     {poolpilot.MetricPoolUtilization},
+	poolpilot.MetricPoolWaiting:         {poolpilot.MetricPoolWaiting},
+	poolpilot.MetricPoolOldestWait:      {poolpilot.MetricPoolOldestWait},
+	poolpilot.MetricPoolWaitP50:         {poolpilot.MetricPoolWaitP50},
+	poolpilot.MetricPoolWaitP95:         {poolpilot.MetricPoolWaitP95},
+	poolpilot.MetricPoolWaitP99:         {poolpilot.MetricPoolWaitP99},
+	poolpilot.MetricPoolChurn:           {poolpilot.MetricPoolChurn},
+	poolpilot.MetricPoolAcquireTimeouts: {poolpilot.MetricPoolAcquireTimeouts},
+	poolpilot.MetricPoolServerRefusals:  {poolpilot.MetricPoolServerRefusals},
+	poolpilot.MetricPoolOpenedPerS:      {"pool.opened"},
+	poolpilot.MetricPoolClosedPerS:      {"pool.closed"},
+	poolpilot.MetricThrashing:           {"pool.opened", "pool.acquires"},
 }
 
 // MetricFields returns the document fields metric is computed from, and

@@ -21,10 +21,10 @@ const DefaultTimeout = 2 * time.Second
 
 // Metrics are the metrics the source provides, per instance.
 var metrics = []string{
-	"reachable", "downtime_s", "error_rate", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "requests",
-	"pool.max", "pool.min", "pool.total", "pool.acquired", "pool.idle", "pool.utilization", "pool.waiting",
-	"pool.oldest_wait_ms", "pool.wait_p50_ms", "pool.wait_p95_ms", "pool.wait_p99_ms", "pool.churn",
-	"pool.acquire_timeouts", "pool.server_refusals", "pool.opened_per_s", "pool.closed_per_s", "thrashing",
+	poolpilot.MetricReachable, poolpilot.MetricDowntime, poolpilot.MetricErrorRate, poolpilot.MetricLatencyP50, poolpilot.MetricLatencyP95, poolpilot.MetricLatencyP99, poolpilot.MetricRequests,
+	poolpilot.MetricPoolMax, poolpilot.MetricPoolMin, poolpilot.MetricPoolTotal, poolpilot.MetricPoolAcquired, poolpilot.MetricPoolIdle, poolpilot.MetricPoolUtilization, poolpilot.MetricPoolWaiting,
+	poolpilot.MetricPoolOldestWait, poolpilot.MetricPoolWaitP50, poolpilot.MetricPoolWaitP95, poolpilot.MetricPoolWaitP99, poolpilot.MetricPoolChurn,
+	poolpilot.MetricPoolAcquireTimeouts, poolpilot.MetricPoolServerRefusals, poolpilot.MetricPoolOpenedPerS, poolpilot.MetricPoolClosedPerS, poolpilot.MetricThrashing,
 }
 
 // Options configure a Source.

@@ -122,12 +122,12 @@ func check(h poolpilot.Health) error {
 		return fmt.Errorf("pool max %d, min %d: want max ≥ 1 and 0 ≤ min ≤ max", p.Max, p.Min)
 	}
 	nums := map[string]float64{
-		"pool.total": float64(p.Total), "pool.acquired": float64(p.Acquired), "pool.idle": float64(p.Idle),
-		"pool.waiting": float64(p.Waiting), "pool.utilization": p.Utilization, "pool.oldest_wait_ms": p.OldestWaitMS,
-		"pool.wait_p50_ms": p.WaitP50MS, "pool.wait_p95_ms": p.WaitP95MS, "pool.wait_p99_ms": p.WaitP99MS,
-		"pool.acquires": float64(p.Acquires), "pool.acquire_timeouts": float64(p.AcquireTimeouts),
-		"pool.server_refusals": float64(p.ServerRefusals), "pool.opened": float64(p.Opened),
-		"pool.closed": float64(p.Closed), "pool.churn": p.Churn,
+		poolpilot.MetricPoolTotal: float64(p.Total), poolpilot.MetricPoolAcquired: float64(p.Acquired), poolpilot.MetricPoolIdle: float64(p.Idle),
+		poolpilot.MetricPoolWaiting: float64(p.Waiting), poolpilot.MetricPoolUtilization: p.Utilization, poolpilot.MetricPoolOldestWait: p.OldestWaitMS,
+		poolpilot.MetricPoolWaitP50: p.WaitP50MS, poolpilot.MetricPoolWaitP95: p.WaitP95MS, poolpilot.MetricPoolWaitP99: p.WaitP99MS,
+		"pool.acquires": float64(p.Acquires), poolpilot.MetricPoolAcquireTimeouts: float64(p.AcquireTimeouts),
+		poolpilot.MetricPoolServerRefusals: float64(p.ServerRefusals), "pool.opened": float64(p.Opened),
+		"pool.closed": float64(p.Closed), poolpilot.MetricPoolChurn: p.Churn,
 	}
 	if r := h.Requests; r != nil {
 		nums["requests.total"] = float64(r.Total)

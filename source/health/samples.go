@@ -69,8 +69,8 @@ func (s *Source) samples(inst string, now time.Time, d Document, pollErr error) 
 	s.mu.Unlock()
 
 	out := []poolpilot.Sample{
-		{Metric: "reachable", Value: b2f(up)},
-		{Metric: "downtime_s", Value: down},
+		{Metric: poolpilot.MetricReachable, Value: b2f(up)},
+		{Metric: poolpilot.MetricDowntime, Value: down},
 	}
 	if pollErr != nil {
 		for _, m := range metrics[2:] {
@@ -84,10 +84,10 @@ func (s *Source) samples(inst string, now time.Time, d Document, pollErr error) 
 		m string
 		v float64
 	}{
-		{"pool.max", float64(p.Max)}, {"pool.min", float64(p.Min)}, {"pool.total", float64(p.Total)},
-		{"pool.acquired", float64(p.Acquired)}, {"pool.idle", float64(p.Idle)}, {"pool.utilization", p.Utilization},
-		{"pool.waiting", float64(p.Waiting)}, {"pool.oldest_wait_ms", p.OldestWaitMS}, {"pool.wait_p50_ms", p.WaitP50MS},
-		{"pool.wait_p95_ms", p.WaitP95MS}, {"pool.wait_p99_ms", p.WaitP99MS}, {"pool.churn", p.Churn},
+		{poolpilot.MetricPoolMax, float64(p.Max)}, {poolpilot.MetricPoolMin, float64(p.Min)}, {poolpilot.MetricPoolTotal, float64(p.Total)},
+		{poolpilot.MetricPoolAcquired, float64(p.Acquired)}, {poolpilot.MetricPoolIdle, float64(p.Idle)}, {poolpilot.MetricPoolUtilization, p.Utilization},
+		{poolpilot.MetricPoolWaiting, float64(p.Waiting)}, {poolpilot.MetricPoolOldestWait, p.OldestWaitMS}, {poolpilot.MetricPoolWaitP50, p.WaitP50MS},
+		{poolpilot.MetricPoolWaitP95, p.WaitP95MS}, {poolpilot.MetricPoolWaitP99, p.WaitP99MS}, {poolpilot.MetricPoolChurn, p.Churn},
 	} {
 		out = append(out, poolpilot.Sample{Metric: kv.m, Value: kv.v})
 	}
@@ -110,7 +110,7 @@ func finish(out []poolpilot.Sample, inst string, now time.Time) []poolpilot.Samp
 }
 
 func requestSamples(r *poolpilot.RequestStats) []poolpilot.Sample {
-	names := []string{"error_rate", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "requests"}
+	names := []string{poolpilot.MetricErrorRate, poolpilot.MetricLatencyP50, poolpilot.MetricLatencyP95, poolpilot.MetricLatencyP99, poolpilot.MetricRequests}
 	if r == nil {
 		out := make([]poolpilot.Sample, len(names))
 		for i, m := range names {
@@ -118,18 +118,18 @@ func requestSamples(r *poolpilot.RequestStats) []poolpilot.Sample {
 		}
 		return out
 	}
-	rps := poolpilot.Sample{Metric: "requests", Gap: true, Reason: "requests.window_seconds is 0"}
+	rps := poolpilot.Sample{Metric: poolpilot.MetricRequests, Gap: true, Reason: "requests.window_seconds is 0"}
 	if r.WindowSeconds > 0 {
-		rps = poolpilot.Sample{Metric: "requests", Value: float64(r.Total) / r.WindowSeconds}
+		rps = poolpilot.Sample{Metric: poolpilot.MetricRequests, Value: float64(r.Total) / r.WindowSeconds}
 	}
 	return []poolpilot.Sample{
-		{Metric: "error_rate", Value: r.ErrorRate}, {Metric: "latency_p50_ms", Value: r.LatencyP50MS},
-		{Metric: "latency_p95_ms", Value: r.LatencyP95MS}, {Metric: "latency_p99_ms", Value: r.LatencyP99MS}, rps,
+		{Metric: poolpilot.MetricErrorRate, Value: r.ErrorRate}, {Metric: poolpilot.MetricLatencyP50, Value: r.LatencyP50MS},
+		{Metric: poolpilot.MetricLatencyP95, Value: r.LatencyP95MS}, {Metric: poolpilot.MetricLatencyP99, Value: r.LatencyP99MS}, rps,
 	}
 }
 
 func (s *Source) rateSamples(r *Rates) []poolpilot.Sample {
-	names := []string{"pool.acquire_timeouts", "pool.server_refusals", "pool.opened_per_s", "pool.closed_per_s", "thrashing"}
+	names := []string{poolpilot.MetricPoolAcquireTimeouts, poolpilot.MetricPoolServerRefusals, poolpilot.MetricPoolOpenedPerS, poolpilot.MetricPoolClosedPerS, poolpilot.MetricThrashing}
 	if r == nil {
 		out := make([]poolpilot.Sample, len(names))
 		for i, m := range names {

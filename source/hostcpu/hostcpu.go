@@ -72,7 +72,7 @@ func New(pid int, opts Options) (*Source, error) {
 func (s *Source) Name() string { return Name }
 
 // Metrics lists "db.cpu".
-func (s *Source) Metrics() []string { return []string{"db.cpu"} }
+func (s *Source) Metrics() []string { return []string{poolpilot.MetricDBCPU} }
 
 // PID returns the root of the process tree.
 func (s *Source) PID() int { return s.pid }
@@ -82,7 +82,7 @@ func (s *Source) PID() int { return s.pid }
 func (s *Source) Collect(ctx context.Context) ([]poolpilot.Sample, error) {
 	ticks, err := TreeTicks(s.opts.Proc, s.pid)
 	now := s.opts.Clock.Now()
-	smp := poolpilot.Sample{Metric: "db.cpu", Instance: s.opts.Instance, Time: now, Source: Name}
+	smp := poolpilot.Sample{Metric: poolpilot.MetricDBCPU, Instance: s.opts.Instance, Time: now, Source: Name}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prev := s.prev

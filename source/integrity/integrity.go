@@ -68,7 +68,7 @@ func New(urls []string, opts Options) (*Source, error) {
 func (s *Source) Name() string { return Name }
 
 // Metrics lists "integrity_ok".
-func (s *Source) Metrics() []string { return []string{"integrity_ok"} }
+func (s *Source) Metrics() []string { return []string{poolpilot.MetricIntegrityOK} }
 
 // Collect probes every URL concurrently.
 func (s *Source) Collect(ctx context.Context) ([]poolpilot.Sample, error) {
@@ -79,7 +79,7 @@ func (s *Source) Collect(ctx context.Context) ([]poolpilot.Sample, error) {
 		go func() {
 			defer wg.Done()
 			ok, err := s.probe(ctx, t.url)
-			smp := poolpilot.Sample{Metric: "integrity_ok", Instance: t.name, Time: s.opts.Clock.Now(), Source: Name}
+			smp := poolpilot.Sample{Metric: poolpilot.MetricIntegrityOK, Instance: t.name, Time: s.opts.Clock.Now(), Source: Name}
 			if err != nil {
 				smp.Gap, smp.Reason = true, err.Error()
 			} else if ok {

@@ -43,9 +43,9 @@ type totals struct {
 }
 
 var metrics = []string{
-	"db.connections", "db.connections.active", "db.connections.idle", "db.connections.idle_in_transaction",
-	"db.connections_by_app", "db.waiting_on_locks", "db.commits_per_s", "db.rollbacks_per_s", "db.deadlocks",
-	"db.max_connections", "db.reserved_connections", "db.connections_free",
+	poolpilot.MetricDBConnections, poolpilot.MetricDBConnectionsActive, poolpilot.MetricDBConnectionsIdle, poolpilot.MetricDBConnectionsIdleInTx,
+	poolpilot.MetricDBConnectionsByApp, poolpilot.MetricDBWaitingOnLocks, poolpilot.MetricDBCommitsPerS, poolpilot.MetricDBRollbacksPerS, poolpilot.MetricDBDeadlocks,
+	poolpilot.MetricDBMaxConnections, poolpilot.MetricDBReservedConnections, poolpilot.MetricDBConnectionsFree,
 }
 
 // New returns a source reading through q.
@@ -163,27 +163,27 @@ func (s *Source) Collect(ctx context.Context) ([]poolpilot.Sample, error) {
 	if aerr != nil {
 		gaps(aerr, metrics[:6]...)
 	} else {
-		add("db.connections", float64(act.Total))
-		add("db.connections.active", float64(act.Active))
-		add("db.connections.idle", float64(act.Idle))
-		add("db.connections.idle_in_transaction", float64(act.IdleInTx))
-		add("db.waiting_on_locks", float64(act.WaitingOnLocks))
+		add(poolpilot.MetricDBConnections, float64(act.Total))
+		add(poolpilot.MetricDBConnectionsActive, float64(act.Active))
+		add(poolpilot.MetricDBConnectionsIdle, float64(act.Idle))
+		add(poolpilot.MetricDBConnectionsIdleInTx, float64(act.IdleInTx))
+		add(poolpilot.MetricDBWaitingOnLocks, float64(act.WaitingOnLocks))
 		for app, n := range act.ByApp {
-			out = append(out, poolpilot.Sample{Metric: "db.connections_by_app", Instance: app, Value: float64(n)})
+			out = append(out, poolpilot.Sample{Metric: poolpilot.MetricDBConnectionsByApp, Instance: app, Value: float64(n)})
 		}
 	}
 	s.collectTotals(qctx, add, gaps)
 	st, serr := ReadSettings(qctx, s.q)
 	switch {
 	case serr != nil:
-		gaps(serr, "db.max_connections", "db.reserved_connections", "db.connections_free")
+		gaps(serr, poolpilot.MetricDBMaxConnections, poolpilot.MetricDBReservedConnections, poolpilot.MetricDBConnectionsFree)
 	default:
-		add("db.max_connections", float64(st.MaxConnections))
-		add("db.reserved_connections", float64(st.SuperuserReserved+st.Reserved))
+		add(poolpilot.MetricDBMaxConnections, float64(st.MaxConnections))
+		add(poolpilot.MetricDBReservedConnections, float64(st.SuperuserReserved+st.Reserved))
 		if aerr != nil {
-			gaps(aerr, "db.connections_free")
+			gaps(aerr, poolpilot.MetricDBConnectionsFree)
 		} else {
-			add("db.connections_free", float64(st.MaxConnections-st.SuperuserReserved-st.Reserved-act.Total))
+			add(poolpilot.MetricDBConnectionsFree, float64(st.MaxConnections-st.SuperuserReserved-st.Reserved-act.Total))
 		}
 	}
 	now := s.opts.Clock.Now()
@@ -194,7 +194,7 @@ func (s *Source) Collect(ctx context.Context) ([]poolpilot.Sample, error) {
 }
 
 func (s *Source) collectTotals(ctx context.Context, add func(string, float64), gaps func(error, ...string)) {
-	rateMetrics := []string{"db.commits_per_s", "db.rollbacks_per_s", "db.deadlocks"}
+	rateMetrics := []string{poolpilot.MetricDBCommitsPerS, poolpilot.MetricDBRollbacksPerS, poolpilot.MetricDBDeadlocks}
 	t, err := s.readTotals(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -217,7 +217,7 @@ func (s *Source) collectTotals(ctx context.Context, add func(string, float64), g
 		}
 		return float64(c-p) / dt
 	}
-	add("db.commits_per_s", rate(t.commits, prev.commits))
-	add("db.rollbacks_per_s", rate(t.rollbacks, prev.rollbacks))
-	add("db.deadlocks", rate(t.deadlock, prev.deadlock))
+	add(poolpilot.MetricDBCommitsPerS, rate(t.commits, prev.commits))
+	add(poolpilot.MetricDBRollbacksPerS, rate(t.rollbacks, prev.rollbacks))
+	add(poolpilot.MetricDBDeadlocks, rate(t.deadlock, prev.deadlock))
 }

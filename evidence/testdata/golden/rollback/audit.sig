@@ -1,1 +1,1 @@
-0sSIyi5dbz/2c6CP5d/vXWlbwFA8b8npTVEOSEW0bz7yumvZHO+Bt/JnR8M0qGD61qVJHH/MuRozKvFlj2oOBw==
+umubRUDeVPotUMJkoKlyLq7R/tBJd9EUMe9hzFvFHxOtAnIv0Nq/OYfC/llTeF+ApUYYX+/TrxIpb8kanEatDw==
