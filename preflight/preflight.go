@@ -10,6 +10,7 @@ import (
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/budget"
 	"github.com/poolpilot/poolpilot/change"
+	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
 	"github.com/poolpilot/poolpilot/source/health"
 )
@@ -62,6 +63,21 @@ func (r Report) Refusal() string {
 		why = append(why, f.ID+": "+f.Detail)
 	}
 	return strings.Join(why, "; ")
+}
+
+// ChecklistItems are the automated checks as checklist.json lists them
+// (a warning passes; the manual_checklist check is left out: the manual
+// items are listed one by one, with who ticked them).
+func (r Report) ChecklistItems() []evidence.ChecklistItem {
+	status := map[string]string{CheckPass: "pass", CheckFail: "fail", CheckSkip: "skipped", CheckWarn: "pass"}
+	var out []evidence.ChecklistItem
+	for _, c := range r.Checks {
+		if c.ID == "manual_checklist" {
+			continue
+		}
+		out = append(out, evidence.ChecklistItem{ID: c.ID, Title: c.Title, Kind: "auto", Status: status[c.Status], Time: r.Time, Detail: c.Detail})
+	}
+	return out
 }
 
 // ServerFacts reads the database's limits and backup state.

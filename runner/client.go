@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/criteria"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/loadgen"
-	"github.com/poolpilot/poolpilot/source/health"
 )
 
 // SourceClient marks a sample whose value is poolpilot's own view of an
@@ -169,7 +169,7 @@ func (v *clientView) stats(instance string) (clientStats, bool) {
 // could not be read (a gap) while poolpilot's requests to it had answers
 // — or failures — those stand in for it. Other samples pass unchanged.
 func (v *clientView) transform(s poolpilot.Sample) poolpilot.Sample {
-	if v == nil || s.Source != health.Name {
+	if v == nil || s.Source != criteria.SourceHealth {
 		return s
 	}
 	var pick func(clientStats) float64

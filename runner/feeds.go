@@ -2,12 +2,10 @@ package runner
 
 import (
 	"context"
-	"time"
 
 	"github.com/poolpilot/poolpilot"
+	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/change"
-	"github.com/poolpilot/poolpilot/evidence"
-	"github.com/poolpilot/poolpilot/source/health"
 )
 
 // unfedOptional drops the optional criteria that no instance's health
@@ -23,26 +21,10 @@ func (r *runner) unfedOptional(ctx context.Context, specs []poolpilot.CriterionS
 	if !ok {
 		return specs
 	}
-	var docs []health.InstanceDoc
-	for _, in := range r.p.Instances {
-		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		d, err := dp.Document(dctx, in)
-		cancel()
-		if d.Fields == nil {
-			return specs // an instance did not answer: nothing to judge by
-		}
-		docs = append(docs, health.InstanceDoc{Instance: in.Name, Doc: d, Err: err})
-	}
-	feeds := health.Feeds(specs, docs)
-	var kept []poolpilot.CriterionSpec
-	for i, c := range specs {
-		f := feeds[i]
-		if c.Optional && f.Source == health.Name && (f.Status == health.FeedNone || f.Status == health.FeedUnknown) {
-			r.event(evidence.CriterionSkipped{Name: c.Name, Metric: f.Metric, Reason: f.Detail, Optional: true})
-			r.logf("warning: optional criterion %s skipped: %s", c.Name, f.Detail)
-			continue
-		}
-		kept = append(kept, c)
+	kept, skipped := assemble.UnfedOptional(ctx, r.p.Instances, dp, specs)
+	for _, sk := range skipped {
+		r.event(sk)
+		r.logf("warning: optional criterion %s skipped: %s", sk.Name, sk.Reason)
 	}
 	return kept
 }

@@ -11,8 +11,6 @@ import (
 	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/criteria"
 	"github.com/poolpilot/poolpilot/loadgen"
-	"github.com/poolpilot/poolpilot/loadgen/sqlload"
-	"github.com/poolpilot/poolpilot/pgpool"
 )
 
 // roundRobin spreads the ledger workload over every instance (they share
@@ -65,12 +63,12 @@ func (r *runner) target(ctx context.Context, client *http.Client) (loadgen.Targe
 		}
 		return t, lt.URL, nil
 	case "select1":
-		pool, err := assemble.ToolPool(ctx, r.getenv(r.p.Database.DSNEnv), "poolpilot-load", 4)
+		t, closeIt, err := assemble.SelectTarget(ctx, r.getenv(r.p.Database.DSNEnv))
 		if err != nil {
-			return nil, "", fmt.Errorf("select1 workload: %s", pgpool.Redact(err.Error()))
+			return nil, "", err
 		}
-		r.closers = append(r.closers, pool.Close)
-		return sqlload.NewQueryTarget(pool, "SELECT 1"), "SELECT 1 on " + r.p.Database.DSNEnv, nil
+		r.closers = append(r.closers, closeIt)
+		return t, "SELECT 1 on " + r.p.Database.DSNEnv, nil
 	}
 	return nil, "", nil
 }

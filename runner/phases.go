@@ -9,14 +9,13 @@ import (
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/criteria"
 	"github.com/poolpilot/poolpilot/evidence"
-	"github.com/poolpilot/poolpilot/preflight"
 )
 
 func (r *runner) preflight(ctx context.Context) (change.PreflightVerdict, error) {
 	r.notifyNow(ctx, "start", fmt.Sprintf("poolpilot: plan %s starting (run %s): pool %d:%d → %d:%d on %d instance(s)",
 		r.p.Name, r.folder.RunID(), r.p.Change.From.Max, r.p.Change.From.Min, r.p.Change.To.Max, r.p.Change.To.Min, len(r.p.Instances)))
 	rep := r.o.Run.RunPreflight(ctx)
-	r.writeChecklist(rep)
+	r.writeChecklist(rep.ChecklistItems(), rep.OK)
 	for _, c := range rep.Checks {
 		r.logf("preflight %-4s %s: %s", c.Status, c.ID, short(c.Detail, 160))
 	}
@@ -25,15 +24,8 @@ func (r *runner) preflight(ctx context.Context) (change.PreflightVerdict, error)
 
 // writeChecklist writes checklist.json: the automated checks and the
 // manual items with who ticked them.
-func (r *runner) writeChecklist(rep preflight.Report) {
-	status := map[string]string{preflight.CheckPass: "pass", preflight.CheckFail: "fail", preflight.CheckSkip: "skipped", preflight.CheckWarn: "pass"}
-	cl := evidence.Checklist{Passed: rep.OK}
-	for _, c := range rep.Checks {
-		if c.ID == "manual_checklist" {
-			continue
-		}
-		cl.Items = append(cl.Items, evidence.ChecklistItem{ID: c.ID, Title: c.Title, Kind: "auto", Status: status[c.Status], Time: rep.Time, Detail: c.Detail})
-	}
+func (r *runner) writeChecklist(auto []evidence.ChecklistItem, passed bool) {
+	cl := evidence.Checklist{Passed: passed, Items: auto}
 	ticked, _, err := change.CheckTicks(r.o.Run.PlanDir, r.p)
 	for _, it := range r.p.Checklist {
 		ci := evidence.ChecklistItem{ID: it.ID, Title: it.Description, Kind: "manual", Status: "pending"}

@@ -15,7 +15,6 @@ import (
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/change"
-	"github.com/poolpilot/poolpilot/driver/factory"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/monitor"
 	"github.com/poolpilot/poolpilot/notify"
@@ -199,7 +198,7 @@ func exitFor(s change.State) int {
 // run lock and builds the controller.
 func (r *runner) open() (*Lock, error) {
 	var err error
-	if r.drv, err = r.driver(); err != nil { // before any folder: bad input changes nothing
+	if r.drv, err = r.o.Run.BuildDriver(); err != nil { // before any folder: bad input changes nothing
 		return nil, err
 	}
 	var secrets []string
@@ -275,17 +274,6 @@ func (r *runner) getenv(k string) string {
 		return ""
 	}
 	return r.o.Run.Getenv(k)
-}
-
-func (r *runner) driver() (change.Driver, error) {
-	if r.o.Run.Driver != nil {
-		return r.o.Run.Driver, nil
-	}
-	d, err := factory.New(r.p, r.getenv)
-	if err != nil {
-		return nil, &poolpilot.ExitError{Code: poolpilot.ExitBadInput, Err: err}
-	}
-	return d, nil
 }
 
 func (r *runner) buildController() error {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,11 +24,6 @@ func requireDSN(e *env, p *plan.Plan) error {
 		return poolpilot.BadInput("%s (database.dsn_env) is not set: export the database URL in it (e.g. %s=postgres://app@db:5432/ledger)", p.Database.DSNEnv, p.Database.DSNEnv)
 	}
 	return nil
-}
-
-// runPreflight runs the plan's preflight (assemble.Preflight).
-func runPreflight(ctx context.Context, e *env, p *plan.Plan, planDir string) preflight.Report {
-	return assemble.Preflight(ctx, p, e.getenv, assemble.PreflightOptions{PlanDir: planDir})
 }
 
 func newPreflightCmd(e *env) *cobra.Command {

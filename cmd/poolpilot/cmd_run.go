@@ -20,7 +20,6 @@ import (
 	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/driver"
-	"github.com/poolpilot/poolpilot/driver/factory"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
 	"github.com/poolpilot/poolpilot/runner"
@@ -97,7 +96,7 @@ func runRun(ctx context.Context, e *env, planPath string, f runFlags) error {
 		return err
 	}
 	run.Version = buildVersion().Version
-	p, planDir := run.Plan, run.PlanDir
+	p := run.Plan
 	if f.resume == "" { // a resumed run may need to finish a rollback whatever the environment
 		if err := requireDSN(e, p); err != nil {
 			return err
@@ -107,7 +106,7 @@ func runRun(ctx context.Context, e *env, planPath string, f runFlags) error {
 		}
 	}
 	if f.dryRun {
-		return dryRun(ctx, e, p, planDir)
+		return dryRun(ctx, e, run)
 	}
 	if f.resume != "" {
 		if err := samePlan(p, f.resume); err != nil {
@@ -245,8 +244,9 @@ func isTerminal(v any) bool {
 }
 
 // dryRun runs the preflight and prints every step and change.
-func dryRun(ctx context.Context, e *env, p *plan.Plan, planDir string) error {
-	rep := runPreflight(ctx, e, p, planDir)
+func dryRun(ctx context.Context, e *env, run *assemble.Run) error {
+	p, planDir := run.Plan, run.PlanDir
+	rep := run.RunPreflight(ctx)
 	printPreflight(e.stdout, rep)
 	w := e.stdout
 	fmt.Fprintf(w, "\ndry run of plan %s (sha256 %s…): nothing is changed\n", p.Name, p.SHA256()[:12])
@@ -271,12 +271,12 @@ func dryRun(ctx context.Context, e *env, p *plan.Plan, planDir string) error {
 			strings.Join(sizes, " → "), p.StepSoak(), 100*p.Step.StopWhen.P95Increase, 100*p.Step.StopWhen.ThroughputDrop)
 	}
 	say("apply with the %s driver, %d instance(s) at a time:", p.Driver, p.Rollout.BatchSize)
-	d, err := factory.New(p, e.getenv)
+	d, err := run.BuildDriver()
 	var ue *driver.UnreachableError
 	if errors.As(err, &ue) {
 		fmt.Fprintf(w, "      cannot reach the %s: %v\n", ue.What, ue.Err)
 	} else if err != nil {
-		return poolpilot.BadInput("%v", err)
+		return err
 	}
 	for _, inst := range p.Instances {
 		for _, line := range changeLines(ctx, d, inst, p.Change.To) {
