@@ -4,7 +4,7 @@ package main
 // malformed flags, arguments, environment and plan files, each with the
 // exit status and a substring of the message it must give, and a check
 // that nothing was written (no evidence folder, no output file) by a
-// refused command. The HTTP and env halves are in reliability/.
+// refused command. The HTTP and env halves are in tests/reliability/.
 
 import (
 	"os"

@@ -161,14 +161,14 @@ func TestAdminDisabledWithoutToken(t *testing.T) {
 // through httpapi/bearer, which hashes both sides and compares them with
 // crypto/subtle, never with == or strings/bytes.Equal.
 func TestAdminCompareIsTimingSafe(t *testing.T) {
-	auth, err := os.ReadFile("../httpapi/auth.go")
+	auth, err := os.ReadFile("../../httpapi/auth.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(auth), "bearer.Check(r, s.opts.AdminToken)") {
 		t.Error("httpapi/auth.go does not check the admin token with bearer.Check")
 	}
-	src, err := os.ReadFile("../httpapi/bearer/bearer.go")
+	src, err := os.ReadFile("../../httpapi/bearer/bearer.go")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@
 // Observer, a compressed plan. It has tests only; they fail, never skip,
 // when Chromium is missing (scripts/test.sh installs it).
 //
-//	go test -count=1 ./dashboard/browsertest/ -screenshots docs/img
+//	go test -count=1 ./tests/browser/ -screenshots docs/img
 //
 // writes docs/img/dashboard-running.png, dashboard-finished.png and
 // dashboard-phone.png.

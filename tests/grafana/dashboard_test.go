@@ -53,7 +53,7 @@ type dsRef struct {
 
 func loadDashboard(t *testing.T) dashboard {
 	t.Helper()
-	b, err := os.ReadFile("poolpilot.json")
+	b, err := os.ReadFile("../../docs/grafana/poolpilot.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestDashboardShape(t *testing.T) {
 // docs/prometheus/poolpilot.rules.yml is on a panel, so a rule added there
 // is not forgotten here.
 func TestDashboardCoversTheRecordingRules(t *testing.T) {
-	b, err := os.ReadFile("../prometheus/poolpilot.rules.yml")
+	b, err := os.ReadFile("../../docs/prometheus/poolpilot.rules.yml")
 	if err != nil {
 		t.Fatal(err)
 	}

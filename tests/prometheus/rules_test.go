@@ -8,6 +8,9 @@ import (
 	"testing"
 )
 
+// rulesDir holds the rules under test, from this package's folder.
+const rulesDir = "../../docs/prometheus"
+
 // promtool finds the real promtool; a missing one fails the test (the
 // Debian package prometheus ships it).
 func promtool(t *testing.T) string {
@@ -21,7 +24,9 @@ func promtool(t *testing.T) string {
 
 func run(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	out, err := exec.Command(promtool(t), args...).CombinedOutput()
+	cmd := exec.Command(promtool(t), args...)
+	cmd.Dir = rulesDir // the rules and their unit tests name each other by relative path
+	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
 
@@ -48,7 +53,7 @@ func TestRulesUnitTests(t *testing.T) {
 // TestPromtoolCatchesABrokenRule proves the check can fail: the same file
 // with one expression broken is refused.
 func TestPromtoolCatchesABrokenRule(t *testing.T) {
-	b, err := os.ReadFile("poolpilot.rules.yml")
+	b, err := os.ReadFile(filepath.Join(rulesDir, "poolpilot.rules.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}

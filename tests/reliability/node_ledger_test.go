@@ -39,7 +39,7 @@ func nodeLedgerDir(t *testing.T) string {
 		t.Fatal("node is not installed: apt-get install nodejs npm (adapters/node/test.sh does it)")
 	}
 	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "examples", "node-ledger")
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "examples", "node-ledger")
 	npmOnce.Do(func() {
 		// npm copies the adapter (install-links): install again when the copy is stale.
 		if sameFiles(filepath.Join(dir, "..", "..", "adapters", "node", "src"), filepath.Join(dir, "node_modules", "@poolpilot", "pg", "src")) {

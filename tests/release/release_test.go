@@ -1,4 +1,4 @@
-package scripts
+package release
 
 import (
 	"debug/elf"
@@ -11,11 +11,15 @@ import (
 	"testing"
 )
 
+// scriptsDir holds the scripts under test, from this package's folder.
+const scriptsDir = "../../scripts"
+
 // release.sh for one target builds a static binary that prints the
 // version it was given, and a checksum file that sha256sum -c accepts.
 func TestReleaseBuildsOneTarget(t *testing.T) {
 	dist := t.TempDir()
 	cmd := exec.Command("bash", "release.sh", "v0.0.0-test")
+	cmd.Dir = scriptsDir
 	cmd.Env = append(os.Environ(), "TARGETS=linux/amd64", "DIST="+dist, "CHECK_GO_DIRECTIVE=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("release.sh: %v\n%s", err, out)
@@ -64,6 +68,7 @@ func TestReleaseRefusesBadInput(t *testing.T) {
 	} {
 		dist := filepath.Join(t.TempDir(), "dist")
 		cmd := exec.Command("bash", append([]string{"release.sh"}, c.args...)...)
+		cmd.Dir = scriptsDir
 		cmd.Env = append(os.Environ(), "TARGETS="+c.targets, "DIST="+dist, "CHECK_GO_DIRECTIVE=0")
 		out, err := cmd.CombinedOutput()
 		var ee *exec.ExitError
@@ -79,7 +84,9 @@ func TestReleaseRefusesBadInput(t *testing.T) {
 // man.sh writes a man page per command, each with its synopsis.
 func TestManPages(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "man")
-	if out, err := exec.Command("bash", "man.sh", dir).CombinedOutput(); err != nil {
+	man := exec.Command("bash", "man.sh", dir)
+	man.Dir = scriptsDir
+	if out, err := man.CombinedOutput(); err != nil {
 		t.Fatalf("man.sh: %v\n%s", err, out)
 	}
 	for _, name := range []string{"poolpilot.1", "poolpilot-run.1", "poolpilot-version.1", "poolpilot-completion-bash.1"} {

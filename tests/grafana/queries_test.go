@@ -161,7 +161,7 @@ func drive(base string, stop <-chan struct{}) {
 // every second instead of every 15 s.
 func rulesEverySecond(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile("../prometheus/poolpilot.rules.yml")
+	b, err := os.ReadFile("../../docs/prometheus/poolpilot.rules.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
