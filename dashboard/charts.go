@@ -7,37 +7,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/chart"
-	"github.com/poolpilot/poolpilot/evidence"
+	"github.com/poolpilot/poolpilot/report"
 )
-
-// chartSpec is one of the four charts of a run.
-type chartSpec struct {
-	id, title, unit string
-	scale           float64
-	metrics         []string // criterion metrics whose thresholds it draws
-	get             func(evidence.Sample) *float64
-}
-
-var chartSpecs = []chartSpec{
-	{"latency_p95", "Latency p95", " ms", 1, []string{poolpilot.MetricLatencyP95}, func(s evidence.Sample) *float64 { return s.LatencyP95MS }},
-	{"error_rate", "Error rate", "%", 100, []string{poolpilot.MetricErrorRate}, func(s evidence.Sample) *float64 { return s.ErrorRate }},
-	{"utilization", "Pool utilization", "%", 100, []string{poolpilot.MetricPoolUtilization, evidence.MetricUtilization}, func(s evidence.Sample) *float64 { return s.Utilization }},
-	{"wait_p95", "Pool wait p95", " ms", 1, []string{poolpilot.MetricPoolWaitP95, evidence.MetricWaitP95}, func(s evidence.Sample) *float64 { return s.WaitP95MS }},
-}
-
-// sampleGetter is the sample field of a criterion metric (nil: not charted).
-func sampleGetter(metric string) func(evidence.Sample) *float64 {
-	for _, cs := range chartSpecs {
-		for _, m := range cs.metrics {
-			if m == metric {
-				return cs.get
-			}
-		}
-	}
-	return nil
-}
 
 // namedChart is one rendered chart.
 type namedChart struct {
@@ -50,10 +22,10 @@ type namedChart struct {
 // thresholds and the apply/rollback/fired marks.
 func (v *View) charts() []namedChart {
 	var out []namedChart
-	for _, cs := range chartSpecs {
+	for _, cs := range report.ChartSpecs {
 		vals := make([]*float64, len(v.Samples))
 		for i, s := range v.Samples {
-			vals[i] = cs.get(s)
+			vals[i] = cs.Get(s)
 		}
 		idx := downsampleIdx(len(vals), chartPoints)
 		pts := make([]chart.Point, 0, len(idx))
@@ -66,20 +38,20 @@ func (v *View) charts() []namedChart {
 			}
 			pts = append(pts, p)
 		}
-		c := chart.Chart{Title: cs.title, Unit: cs.unit, Scale: cs.scale, Width: 640, Height: 220,
-			Series: []chart.Series{{Name: cs.title, Points: pts}}, Thresholds: v.thresholds(cs)}
+		c := chart.Chart{Title: cs.Title, Unit: cs.Unit, Scale: cs.Scale, Width: 640, Height: 220,
+			Series: []chart.Series{{Name: cs.Title, Points: pts}}, Thresholds: v.thresholds(cs)}
 		for _, m := range v.marks {
 			c.Marks = append(c.Marks, chart.Mark{T: m.T, Label: m.Label, Kind: m.Kind})
 		}
-		out = append(out, namedChart{ID: cs.id, Title: cs.title, SVG: template.HTML(c.SVG()), Points: n})
+		out = append(out, namedChart{ID: cs.ID, Title: cs.Title, SVG: template.HTML(c.SVG()), Points: n})
 	}
 	return out
 }
 
-func (v *View) thresholds(cs chartSpec) []chart.Threshold {
+func (v *View) thresholds(cs report.ChartSpec) []chart.Threshold {
 	var out []chart.Threshold
 	for _, c := range v.Criteria {
-		if c.Threshold == nil || !contains(cs.metrics, c.Metric) {
+		if c.Threshold == nil || !cs.Draws(c.Metric) {
 			continue
 		}
 		kind := chart.KindSuccess
@@ -88,19 +60,10 @@ func (v *View) thresholds(cs chartSpec) []chart.Threshold {
 		}
 		// Short: the off-scale note lists every label on one line; the
 		// criteria table has the sustain windows.
-		label := fmt.Sprintf("%s %s %s%s", c.Role, c.Op, shortNum(*c.Threshold*cs.scale), cs.unit)
+		label := fmt.Sprintf("%s %s %s%s", c.Role, c.Op, shortNum(*c.Threshold*cs.Scale), cs.Unit)
 		out = append(out, chart.Threshold{Value: *c.Threshold, Label: label, Kind: kind})
 	}
 	return out
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // downsampleIdx splits n points into at most max buckets [lo, hi).

@@ -152,7 +152,7 @@ func (r *run) fromFiles(f report.Files) {
 		for _, c := range mon.Criteria {
 			r.criteria = append(r.criteria, CriterionView{Name: c.Name, Role: c.Role, Class: c.Class, Expr: c.Expr,
 				Metric: c.Metric, Op: c.Op, Value: c.Value, Threshold: c.Threshold, State: c.State, Reason: c.Detail, Verdict: c.Verdict})
-			if get := sampleGetter(c.Metric); get != nil {
+			if get := report.SampleGetter(c.Metric); get != nil {
 				var sp []*float64
 				for _, s := range mon.Samples {
 					sp = append(sp, get(s))

@@ -15,20 +15,39 @@ type NamedChart struct {
 	Chart chart.Chart
 }
 
-// chartSpec says how to draw one monitored metric.
-type chartSpec struct {
-	// metric is the evidence sample's name; vocab the criteria
+// ChartSpec says how to draw one monitored metric: the report's charts
+// and the dashboard's are drawn from the same specs.
+type ChartSpec struct {
+	ID, Title, Unit string
+	Scale           float64 // a value is shown multiplied by it (100: %)
+	// Metric is the evidence sample's name; Vocab the criteria
 	// vocabulary's, which criteria name.
-	id, title, metric, vocab, unit string
-	scale                          float64
-	get                            func(evidence.Sample) *float64
+	Metric, Vocab string
+	Get           func(evidence.Sample) *float64
 }
 
-var chartSpecs = []chartSpec{
-	{"latency_p95", "Latency p95", evidence.MetricLatencyP95, poolpilot.MetricLatencyP95, " ms", 1, func(s evidence.Sample) *float64 { return s.LatencyP95MS }},
-	{"error_rate", "Error rate", evidence.MetricErrorRate, poolpilot.MetricErrorRate, "%", 100, func(s evidence.Sample) *float64 { return s.ErrorRate }},
-	{"utilization", "Pool utilization", evidence.MetricUtilization, poolpilot.MetricPoolUtilization, "%", 100, func(s evidence.Sample) *float64 { return s.Utilization }},
-	{"wait_p95", "Pool wait p95", evidence.MetricWaitP95, poolpilot.MetricPoolWaitP95, " ms", 1, func(s evidence.Sample) *float64 { return s.WaitP95MS }},
+// Draws reports whether a criterion on metric draws its threshold on the
+// chart.
+func (sp ChartSpec) Draws(metric string) bool { return metric == sp.Metric || metric == sp.Vocab }
+
+// ChartSpecs are the four charts of a run: latency p95, error rate, pool
+// utilization, pool wait p95.
+var ChartSpecs = []ChartSpec{
+	{"latency_p95", "Latency p95", " ms", 1, evidence.MetricLatencyP95, poolpilot.MetricLatencyP95, func(s evidence.Sample) *float64 { return s.LatencyP95MS }},
+	{"error_rate", "Error rate", "%", 100, evidence.MetricErrorRate, poolpilot.MetricErrorRate, func(s evidence.Sample) *float64 { return s.ErrorRate }},
+	{"utilization", "Pool utilization", "%", 100, evidence.MetricUtilization, poolpilot.MetricPoolUtilization, func(s evidence.Sample) *float64 { return s.Utilization }},
+	{"wait_p95", "Pool wait p95", " ms", 1, evidence.MetricWaitP95, poolpilot.MetricPoolWaitP95, func(s evidence.Sample) *float64 { return s.WaitP95MS }},
+}
+
+// SampleGetter is the sample field a criterion metric is charted from
+// (nil: not charted).
+func SampleGetter(metric string) func(evidence.Sample) *float64 {
+	for _, sp := range ChartSpecs {
+		if sp.Draws(metric) {
+			return sp.Get
+		}
+	}
+	return nil
 }
 
 // Charts builds the report's four charts from sustained_monitoring.json
@@ -40,36 +59,36 @@ func (m *Model) Charts() []NamedChart {
 	}
 	marks := m.marks()
 	var out []NamedChart
-	for _, sp := range chartSpecs {
+	for _, sp := range ChartSpecs {
 		pts := make([]chart.Point, 0, len(mon.Samples))
 		for _, s := range mon.Samples {
-			v := sp.get(s)
+			v := sp.Get(s)
 			p := chart.Point{T: s.Time, Missing: v == nil}
 			if v != nil {
 				p.V = *v
 			}
 			pts = append(pts, p)
 		}
-		c := chart.Chart{Title: sp.title, Unit: sp.unit, Scale: sp.scale, Marks: marks,
-			Series: []chart.Series{{Name: sp.title, Points: pts}}}
+		c := chart.Chart{Title: sp.Title, Unit: sp.Unit, Scale: sp.Scale, Marks: marks,
+			Series: []chart.Series{{Name: sp.Title, Points: pts}}}
 		for _, cr := range mon.Criteria {
 			// Criteria name pool metrics in the criteria vocabulary
 			// (poolpilot.MetricPoolUtilization); the evidence samples
 			// drop the "pool." prefix.
-			if (cr.Metric != sp.metric && cr.Metric != sp.vocab) || cr.Threshold == nil {
+			if !sp.Draws(cr.Metric) || cr.Threshold == nil {
 				continue
 			}
 			kind := chart.KindSuccess
 			if cr.Role == "rollback" {
 				kind = chart.KindRollback
 			}
-			label := fmt.Sprintf("%s %s %s%s", cr.Role, cr.Op, trimFloat(*cr.Threshold*sp.scale), sp.unit)
+			label := fmt.Sprintf("%s %s %s%s", cr.Role, cr.Op, trimFloat(*cr.Threshold*sp.Scale), sp.Unit)
 			if cr.For != "" {
 				label += " for " + cr.For
 			}
 			c.Thresholds = append(c.Thresholds, chart.Threshold{Value: *cr.Threshold, Label: label, Kind: kind})
 		}
-		out = append(out, NamedChart{ID: sp.id, Title: sp.title, Chart: c})
+		out = append(out, NamedChart{ID: sp.ID, Title: sp.Title, Chart: c})
 	}
 	return out
 }
