@@ -36,7 +36,23 @@ type clientView struct {
 	mu     sync.Mutex
 	by     map[string][]clientRequest // instance (health URL host:port) → newest last
 	totals map[string]*evidence.ClientInstance
+	// cache holds each instance's last stats: an evaluation asks for four
+	// metrics of an instance in a row, and the window is sorted once.
+	cache map[string]cachedStats
+	seq   uint64 // requests recorded so far: a new one voids the cache
 }
+
+// cachedStats are an instance's stats as computed at a time and seq.
+type cachedStats struct {
+	st  clientStats
+	ok  bool
+	at  time.Time
+	seq uint64
+}
+
+// clientCacheFor is how long cached stats stand for the window when no
+// request came since: well under an evaluation interval.
+const clientCacheFor = 50 * time.Millisecond
 
 type clientRequest struct {
 	at      time.Time
@@ -45,7 +61,7 @@ type clientRequest struct {
 }
 
 func newClientView(window time.Duration) *clientView {
-	return &clientView{window: window, now: time.Now, by: map[string][]clientRequest{}, totals: map[string]*evidence.ClientInstance{}}
+	return &clientView{window: window, now: time.Now, by: map[string][]clientRequest{}, totals: map[string]*evidence.ClientInstance{}, cache: map[string]cachedStats{}}
 }
 
 // clientWindow is the sliding window for an evaluation interval: five
@@ -77,6 +93,7 @@ func (v *clientView) record(instance string, started time.Time, latency time.Dur
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.seq++
 	bad := failed(err)
 	tot := v.totals[instance]
 	if tot == nil {
@@ -104,6 +121,7 @@ func (v *clientView) restart() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.by = map[string][]clientRequest{}
+	v.cache = map[string]cachedStats{}
 }
 
 // take returns the totals per instance since the previous take, sorted by
@@ -143,7 +161,13 @@ func (c clientStats) errorRate() float64 { return float64(c.errors) / float64(c.
 // clientMinRequests requests in it.
 func (v *clientView) stats(instance string) (clientStats, bool) {
 	v.mu.Lock()
-	rs := prune(v.by[instance], v.now().Add(-v.window))
+	now := v.now()
+	if c, hit := v.cache[instance]; hit && c.seq == v.seq && now.Sub(c.at) >= 0 && now.Sub(c.at) < clientCacheFor {
+		v.mu.Unlock()
+		return c.st, c.ok
+	}
+	seq := v.seq
+	rs := prune(v.by[instance], now.Add(-v.window))
 	v.by[instance] = rs
 	var st clientStats
 	lat := make([]float64, 0, len(rs))
@@ -155,6 +179,16 @@ func (v *clientView) stats(instance string) (clientStats, bool) {
 		lat = append(lat, float64(r.latency)/float64(time.Millisecond))
 	}
 	v.mu.Unlock()
+	st, ok := summarize(st, lat)
+	v.mu.Lock()
+	v.cache[instance] = cachedStats{st: st, ok: ok, at: now, seq: seq}
+	v.mu.Unlock()
+	return st, ok
+}
+
+// summarize completes st with the percentiles of lat (sorted here); ok is
+// false with fewer than clientMinRequests requests.
+func summarize(st clientStats, lat []float64) (clientStats, bool) {
 	if st.requests < clientMinRequests {
 		return st, false
 	}
