@@ -6,10 +6,12 @@ import (
 	"math"
 	"os"
 	"time"
+
+	"github.com/poolpilot/poolpilot/plan"
 )
 
 // Schema names the JSON form of a Report.
-const Schema = "poolpilot.size/v1"
+const Schema = plan.SizingReportSchema
 
 // Report is the result of `poolpilot size`: its JSON form (--json, --save)
 // is the stable schema documented in docs/sizing.md.
@@ -129,16 +131,9 @@ func (r *Report) Save(path string) error {
 
 // LoadReport reads a report written by Save (or `poolpilot size --save`).
 func LoadReport(path string) (*Report, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read the sizing report: %w", err)
-	}
 	var r Report
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("sizing report %s: %w", path, err)
-	}
-	if r.Schema != Schema {
-		return nil, fmt.Errorf("sizing report %s: schema %q, want %q (write it with poolpilot size --save)", path, r.Schema, Schema)
+	if err := plan.LoadSizingReport(path, &r); err != nil {
+		return nil, err
 	}
 	return &r, nil
 }

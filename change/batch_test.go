@@ -5,15 +5,18 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
 )
 
 // countingRecorder counts the writes of each evidence file.
 type countingRecorder struct {
-	memRecorder
+	evidence.MemRecorder
+	mu     sync.Mutex
 	writes map[string]int
 }
 
@@ -24,7 +27,7 @@ func (r *countingRecorder) WriteFile(name string, data []byte) error {
 	}
 	r.writes[name]++
 	r.mu.Unlock()
-	return r.memRecorder.WriteFile(name, data)
+	return r.MemRecorder.WriteFile(name, data)
 }
 
 func fiveInstancePlan(t *testing.T) *plan.Plan {
@@ -56,12 +59,12 @@ func TestLogsFlushedPerBatchAndRollbackBatched(t *testing.T) {
 	if n := rec.writes["deployment_log.txt"]; n != 6 {
 		t.Errorf("deployment_log.txt written %d times, want 6 (3 batches forward, 3 back)", n)
 	}
-	if log := string(rec.files["deployment_log.txt"]); strings.Count(log, "\n") != 10 {
+	if log := rec.File("deployment_log.txt"); strings.Count(log, "\n") != 10 {
 		t.Errorf("deployment_log.txt has %d lines, want all 10:\n%s", strings.Count(log, "\n"), log)
 	}
 	var after []string
 	seen := false
-	for _, e := range rec.events {
+	for _, e := range rec.Events() {
 		if e == "rollback" {
 			seen = true
 			continue
@@ -94,7 +97,7 @@ func TestRollbackKeepsGoingPastAFailedInstance(t *testing.T) {
 			t.Errorf("%s at %v, want %v", name, h.fleet.size[name], p.Change.From)
 		}
 	}
-	if log := string(h.rec.files["deployment_log.txt"]); strings.Count(log, "-> 10:2") != 4 {
+	if log := h.rec.File("deployment_log.txt"); strings.Count(log, "-> 10:2") != 4 {
 		t.Errorf("deployment_log.txt:\n%s", log)
 	}
 }
@@ -108,7 +111,7 @@ func TestFailedApplyFlushesTheLog(t *testing.T) {
 	if err != nil || out.State != StateRolledBack {
 		t.Fatalf("outcome %+v, %v", out, err)
 	}
-	log := string(h.rec.files["deployment_log.txt"])
+	log := h.rec.File("deployment_log.txt")
 	for _, w := range []string{"i1 -> 200:20", "i3 -> 200:20", "i3 -> 10:2"} {
 		if !strings.Contains(log, w) {
 			t.Errorf("deployment_log.txt lacks %q:\n%s", w, log)

@@ -76,7 +76,7 @@ func TestSuccessCriterionVerdictRollsBack(t *testing.T) {
 		t.Fatalf("%+v %v", out, err)
 	}
 	found := false
-	for _, e := range h.rec.events {
+	for _, e := range h.rec.Events() {
 		found = found || e == "criterion_fired"
 	}
 	if !found {

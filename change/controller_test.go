@@ -70,29 +70,6 @@ func (f *fakeFleet) Health(_ context.Context, in plan.Instance) (poolpilot.Healt
 	return poolpilot.Health{Status: "ok", Pool: poolpilot.PoolStats{Max: s.Max, Min: s.Min, Total: s.Min}}, nil
 }
 
-type memRecorder struct {
-	mu     sync.Mutex
-	events []string
-	files  map[string][]byte
-}
-
-func (r *memRecorder) Record(ev evidence.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, ev.EventName())
-	return nil
-}
-
-func (r *memRecorder) WriteFile(name string, data []byte) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.files == nil {
-		r.files = map[string][]byte{}
-	}
-	r.files[name] = append([]byte(nil), data...)
-	return nil
-}
-
 func threeInstancePlan(t *testing.T) *plan.Plan {
 	o := plan.SeedInitOptions()
 	o.HealthURLs = []string{"http://127.0.0.1:1/healthz", "http://127.0.0.1:2/healthz", "http://127.0.0.1:3/healthz"}
@@ -111,7 +88,7 @@ func threeInstancePlan(t *testing.T) *plan.Plan {
 type harness struct {
 	c     *Controller
 	fleet *fakeFleet
-	rec   *memRecorder
+	rec   *evidence.MemRecorder
 	clock *fakeClock
 	dir   string
 }
@@ -128,7 +105,7 @@ func newHarness(t *testing.T, p *plan.Plan, dir string) *harness {
 	t.Cleanup(func() { j.Close() })
 	clock := &fakeClock{now: time.Date(2026, 2, 1, 2, 30, 0, 0, time.UTC)}
 	fleet := newFleet(p)
-	rec := &memRecorder{}
+	rec := &evidence.MemRecorder{}
 	c := &Controller{
 		Plan: p, Journal: j, Driver: fleet, Prober: fleet, Recorder: rec, Clock: clock,
 		Wait: func(ctx context.Context, d time.Duration) error { clock.Advance(d); return ctx.Err() },
@@ -172,12 +149,12 @@ func TestRunSucceeds(t *testing.T) {
 		t.Error("soak not run")
 	}
 	for _, f := range []string{"config_diff.txt", "deployment_log.txt", "post_change_config.json"} {
-		if len(h.rec.files[f]) == 0 {
+		if h.rec.File(f) == "" {
 			t.Errorf("evidence %s not written", f)
 		}
 	}
-	if !strings.Contains(string(h.rec.files["config_diff.txt"]), "+DB_POOL_MAX=200") {
-		t.Errorf("config diff: %s", h.rec.files["config_diff.txt"])
+	if !strings.Contains(h.rec.File("config_diff.txt"), "+DB_POOL_MAX=200") {
+		t.Errorf("config diff: %s", h.rec.File("config_diff.txt"))
 	}
 }
 
@@ -374,17 +351,17 @@ func TestUnreachableInstanceAtFromDoesNotFailRollback(t *testing.T) {
 	}
 	h.allAt(t, p.Change.From)
 	found := false
-	for _, ev := range h.rec.events {
+	for _, ev := range h.rec.Events() {
 		found = found || ev == "rollback_not_needed"
 	}
 	if !found {
-		t.Errorf("no rollback_not_needed event in %v", h.rec.events)
+		t.Errorf("no rollback_not_needed event in %v", h.rec.Events())
 	}
 }
 
 // failingRecorder loses every evidence file once full is set.
 type failingRecorder struct {
-	memRecorder
+	evidence.MemRecorder
 	full bool
 }
 
@@ -392,7 +369,7 @@ func (r *failingRecorder) WriteFile(name string, data []byte) error {
 	if r.full {
 		return errors.New("write " + name + ": no space left on device")
 	}
-	return r.memRecorder.WriteFile(name, data)
+	return r.MemRecorder.WriteFile(name, data)
 }
 
 // A change must not stand, nor be refused silently, without its evidence.

@@ -1,16 +1,13 @@
 package change
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/poolpilot/poolpilot/evidence"
 )
 
 // JournalFile is the journal's name inside a run's folder.
@@ -36,7 +33,7 @@ type Record struct {
 // announces happens.
 type Journal struct {
 	mu   sync.Mutex
-	f    *os.File
+	f    *evidence.JSONL
 	seq  int
 	recs []Record
 }
@@ -45,56 +42,24 @@ type Journal struct {
 // A torn last line, left by a crash in the middle of a write, is dropped
 // (it was never acknowledged, so its side effect never happened).
 func OpenJournal(dir string) (*Journal, error) {
-	path := filepath.Join(dir, JournalFile)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	j := &Journal{}
+	f, err := evidence.OpenJSONL(filepath.Join(dir, JournalFile), "journal", func(n int, line []byte) error {
+		var rec Record
+		if err := json.Unmarshal(line, &rec); err != nil {
+			// A complete but unreadable line is corruption, not a torn write.
+			return fmt.Errorf("line %d is not a journal record: %v", n, err)
+		}
+		if rec.Seq != n {
+			return fmt.Errorf("line %d has seq %d: the journal was edited", n, rec.Seq)
+		}
+		j.recs = append(j.recs, rec)
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("open journal: %w", err)
-	}
-	recs, good, err := readRecords(f)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("journal %s: %w", path, err)
-	}
-	if err := f.Truncate(good); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("journal: drop torn tail: %w", err)
-	}
-	if _, err := f.Seek(good, io.SeekStart); err != nil {
-		f.Close()
 		return nil, err
 	}
-	j := &Journal{f: f, recs: recs}
-	if n := len(recs); n > 0 {
-		j.seq = recs[n-1].Seq
-	}
+	j.f, j.seq = f, len(j.recs)
 	return j, nil
-}
-
-// readRecords reads complete lines; it returns the offset after the last
-// complete, valid line.
-func readRecords(r io.Reader) ([]Record, int64, error) {
-	var recs []Record
-	var off int64
-	br := bufio.NewReader(r)
-	for {
-		line, err := br.ReadBytes('\n')
-		if errors.Is(err, io.EOF) {
-			return recs, off, nil // no newline: torn (or empty) tail
-		}
-		if err != nil {
-			return nil, 0, err
-		}
-		var rec Record
-		if jerr := json.Unmarshal(bytes.TrimSpace(line), &rec); jerr != nil {
-			// A complete but unreadable line is corruption, not a torn write.
-			return nil, 0, fmt.Errorf("line %d is not a journal record: %v", len(recs)+1, jerr)
-		}
-		if rec.Seq != len(recs)+1 {
-			return nil, 0, fmt.Errorf("line %d has seq %d: the journal was edited", len(recs)+1, rec.Seq)
-		}
-		recs = append(recs, rec)
-		off += int64(len(line))
-	}
 }
 
 // Append writes rec (seq and time filled in) and fsyncs it.
@@ -103,15 +68,8 @@ func (j *Journal) Append(rec Record, now time.Time) (Record, error) {
 	defer j.mu.Unlock()
 	rec.Seq = j.seq + 1
 	rec.Time = now.UTC()
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return rec, fmt.Errorf("journal: %w", err)
-	}
-	if _, err := j.f.Write(append(b, '\n')); err != nil {
-		return rec, fmt.Errorf("journal write: %w", err)
-	}
-	if err := j.f.Sync(); err != nil {
-		return rec, fmt.Errorf("journal fsync: %w", err)
+	if err := j.f.Append(rec); err != nil {
+		return rec, err
 	}
 	j.seq = rec.Seq
 	j.recs = append(j.recs, rec)

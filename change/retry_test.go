@@ -69,7 +69,7 @@ func TestRollbackSurvivesTwoFailedPuts(t *testing.T) {
 	if svc.puts != 4 || svc.size != p.Change.From {
 		t.Errorf("%d PUTs, service at %v; want 4 (apply, 2 failed, rollback) and %v", svc.puts, svc.size, p.Change.From)
 	}
-	log := string(h.rec.files["deployment_log.txt"])
+	log := h.rec.File("deployment_log.txt")
 	for _, want := range []string{"attempt 1 failed (transient)", "attempt 2 failed (transient)", "503 Service Unavailable", "succeeded at attempt 3"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("deployment log lacks %q:\n%s", want, log)

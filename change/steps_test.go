@@ -91,12 +91,12 @@ func TestStaircaseReachesTarget(t *testing.T) {
 	}
 	h.allAt(t, h.c.Plan.Change.To)
 	var ev StepsEvidence
-	if err := json.Unmarshal(h.rec.files[StepsFile], &ev); err != nil || len(ev.Steps) != 3 || ev.Outcome != "reached" || ev.Final != h.c.Plan.Change.To {
-		t.Errorf("steps.json %s (%v)", h.rec.files[StepsFile], err)
+	if err := json.Unmarshal([]byte(h.rec.File(StepsFile)), &ev); err != nil || len(ev.Steps) != 3 || ev.Outcome != "reached" || ev.Final != h.c.Plan.Change.To {
+		t.Errorf("steps.json %s (%v)", h.rec.File(StepsFile), err)
 	}
 	var snap evidence.ConfigSnapshot
-	if err := json.Unmarshal(h.rec.files["post_change_config.json"], &snap); err != nil || snap.Expected.Max != 200 || !snap.Verified {
-		t.Errorf("post_change_config.json does not describe 200: %s", h.rec.files["post_change_config.json"])
+	if err := json.Unmarshal([]byte(h.rec.File("post_change_config.json")), &snap); err != nil || snap.Expected.Max != 200 || !snap.Verified {
+		t.Errorf("post_change_config.json does not describe 200: %s", h.rec.File("post_change_config.json"))
 	}
 }
 
@@ -115,11 +115,11 @@ func TestStaircaseSettlesAtBestStep(t *testing.T) {
 		t.Errorf("reason %q", out.Reason)
 	}
 	var ev StepsEvidence
-	if err := json.Unmarshal(h.rec.files[StepsFile], &ev); err != nil || ev.Outcome != "settled" || ev.Settled == nil || *ev.Settled != 1 || ev.Steps[2].Verdict != StepFail {
-		t.Errorf("steps.json %s (%v)", h.rec.files[StepsFile], err)
+	if err := json.Unmarshal([]byte(h.rec.File(StepsFile)), &ev); err != nil || ev.Outcome != "settled" || ev.Settled == nil || *ev.Settled != 1 || ev.Steps[2].Verdict != StepFail {
+		t.Errorf("steps.json %s (%v)", h.rec.File(StepsFile), err)
 	}
-	if !strings.Contains(string(h.rec.files["config_diff.txt"]), "+DB_POOL_MAX=50") {
-		t.Errorf("config_diff.txt does not describe the settled size: %s", h.rec.files["config_diff.txt"])
+	if !strings.Contains(h.rec.File("config_diff.txt"), "+DB_POOL_MAX=50") {
+		t.Errorf("config_diff.txt does not describe the settled size: %s", h.rec.File("config_diff.txt"))
 	}
 }
 

@@ -76,7 +76,7 @@ func TestVerifyComparesBackends(t *testing.T) {
 			if err != nil || out.State != tc.state {
 				t.Fatalf("outcome %+v err %v, want %s", out, err, tc.state)
 			}
-			got := string(h.rec.files["post_change_config.json"]) + ReplayRecords(h.c.Journal.Records()).Reason
+			got := h.rec.File("post_change_config.json") + ReplayRecords(h.c.Journal.Records()).Reason
 			if !strings.Contains(got, tc.want) {
 				t.Errorf("evidence lacks %q:\n%s", tc.want, got)
 			}

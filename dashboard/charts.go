@@ -3,11 +3,10 @@ package dashboard
 import (
 	"fmt"
 	"html/template"
-	"math"
-	"strconv"
 	"strings"
 
 	"github.com/poolpilot/poolpilot/chart"
+	"github.com/poolpilot/poolpilot/criteria"
 	"github.com/poolpilot/poolpilot/report"
 )
 
@@ -60,7 +59,7 @@ func (v *View) thresholds(cs report.ChartSpec) []chart.Threshold {
 		}
 		// Short: the off-scale note lists every label on one line; the
 		// criteria table has the sustain windows.
-		label := fmt.Sprintf("%s %s %s%s", c.Role, c.Op, shortNum(*c.Threshold*cs.Scale), cs.Unit)
+		label := fmt.Sprintf("%s %s %s%s", c.Role, c.Op, criteria.HumanKind(criteria.KindCount, *c.Threshold*cs.Scale), cs.Unit)
 		out = append(out, chart.Threshold{Value: *c.Threshold, Label: label, Kind: kind})
 	}
 	return out
@@ -149,18 +148,4 @@ func stateColor(s string) string {
 		return "#b91c1c"
 	}
 	return "#4b5563"
-}
-
-// shortNum is about 3 significant digits, never an exponent.
-func shortNum(v float64) string {
-	a := math.Abs(v)
-	switch {
-	case a >= 100 || v == math.Trunc(v):
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	case a >= 10:
-		return trim(strconv.FormatFloat(v, 'f', 1, 64))
-	case a >= 1:
-		return trim(strconv.FormatFloat(v, 'f', 2, 64))
-	}
-	return strconv.FormatFloat(v, 'g', 3, 64)
 }

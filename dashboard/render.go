@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -27,15 +26,12 @@ var tmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"left":      func(s float64) string { return fmtDur(time.Duration(s * float64(time.Second))) },
 	"size":      fmtSize,
 	"ptr":       func(p *int) string { return ptrInt(p) },
-	"pct":       func(p *float64) string { return fmtPtr(p, "pct") },
-	"ms":        func(p *float64) string { return fmtPtr(p, "ms") },
+	"pct":       func(p *float64) string { return fmtPtr(p, criteria.HumanPercent) },
+	"ms":        func(p *float64) string { return fmtPtr(p, criteria.HumanMillis) },
 	"stepClass": stepClass,
 	"inc":       func(i int) int { return i + 1 },
 	"rps": func(p *float64) string {
-		if p == nil {
-			return "—"
-		}
-		return strconv.FormatFloat(*p, 'f', 1, 64) + "/s"
+		return fmtPtr(p, func(v float64) string { return criteria.HumanKind(criteria.KindCount, v) + "/s" })
 	},
 	"upper": strings.ToUpper,
 	"has":   strings.Contains,
@@ -145,30 +141,15 @@ func render(name string, pd *pageData) (string, error) {
 
 // fmtMetric formats a criterion's value in its metric's unit.
 func fmtMetric(metric string, p *float64) string {
-	if p == nil {
-		return "—"
-	}
-	v := *p
-	info, _ := criteria.LookupMetric(metric)
-	switch {
-	case info.Kind == criteria.KindRatio || metric == "utilization":
-		return trim(fmt.Sprintf("%.3f", v*100)) + "%"
-	case info.Kind == criteria.KindMillis || strings.HasSuffix(metric, "_ms"):
-		return trim(fmt.Sprintf("%.1f", v)) + " ms"
-	case info.Kind == criteria.KindSeconds:
-		return trim(fmt.Sprintf("%.1f", v)) + " s"
-	}
-	return trim(fmt.Sprintf("%.3f", v))
+	return fmtPtr(p, func(v float64) string { return criteria.Human(metric, v) })
 }
 
-func fmtPtr(p *float64, kind string) string {
+// fmtPtr formats a value that may be missing ("—").
+func fmtPtr(p *float64, format func(float64) string) string {
 	if p == nil {
 		return "—"
 	}
-	if kind == "pct" {
-		return trim(fmt.Sprintf("%.2f", *p*100)) + "%"
-	}
-	return trim(fmt.Sprintf("%.1f", *p)) + " ms"
+	return format(*p)
 }
 
 func ptrInt(p *int) string {
@@ -176,13 +157,6 @@ func ptrInt(p *int) string {
 		return "—"
 	}
 	return fmt.Sprint(*p)
-}
-
-func trim(s string) string {
-	if strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	return s
 }
 
 // fmtDur is 1h02m03s / 2m03s / 3s / 0.4s.

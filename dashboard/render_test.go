@@ -21,8 +21,8 @@ func TestFormatters(t *testing.T) {
 		metric string
 		v      *float64
 		want   string
-	}{{"error_rate", v(0.0012), "0.12%"}, {"pool.utilization", v(0.7), "70%"}, {"utilization", v(0.25), "25%"},
-		{"latency_p95_ms", v(41.25), "41.2 ms"}, {"pool.wait_p95_ms", v(3), "3 ms"}, {"downtime_s", v(2), "2 s"},
+	}{{"error_rate", v(0.0012), "0.12 %"}, {"pool.utilization", v(0.7), "70 %"}, {"utilization", v(0.25), "25 %"},
+		{"latency_p95_ms", v(41.25), "41.2 ms"}, {"pool.wait_p95_ms", v(3), "3.0 ms"}, {"downtime_s", v(2), "2.0 s"},
 		{"pool.max", v(200), "200"}, {"error_rate", nil, "—"}} {
 		if got := fmtMetric(c.metric, c.v); got != c.want {
 			t.Errorf("fmtMetric(%s, %v) = %q, want %q", c.metric, c.v, got, c.want)
@@ -69,13 +69,5 @@ func TestSparkline(t *testing.T) {
 	}
 	if s := string(sparkline([]*float64{&one}, nil, "ok")); strings.Contains(s, "NaN") || strings.Contains(s, "Inf") {
 		t.Errorf("one point: %s", s)
-	}
-}
-
-func TestShortNum(t *testing.T) {
-	for v, want := range map[float64]string{1000: "1000", 0.1: "0.1", 52.6596: "52.7", 1.25: "1.25", 0.0125: "0.0125", 70: "70", 0.001: "0.001"} {
-		if got := shortNum(v); got != want {
-			t.Errorf("shortNum(%v) = %q, want %q", v, got, want)
-		}
 	}
 }

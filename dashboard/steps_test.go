@@ -58,7 +58,7 @@ func TestLiveRunShowsItsSteps(t *testing.T) {
 		t.Errorf("step 1 row: %+v", r)
 	}
 	_, _, page := get(t, lf.srv.URL+"/runs/"+id)
-	for _, want := range []string{`id="stairs"`, "Watching step 2: pool max 50 / min 20", `data-step="1"`, "30.0/s", "12.5 ms", "verdict-pass"} {
+	for _, want := range []string{`id="stairs"`, "Watching step 2: pool max 50 / min 20", `data-step="1"`, "30/s", "12.5 ms", "verdict-pass"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("live page lacks %q", want)
 		}
@@ -98,7 +98,7 @@ func TestFinishedRunShowsItsSteps(t *testing.T) {
 		t.Fatalf("finished run's steps: %v %+v", err, v.Steps)
 	}
 	_, _, page := get(t, srv.URL+"/runs/"+evidencetest.RunID)
-	for _, want := range []string{`id="stairs"`, `data-step="2"`, "50:20", "29.0/s", "Settled at step 1"} {
+	for _, want := range []string{`id="stairs"`, `data-step="2"`, "50:20", "29/s", "Settled at step 1"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("finished run page lacks %q", want)
 		}

@@ -141,18 +141,34 @@ func sizeList(ms []int) string {
 }
 
 func readSizingReport(path string) (*sizingReport, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read the sizing report: %w", err)
-	}
 	var r sizingReport
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("sizing report %s: %w", path, err)
-	}
-	if r.Schema != SizingReportSchema {
-		return nil, fmt.Errorf("sizing report %s: schema %q, want %q (write it with poolpilot size --save)", path, r.Schema, SizingReportSchema)
+	if err := LoadSizingReport(path, &r); err != nil {
+		return nil, err
 	}
 	return &r, nil
+}
+
+// LoadSizingReport reads a `poolpilot size --save` report at path into v
+// (advisor.Report, or a struct with the fields a reader needs), after
+// checking its schema is SizingReportSchema.
+func LoadSizingReport(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read the sizing report: %w", err)
+	}
+	var head struct {
+		Schema string `json:"schema"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return fmt.Errorf("sizing report %s: %w", path, err)
+	}
+	if head.Schema != SizingReportSchema {
+		return fmt.Errorf("sizing report %s: schema %q, want %q (write it with poolpilot size --save)", path, head.Schema, SizingReportSchema)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("sizing report %s: %w", path, err)
+	}
+	return nil
 }
 
 // serviceReportPrefix starts the target of a `size --http` report.

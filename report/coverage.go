@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/poolpilot/poolpilot/criteria"
 	"github.com/poolpilot/poolpilot/evidence"
 )
 
@@ -119,12 +120,12 @@ func soakHeadline(sm *evidence.SustainedMonitoring) string {
 		}
 		var g []string
 		if c.Inconclusive > 0 {
-			g = append(g, "inconclusive for "+FormatSeconds(c.Inconclusive))
+			g = append(g, "inconclusive for "+criteria.HumanDuration(c.Inconclusive))
 		}
 		if c.Unwatched > interval {
-			g = append(g, "not watched for "+FormatSeconds(c.Unwatched))
+			g = append(g, "not watched for "+criteria.HumanDuration(c.Unwatched))
 		}
-		key := strings.Join(g, " and ") + " of the " + FormatSeconds(c.Soak) + " soak"
+		key := strings.Join(g, " and ") + " of the " + criteria.HumanDuration(c.Soak) + " soak"
 		if names[key] == nil {
 			gaps = append(gaps, key)
 		}
@@ -142,5 +143,5 @@ func soakHeadline(sm *evidence.SustainedMonitoring) string {
 		return "The change was applied, verified and load-tested; the plan has no success criterion to hold."
 	}
 	return fmt.Sprintf("The change was applied, verified, load-tested and held every success criterion for the whole soak (%s, evaluated every %s).",
-		FormatSeconds(sm.Ended.Sub(sm.Started)), FormatSeconds(interval))
+		criteria.HumanDuration(sm.Ended.Sub(sm.Started)), criteria.HumanDuration(interval))
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/poolpilot/poolpilot/criteria"
 	"github.com/poolpilot/poolpilot/evidence"
 )
 
@@ -264,19 +265,15 @@ func compare(f Files) []CompareRow {
 		}
 		return r
 	}
-	ms := func(v float64) string { return fmt.Sprintf("%.1f ms", v) }
 	return []CompareRow{
-		row("error rate", func(a *evidence.Aggregate) float64 { return a.ErrorRate }, func(v float64) string { return FormatValue(evidence.MetricErrorRate, v) }),
-		row("latency p50", func(a *evidence.Aggregate) float64 { return a.LatencyP50MS }, ms),
-		row("latency p95", func(a *evidence.Aggregate) float64 { return a.LatencyP95MS }, ms),
-		row("latency p99", func(a *evidence.Aggregate) float64 { return a.LatencyP99MS }, ms),
-		row("pool utilization", func(a *evidence.Aggregate) float64 { return a.Utilization }, pct1),
-		row("pool wait p95", func(a *evidence.Aggregate) float64 { return a.WaitP95MS }, func(v float64) string { return fmt.Sprintf("%.2f ms", v) }),
+		row("error rate", func(a *evidence.Aggregate) float64 { return a.ErrorRate }, criteria.HumanPercent),
+		row("latency p50", func(a *evidence.Aggregate) float64 { return a.LatencyP50MS }, criteria.HumanMillis),
+		row("latency p95", func(a *evidence.Aggregate) float64 { return a.LatencyP95MS }, criteria.HumanMillis),
+		row("latency p99", func(a *evidence.Aggregate) float64 { return a.LatencyP99MS }, criteria.HumanMillis),
+		row("pool utilization", func(a *evidence.Aggregate) float64 { return a.Utilization }, criteria.HumanPercent),
+		row("pool wait p95", func(a *evidence.Aggregate) float64 { return a.WaitP95MS }, criteria.HumanMillis),
 	}
 }
-
-func pct3(v float64) string { return fmt.Sprintf("%.3f%%", v*100) }
-func pct1(v float64) string { return fmt.Sprintf("%.1f%%", v*100) }
 
 // fromSamples summarises the samples from start on when the monitoring
 // file has no summary: the mean error rate, the highest p95 latency,

@@ -9,33 +9,11 @@ import (
 	"github.com/poolpilot/poolpilot/evidence/evidencetest"
 )
 
-func TestFormatForPeople(t *testing.T) {
-	for _, c := range []struct {
-		metric string
-		v      float64
-		want   string
-	}{
-		{"error_rate", 0.038461538461538464, "3.8 %"},
-		{"error_rate", 0, "0 %"},
-		{"error_rate", 0.00038, "0.038 %"},
-		{"pool.utilization", 0.5, "50.0 %"},
-		{"latency_p95_ms", 12.345, "12.3 ms"},
-		{"latency_p95_ms", 1435.6, "1436 ms"},
-		{"pool.max", 100, "100"},
-		{"churn", 0.123456, "0.123"},
-	} {
-		if got := FormatValue(c.metric, c.v); got != c.want {
-			t.Errorf("FormatValue(%s, %v) = %q, want %q", c.metric, c.v, got, c.want)
-		}
-	}
-	for d, want := range map[time.Duration]string{6 * time.Second: "6.0 s", 1502 * time.Millisecond: "1.5 s",
-		125 * time.Second: "2 min 5 s", 2 * time.Minute: "2 min", 62 * time.Minute: "1 h 2 min"} {
-		if got := FormatSeconds(d); got != want {
-			t.Errorf("FormatSeconds(%s) = %q, want %q", d, got, want)
-		}
-	}
+// Humanize rounds the numbers of free text with the criteria package's
+// formatters.
+func TestHumanize(t *testing.T) {
 	in := "error_rate_ok: error_rate 0.038461538461538464 violates error_rate < 0.01 for 1.502345678s, fires in 2.497654322s (max_inconclusive 1m0s), ratio 0.123456789"
-	want := "error_rate_ok: error_rate 3.8 % violates error_rate < 0.01 for 1.5 s, fires in 2.5 s (max_inconclusive 1 min), ratio 0.123"
+	want := "error_rate_ok: error_rate 3.85 % violates error_rate < 0.01 for 1.5 s, fires in 2.5 s (max_inconclusive 1 min), ratio 0.123"
 	if got := Humanize(in); got != want {
 		t.Errorf("Humanize:\n got %s\nwant %s", got, want)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/evidence"
 )
 
@@ -189,8 +190,8 @@ func mdSeriesTable(b *strings.Builder, m *Model) {
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", ss[i].Time.UTC().Format("15:04:05"),
 			opt(bucketMax(bucket, func(s evidence.Sample) *float64 { return s.LatencyP95MS }), evidence.MetricLatencyP95),
 			opt(bucketMax(bucket, func(s evidence.Sample) *float64 { return s.ErrorRate }), evidence.MetricErrorRate),
-			opt(bucketMax(bucket, func(s evidence.Sample) *float64 { return s.Utilization }), evidence.MetricUtilization),
-			opt(bucketMax(bucket, func(s evidence.Sample) *float64 { return s.WaitP95MS }), evidence.MetricWaitP95))
+			opt(bucketMax(bucket, func(s evidence.Sample) *float64 { return s.Utilization }), poolpilot.MetricPoolUtilization),
+			opt(bucketMax(bucket, func(s evidence.Sample) *float64 { return s.WaitP95MS }), poolpilot.MetricPoolWaitP95))
 	}
 	b.WriteString("\n")
 }

@@ -74,7 +74,7 @@ func TestReportContent(t *testing.T) {
 	h, _ := HTML(m)
 	for _, want := range []string{
 		"ROLLED BACK", "Automatic rollback", "latency_high: latency_p95_ms &gt; 1000 held 10s",
-		"| all 2 instances | max | 10 | **200** |", "| latency p95 | 46.8 ms | 1290.4 ms | **+2657.3%** ⚠️ |",
+		"| all 2 instances | max | 10 | **200** |", "| latency p95 | 46.8 ms | 1290 ms | **+2657.3%** ⚠️ |",
 		"| latency_high | rollback (P1) | `latency_p95_ms > 1000` | 10s | 1436 ms | ❌ fail |",
 		"rolling-back", "Approved by alice", "None: every seed evidence file is present.",
 	} {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/poolpilot/poolpilot/chart"
+	"github.com/poolpilot/poolpilot/criteria"
 	"github.com/poolpilot/poolpilot/evidence"
 )
 
@@ -50,13 +51,13 @@ func (m *Model) loadSteps() {
 	}
 	for _, s := range sf.Steps {
 		r := StepRow{Step: fmt.Sprint(s.Index + 1), Size: fmt.Sprintf("%d:%d", s.Size.Max, s.Size.Min),
-			Throughput: fmtOpt(s.Throughput, "%.1f/s"), P95: fmtOpt(s.P95MS, "%.1f ms"), Backends: "—", CPU: "—",
+			Throughput: fmtOpt(s.Throughput, func(v float64) string { return criteria.HumanKind(criteria.KindCount, v) + "/s" }), P95: fmtOpt(s.P95MS, criteria.HumanMillis), Backends: "—", CPU: "—",
 			Verdict: s.Verdict, Why: s.Why}
 		if s.DB != nil {
 			if s.DB.Backends != nil {
 				r.Backends = fmt.Sprint(*s.DB.Backends)
 			}
-			r.CPU = fmtOpt(s.DB.CPUPercent, "%.0f %%")
+			r.CPU = fmtOpt(s.DB.CPUPercent, func(p float64) string { return criteria.HumanPercent(p / 100) })
 		}
 		m.Steps = append(m.Steps, r)
 		m.stairs = append(m.stairs, chart.StairStep{Label: r.Size, Throughput: s.Throughput, P95MS: s.P95MS, Verdict: s.Verdict})
@@ -77,11 +78,11 @@ func (m *Model) loadSteps() {
 	}
 }
 
-func fmtOpt(v *float64, format string) string {
+func fmtOpt(v *float64, format func(float64) string) string {
 	if v == nil {
 		return "—"
 	}
-	return fmt.Sprintf(format, *v)
+	return format(*v)
 }
 
 // StepsChartID names the steps chart (its SVG file: <report>-steps.svg).

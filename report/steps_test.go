@@ -51,7 +51,7 @@ func TestStepsChartAndWhyItSettled(t *testing.T) {
 		}
 	}
 	md := string(Markdown(m, MarkdownOptions{ChartFiles: map[string]string{StepsChartID: "report-steps.svg"}}))
-	if !strings.Contains(md, "## Steps\n\n"+why) || !strings.Contains(md, "![Steps](report-steps.svg)") || !strings.Contains(md, "| 2 | 50:10 | 29.5/s | 320.0 ms |") {
+	if !strings.Contains(md, "## Steps\n\n"+why) || !strings.Contains(md, "![Steps](report-steps.svg)") || !strings.Contains(md, "| 2 | 50:10 | 29.5/s | 320 ms |") {
 		t.Errorf("the Markdown report lacks the steps note, chart or table:\n%s", md)
 	}
 	if md := string(Markdown(m, MarkdownOptions{})); strings.Contains(md, "![Steps]") {

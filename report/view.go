@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/poolpilot/poolpilot/criteria"
 )
 
 // view is the Model formatted for display; Markdown and HTML render it.
@@ -44,7 +46,7 @@ func newView(m *Model) *view {
 	v.integrity()
 	v.criteria()
 	for _, c := range m.Coverage {
-		v.Coverage = append(v.Coverage, covRow{c.Name, c.Role, FormatSeconds(c.Conclusive), FormatSeconds(c.Inconclusive), FormatSeconds(c.Unwatched)})
+		v.Coverage = append(v.Coverage, covRow{c.Name, c.Role, criteria.HumanDuration(c.Conclusive), criteria.HumanDuration(c.Inconclusive), criteria.HumanDuration(c.Unwatched)})
 	}
 	v.loadTest()
 	for _, s := range m.States {
@@ -119,18 +121,18 @@ func (v *view) loadTest() {
 	}
 	v.LoadTest = [][2]string{
 		{"Target", lt.Target + " (" + orDash(lt.Workload) + ")"},
-		{"Duration", fmtDur(time.Duration(lt.DurationSeconds * float64(time.Second)))},
-		{"Rate", fmt.Sprintf("%.1f req/s achieved of %.1f target", lt.AchievedRate, lt.TargetRate)},
-		{"Requests", fmt.Sprintf("%d, %d errors (%s), %d late", lt.Requests, lt.Errors, pct3(lt.ErrorRate), lt.Late)},
-		{"Latency", fmt.Sprintf("p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms", lt.LatencyMS.P50, lt.LatencyMS.P95, lt.LatencyMS.P99, lt.LatencyMS.Max)},
+		{"Duration", criteria.HumanSeconds(lt.DurationSeconds)},
+		{"Rate", criteria.HumanKind(criteria.KindCount, lt.AchievedRate) + " req/s achieved of " + criteria.HumanKind(criteria.KindCount, lt.TargetRate) + " target"},
+		{"Requests", fmt.Sprintf("%d, %d errors (%s), %d late", lt.Requests, lt.Errors, criteria.HumanPercent(lt.ErrorRate), lt.Late)},
+		{"Latency", fmt.Sprintf("p50 %s, p95 %s, p99 %s, max %s", criteria.HumanMillis(lt.LatencyMS.P50), criteria.HumanMillis(lt.LatencyMS.P95), criteria.HumanMillis(lt.LatencyMS.P99), criteria.HumanMillis(lt.LatencyMS.Max))},
 		{"Result", res},
 	}
 	if lt.Pool != nil {
-		v.LoadTest = append(v.LoadTest[:5], [2]string{"Pool", fmt.Sprintf("wait p95 %.2f ms, utilization max %s", lt.Pool.WaitP95MS, pct1(lt.Pool.UtilizationMax))}, v.LoadTest[5])
+		v.LoadTest = append(v.LoadTest[:5], [2]string{"Pool", "wait p95 " + criteria.HumanMillis(lt.Pool.WaitP95MS) + ", utilization max " + criteria.HumanPercent(lt.Pool.UtilizationMax)}, v.LoadTest[5])
 	}
 }
 
-func fmtMetric(metric string, v float64) string { return FormatValue(metric, v) }
+func fmtMetric(metric string, v float64) string { return criteria.Human(metric, v) }
 
 func fmtTime(t time.Time) string {
 	if t.IsZero() {
@@ -143,7 +145,7 @@ func fmtDur(d time.Duration) string {
 	if d < 0 {
 		return "–"
 	}
-	return d.Round(time.Second).String()
+	return criteria.HumanDuration(d)
 }
 
 func orDash(s string) string {

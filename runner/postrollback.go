@@ -103,7 +103,7 @@ func returnProblems(last *criteria.Evaluation, after *snapshot, base *evidence.A
 		out = append(out, fmt.Sprintf("error rate %s, baseline %s", criteria.HumanPercent(a.ErrorRate), criteria.HumanPercent(base.ErrorRate)))
 	}
 	if limit := max(base.LatencyP95MS*returnLatencyRel, base.LatencyP95MS+returnLatencyAbsMS); a.LatencyP95MS > limit {
-		out = append(out, fmt.Sprintf("p95 latency %.1f ms, baseline %.1f ms", a.LatencyP95MS, base.LatencyP95MS))
+		out = append(out, "p95 latency "+criteria.HumanMillis(a.LatencyP95MS)+", baseline "+criteria.HumanMillis(base.LatencyP95MS))
 	}
 	return out
 }

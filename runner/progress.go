@@ -13,7 +13,7 @@ import (
 // progressText is the progress line of one evaluation, its numbers
 // rounded for people:
 //
-//	07:01:02  [soak 2.0 s elapsed, 38.0 s left] ok 5, pending 1, firing 0, inconclusive 1: error_rate 3.8 % pending (held 1.5 s, fires in 2.5 s), latency_p95 inconclusive for 6.0 s
+//	07:01:02  [soak 2.0 s elapsed, 38.0 s left] ok 5, pending 1, firing 0, inconclusive 1: error_rate 3.85 % pending (held 1.5 s, fires in 2.5 s), latency_p95 inconclusive for 6.0 s
 func progressText(now time.Time, phase string, elapsed, total time.Duration, ev criteria.Evaluation) string {
 	counts := map[criteria.State]int{}
 	var notes []string
@@ -24,7 +24,7 @@ func progressText(now time.Time, phase string, elapsed, total time.Duration, ev 
 		}
 	}
 	line := fmt.Sprintf("%s  [%s %s elapsed, %s left] ok %d, pending %d, firing %d, inconclusive %d",
-		now.UTC().Format("15:04:05"), phase, report.FormatSeconds(elapsed), report.FormatSeconds(max(total-elapsed, 0)),
+		now.UTC().Format("15:04:05"), phase, criteria.HumanDuration(elapsed), criteria.HumanDuration(max(total-elapsed, 0)),
 		counts[criteria.StateOK], counts[criteria.StatePending], counts[criteria.StateFiring], counts[criteria.StateInconclusive])
 	if len(notes) > 0 {
 		line += ": " + short(strings.Join(notes, ", "), 240)
@@ -36,28 +36,18 @@ func progressText(now time.Time, phase string, elapsed, total time.Duration, ev 
 func progressNote(res criteria.Result) string {
 	name := res.Name
 	if res.Value != nil {
-		name += " " + report.FormatValue(exprMetric(res.Expr), *res.Value)
+		name += " " + criteria.Human(res.Metric(), *res.Value)
 	}
-	held := report.FormatSeconds(time.Duration(res.HeldS * float64(time.Second)))
+	held := criteria.HumanSeconds(res.HeldS)
 	switch res.State {
 	case criteria.StatePending:
-		return fmt.Sprintf("%s pending (held %s, fires in %s)", name, held, report.FormatSeconds(time.Duration(res.LeftS*float64(time.Second))))
+		return fmt.Sprintf("%s pending (held %s, fires in %s)", name, held, criteria.HumanSeconds(res.LeftS))
 	case criteria.StateFiring:
 		return fmt.Sprintf("%s FIRING (held %s)", name, held)
 	case criteria.StateInconclusive:
 		return fmt.Sprintf("%s inconclusive for %s", res.Name, held)
 	}
 	return ""
-}
-
-// exprMetric is the metric an expression starts with ("error_rate" of
-// "error_rate < 0.01"), to format its value.
-func exprMetric(expr string) string {
-	f := strings.Fields(expr)
-	if len(f) == 0 {
-		return ""
-	}
-	return strings.TrimRight(f[0], "(")
 }
 
 // humanWriter rounds the numbers of the lines written through it for

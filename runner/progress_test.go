@@ -20,7 +20,7 @@ func TestProgressTextRoundsForPeople(t *testing.T) {
 	now := time.Date(2026, 2, 1, 7, 1, 2, 0, time.UTC)
 	got := progressText(now, "soak", 2500*time.Millisecond, 40*time.Second, ev)
 	want := "07:01:02  [soak 2.5 s elapsed, 37.5 s left] ok 1, pending 1, firing 1, inconclusive 1: " +
-		"error_rate 3.8 % pending (held 1.5 s, fires in 2.5 s), latency_high 1436 ms FIRING (held 6.0 s), wait inconclusive for 6.0 s"
+		"error_rate 3.85 % pending (held 1.5 s, fires in 2.5 s), latency_high 1436 ms FIRING (held 6.0 s), wait inconclusive for 6.0 s"
 	if got != want {
 		t.Errorf("progress line:\n got %s\nwant %s", got, want)
 	}

@@ -1,13 +1,8 @@
 package runner
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -64,8 +59,7 @@ type closingRecord struct {
 // samplesJournal is the open samples journal.
 type samplesJournal struct {
 	mu      sync.Mutex
-	f       *os.File
-	size    int64 // bytes of complete records
+	f       *evidence.JSONL
 	alloc   int64 // bytes reserved on disk
 	samples []evidence.Sample
 	after   *evidence.Aggregate
@@ -75,44 +69,21 @@ type samplesJournal struct {
 // openSamplesJournal opens (or creates) the samples journal in dir and
 // reads it; a torn last line (a crash in the middle of a write) is cut off.
 func openSamplesJournal(dir string) (*samplesJournal, error) {
-	f, err := os.OpenFile(filepath.Join(dir, SamplesFile), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open samples journal: %w", err)
-	}
-	j := &samplesJournal{f: f}
-	if err := j.read(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("samples journal %s: %w", f.Name(), err)
-	}
-	if err := f.Truncate(j.size); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("samples journal: cut torn tail: %w", err)
-	}
-	if _, err := f.Seek(j.size, io.SeekStart); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("samples journal: %w", err)
-	}
-	j.reserve()
-	return j, nil
-}
-
-func (j *samplesJournal) read() error {
-	br := bufio.NewReader(j.f)
-	for n := 1; ; n++ {
-		line, err := br.ReadBytes('\n')
-		if errors.Is(err, io.EOF) {
-			return nil // no newline: a torn (or no) tail
-		}
-		if err != nil {
-			return err
-		}
+	j := &samplesJournal{}
+	f, err := evidence.OpenJSONL(filepath.Join(dir, SamplesFile), "samples journal", func(n int, line []byte) error {
 		var rec sampleRecord
-		if jerr := json.Unmarshal(bytes.TrimSpace(line), &rec); jerr != nil {
-			return fmt.Errorf("line %d is not a samples journal record: %v", n, jerr)
+		if err := json.Unmarshal(line, &rec); err != nil {
+			return fmt.Errorf("line %d is not a samples journal record: %v", n, err)
 		}
 		j.apply(rec)
-		j.size += int64(len(line))
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	j.f = f
+	j.reserve()
+	return j, nil
 }
 
 func (j *samplesJournal) apply(rec sampleRecord) {
@@ -133,11 +104,11 @@ func (j *samplesJournal) apply(rec sampleRecord) {
 // preallocation, or a disk already full, leaves appends to take their
 // chance.
 func (j *samplesJournal) reserve() {
-	if j.alloc-j.size >= samplesReserve {
+	if j.alloc-j.f.Size() >= samplesReserve {
 		return
 	}
-	want := j.size + samplesChunk
-	if preallocate(j.f, want) == nil {
+	want := j.f.Size() + samplesChunk
+	if preallocate(j.f.OSFile(), want) == nil {
 		j.alloc = want
 	}
 }
@@ -172,25 +143,13 @@ func (j *samplesJournal) appendLocked(recs []sampleRecord) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	var b bytes.Buffer
-	for _, rec := range recs {
-		line, err := json.Marshal(rec)
-		if err != nil {
-			return fmt.Errorf("samples journal: %w", err)
-		}
-		b.Write(append(line, '\n'))
+	vals := make([]any, len(recs))
+	for i, rec := range recs {
+		vals[i] = rec
 	}
-	if n, err := j.f.Write(b.Bytes()); err != nil {
-		if n > 0 { // a partial line would be read as torn; drop it now
-			_ = j.f.Truncate(j.size)
-			_, _ = j.f.Seek(j.size, io.SeekStart)
-		}
-		return fmt.Errorf("samples journal write: %w", err)
+	if err := j.f.Append(vals...); err != nil {
+		return err
 	}
-	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("samples journal fsync: %w", err)
-	}
-	j.size += int64(b.Len())
 	for _, rec := range recs {
 		j.apply(rec)
 	}

@@ -45,8 +45,8 @@ func TestSamplesJournalReopenAndTornTail(t *testing.T) {
 	switch {
 	case j.alloc == 0:
 		t.Logf("preallocation unsupported on this file system")
-	case st.Blocks*512 < j.size+samplesReserve:
-		t.Errorf("%d bytes allocated for %d bytes of records, want at least %d reserved", st.Blocks*512, j.size, samplesReserve)
+	case st.Blocks*512 < j.f.Size()+samplesReserve:
+		t.Errorf("%d bytes allocated for %d bytes of records, want at least %d reserved", st.Blocks*512, j.f.Size(), samplesReserve)
 	}
 	j.Close()
 	f, _ := os.OpenFile(filepath.Join(dir, SamplesFile), os.O_WRONLY|os.O_APPEND, 0)

@@ -121,7 +121,7 @@ func (r *watchRenderer) drawTable(ev criteria.Evaluation) {
 		if res.Class != "" {
 			role += " " + res.Class
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", res.Name, role, fmtValue(res.Value), res.Expr, stateText(res), timeToFire(res), orDash(res.Instance))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", res.Name, role, fmtValue(res), res.Expr, stateText(res), timeToFire(res), orDash(res.Instance))
 	}
 	tw.Flush()
 	for _, s := range r.skipped {
@@ -158,15 +158,14 @@ func timeToFire(r criteria.Result) string {
 	return "window " + secs(r.ForS)
 }
 
-func secs(s float64) string {
-	return (time.Duration(s * float64(time.Second))).Round(100 * time.Millisecond).String()
-}
+func secs(s float64) string { return criteria.HumanSeconds(s) }
 
-func fmtValue(v *float64) string {
-	if v == nil {
+// fmtValue is the result's value in its metric's unit.
+func fmtValue(r criteria.Result) string {
+	if r.Value == nil {
 		return "-"
 	}
-	return fmt.Sprintf("%.4g", *v)
+	return criteria.Human(r.Metric(), *r.Value)
 }
 
 func orDash(s string) string {

@@ -55,7 +55,7 @@ func TestWatchTable(t *testing.T) {
 		{Name: "pool-max", Role: "success", Expr: "pool.max == 200", State: criteria.StateInconclusive, Reason: "no data for pool.max"},
 	}, Verdict: criteria.Verdict{WindowS: 3600, Failing: []string{"pool-max"}}})
 	out := b.String()
-	for _, want := range []string{"\x1b[H\x1b[2J", "CRITERION", "error-rate-high  rollback P0  0.05", "3.5s", "127.0.0.1:8080", "inconclusive: no data for pool.max", "not ok: pool-max", "not watched: db-cpu-high (db.cpu: give --dsn-env VAR)"} {
+	for _, want := range []string{"\x1b[H\x1b[2J", "CRITERION", "error-rate-high  rollback P0  5 %", "3.5 s", "127.0.0.1:8080", "inconclusive: no data for pool.max", "not ok: pool-max", "not watched: db-cpu-high (db.cpu: give --dsn-env VAR)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}

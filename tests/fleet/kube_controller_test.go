@@ -13,6 +13,7 @@ import (
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/driver/kube"
 	"github.com/poolpilot/poolpilot/internal/kubetest"
+	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/sim"
 )
 
@@ -64,7 +65,7 @@ func TestControllerWithKubeDriver(t *testing.T) {
 	}
 }
 
-func runKubeChange(t *testing.T, before []corev1.EnvVar) (change.Outcome, *kubetest.Cluster, *sim.MemRecorder) {
+func runKubeChange(t *testing.T, before []corev1.EnvVar) (change.Outcome, *kubetest.Cluster, *evidence.MemRecorder) {
 	t.Helper()
 	w := newKubeWorld(t, before)
 	app := w.Prober("prod", "ledgerd", "app") // the pods, as a Service URL would report them
@@ -80,7 +81,7 @@ func runKubeChange(t *testing.T, before []corev1.EnvVar) (change.Outcome, *kubet
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { j.Close() })
-	rec := &sim.MemRecorder{}
+	rec := &evidence.MemRecorder{}
 	c := &change.Controller{Plan: p, Journal: j, Driver: drv, Prober: app, Recorder: rec, Clock: w.Clock, Wait: w.Wait}
 	c.Phases.Soak = func(ctx context.Context) (change.Verdict, error) {
 		if h, _ := app.Health(ctx, p.Instances[0]); h.Pool.Max != 200 || h.Pool.Min != 20 {

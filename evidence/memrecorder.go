@@ -1,15 +1,11 @@
-package sim
+package evidence
 
-import (
-	"sync"
-
-	"github.com/poolpilot/poolpilot/evidence"
-)
+import "sync"
 
 // MemRecorder keeps what the controller records: the audit events' names in
 // order and each evidence file's last contents, for tests that read the
 // evidence (deployment_log.txt, config_diff.txt …) without a folder.
-// Recorder keeps only sizes, for simulations at scale.
+// (sim.Recorder keeps only sizes, for simulations at scale.)
 type MemRecorder struct {
 	mu     sync.Mutex
 	events []string
@@ -17,7 +13,7 @@ type MemRecorder struct {
 }
 
 // Record keeps the event's name.
-func (r *MemRecorder) Record(ev evidence.Event) error {
+func (r *MemRecorder) Record(ev Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, ev.EventName())

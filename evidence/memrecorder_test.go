@@ -1,19 +1,17 @@
-package sim
+package evidence
 
 import (
 	"slices"
 	"testing"
-
-	"github.com/poolpilot/poolpilot/evidence"
 )
 
 func TestMemRecorderKeepsEventsAndLastContents(t *testing.T) {
 	var r MemRecorder
 	buf := []byte("first\n")
 	for _, step := range []func() error{
-		func() error { return r.Record(evidence.RunOpened{}) },
+		func() error { return r.Record(RunOpened{}) },
 		func() error { return r.WriteFile("deployment_log.txt", buf) },
-		func() error { return r.Record(evidence.Rollback{Reason: "x"}) },
+		func() error { return r.Record(Rollback{Reason: "x"}) },
 		func() error { return r.WriteFile("config_diff.txt", []byte("+DB_POOL_MAX=200\n")) },
 	} {
 		if err := step(); err != nil {
