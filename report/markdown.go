@@ -108,11 +108,14 @@ func mdCoverage(b *strings.Builder, v *view) {
 		return
 	}
 	b.WriteString("## Soak coverage\n\nHow long each criterion was watched during the soak: conclusive (there was data), inconclusive (no data, a gap or a stale source), not watched (no evaluation at all).\n\n")
-	b.WriteString("| Criterion | Role | Conclusive | Inconclusive | Not watched |\n|---|---|---:|---:|---:|\n")
+	b.WriteString("| Criterion | Role | Conclusive | Inconclusive | Not watched | Share of watched time (verdict) |\n|---|---|---:|---:|---:|---:|\n")
 	for _, c := range v.Coverage {
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", md(c.Name), orDash(c.Role), c.Conclusive, c.Inconclusive, c.Unwatched)
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", md(c.Name), orDash(c.Role), c.Conclusive, c.Inconclusive, c.Unwatched, c.Share)
 	}
 	b.WriteString("\n")
+	if v.CoverageNote != "" {
+		b.WriteString(md(v.CoverageNote) + "\n\n")
+	}
 }
 
 func mdCompare(b *strings.Builder, m *Model) {

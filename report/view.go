@@ -18,6 +18,10 @@ type view struct {
 	IntegrityOK  bool
 	Criteria     []critRow
 	Coverage     []covRow
+	// CoverageNote gives the figures the soak's verdict used (watched time,
+	// gaps without evaluation, the minimum share), when the run recorded
+	// them.
+	CoverageNote string
 	LoadTest     [][2]string
 	States       []stateRow
 	Approvals    []string
@@ -26,7 +30,7 @@ type view struct {
 }
 
 type critRow struct{ Name, Role, Class, Expr, For, Value, Verdict, Detail string }
-type covRow struct{ Name, Role, Conclusive, Inconclusive, Unwatched string }
+type covRow struct{ Name, Role, Conclusive, Inconclusive, Unwatched, Share string }
 type stateRow struct{ State, Entered, Duration, Reason string }
 type checkRow struct{ ID, Title, Kind, Status, By, Detail string }
 type fileRow struct{ Name, SHA256, Size, OK string }
@@ -45,9 +49,7 @@ func newView(m *Model) *view {
 	}
 	v.integrity()
 	v.criteria()
-	for _, c := range m.Coverage {
-		v.Coverage = append(v.Coverage, covRow{c.Name, c.Role, criteria.HumanDuration(c.Conclusive), criteria.HumanDuration(c.Inconclusive), criteria.HumanDuration(c.Unwatched)})
-	}
+	v.coverage()
 	v.loadTest()
 	for _, s := range m.States {
 		v.States = append(v.States, stateRow{s.State, fmtTime(s.Entered), fmtDur(s.Duration), Humanize(s.Reason)})
@@ -170,3 +172,46 @@ func short(h string) string {
 	}
 	return h
 }
+
+// coverage is the soak coverage table: what the report derives from the
+// samples, beside each success criterion's conclusive share of the watched
+// time as the verdict counted it (sustained_monitoring.json's coverage,
+// gaps over three intervals excluded from the watched time).
+func (v *view) coverage() {
+	m := v.M
+	judged := map[string]string{}
+	sm := m.Files.Monitoring
+	if sm != nil {
+		for _, c := range sm.Coverage {
+			judged[c.Name] = criteria.HumanPercent(c.Ratio)
+		}
+	}
+	for _, c := range m.Coverage {
+		share, ok := judged[c.Name]
+		if !ok {
+			share = "–"
+		}
+		v.Coverage = append(v.Coverage, covRow{c.Name, c.Role, criteria.HumanDuration(c.Conclusive), criteria.HumanDuration(c.Inconclusive), criteria.HumanDuration(c.Unwatched), share})
+	}
+	if sm == nil || (sm.WatchedSeconds == 0 && len(sm.Coverage) == 0) {
+		return
+	}
+	soak := sm.Ended.Sub(sm.Started)
+	note := fmt.Sprintf("As the verdict counted it: watched %s of the %s soak", criteria.HumanDuration(secs(sm.WatchedSeconds)), criteria.HumanDuration(soak))
+	switch len(sm.Gaps) {
+	case 0:
+		note += ", with no gap between evaluations longer than three intervals"
+	default:
+		var gs []string
+		for _, g := range sm.Gaps {
+			gs = append(gs, fmt.Sprintf("%s from %s", criteria.HumanDuration(secs(g.Seconds)), g.From.UTC().Format("15:04:05")))
+		}
+		note += fmt.Sprintf("; %d gap(s) without evaluation, not counted as watched: %s", len(sm.Gaps), strings.Join(gs, ", "))
+	}
+	if sm.MinCoverage > 0 {
+		note += fmt.Sprintf(". Each success criterion had to be conclusive for at least %s of the watched time (its share is in the last column)", criteria.HumanPercent(sm.MinCoverage))
+	}
+	v.CoverageNote = note + "."
+}
+
+func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

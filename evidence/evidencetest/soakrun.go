@@ -28,6 +28,7 @@ func (b *builder) soak(sc Scenario) {
 	b.at(end)
 	b.finishCriteria(crit, mon.Samples, sc)
 	mon.Criteria = crit
+	coverage(&mon)
 	after := evidence.LatencyStats{Requests: 47880, P50MS: 11.8, P95MS: 41.3, P99MS: 79.5, MaxMS: 140}
 	mon.Summary = &evidence.Aggregate{Requests: 47880, Errors: 5, ErrorRate: 0.000104, LatencyP50MS: 11.8, LatencyP95MS: 41.3, LatencyP99MS: 79.5, Utilization: 0.19, WaitP95MS: 1.1}
 	mon.Verdict = evidence.VerdictPass
@@ -113,4 +114,26 @@ func (b *builder) comparisons(after evidence.LatencyStats, sum *evidence.Aggrega
 	b.must(b.f.Write(evidence.FileErrorRateComparison, []byte(fmt.Sprintf(
 		"baseline error_rate 0.000168 (1 of 5970 requests, 30s)\nafter    error_rate %.6f (%d of %d requests)\nchange   %+.6f\nverdict  %s\n",
 		sum.ErrorRate, sum.Errors, sum.Requests, sum.ErrorRate-0.000168, map[bool]string{true: "no regression", false: "REGRESSION"}[sum.ErrorRate <= 0.001]))))
+}
+
+// coverage fills in the verdict's coverage figures as a run writes them:
+// the soak watched throughout (one evaluation a second, no gap), each
+// success criterion's conclusive share of it, and the minimum share.
+func coverage(mon *evidence.SustainedMonitoring) {
+	watched := mon.Ended.Sub(mon.Started)
+	mon.WatchedSeconds, mon.MinCoverage = watched.Seconds(), 0.9
+	for _, c := range mon.Criteria {
+		if c.Role != poolpilot.RoleSuccess {
+			continue
+		}
+		conclusive := 0
+		for _, s := range mon.Samples {
+			if !s.Time.Before(mon.Started) && s.Time.Before(mon.Ended) && s.States[c.Name] != evidence.StateInconclusive {
+				conclusive++
+			}
+		}
+		secs := float64(conclusive) * mon.IntervalSeconds
+		mon.Coverage = append(mon.Coverage, evidence.CriterionCoverage{Name: c.Name, ConclusiveSeconds: secs,
+			WatchedSeconds: watched.Seconds(), Ratio: secs / watched.Seconds(), LastState: evidence.StateOK})
+	}
 }

@@ -1,1 +1,1 @@
-umubRUDeVPotUMJkoKlyLq7R/tBJd9EUMe9hzFvFHxOtAnIv0Nq/OYfC/llTeF+ApUYYX+/TrxIpb8kanEatDw==
+8hcsEprzuJXh8ZcY+U9CXzew3pXYFlkCM+OpfOb1HlWU/hU5OGCwvQMnTACdEawB7iHGx2UzgNSGJXLBlY1jAg==
