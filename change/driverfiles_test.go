@@ -21,7 +21,6 @@ import (
 	"github.com/poolpilot/poolpilot/driver/restart"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
-	"github.com/poolpilot/poolpilot/sim"
 )
 
 // driverFiles are the seed's evidence files the change path writes, which
@@ -63,14 +62,14 @@ func envService(path string) http.HandlerFunc {
 	}
 }
 
-func runWith(t *testing.T, p *plan.Plan, d change.Driver, pr change.Prober) *sim.MemRecorder {
+func runWith(t *testing.T, p *plan.Plan, d change.Driver, pr change.Prober) *evidence.MemRecorder {
 	t.Helper()
 	j, err := change.OpenJournal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { j.Close() })
-	rec := &sim.MemRecorder{}
+	rec := &evidence.MemRecorder{}
 	c := &change.Controller{Plan: p, Journal: j, Driver: d, Prober: pr, Recorder: rec, Clock: poolpilot.SystemClock{}}
 	if out, err := c.Run(context.Background()); err != nil || out.State != change.StateSucceeded {
 		t.Fatalf("outcome %+v err %v", out, err)
@@ -129,7 +128,7 @@ func TestEverySeedChangeFileForEveryDriver(t *testing.T) {
 	})
 }
 
-func hasFiles(t *testing.T, rec *sim.MemRecorder) {
+func hasFiles(t *testing.T, rec *evidence.MemRecorder) {
 	t.Helper()
 	for _, name := range driverFiles {
 		if rec.File(name) == "" {

@@ -14,9 +14,9 @@ import (
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/driver/kube"
+	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/internal/kubetest"
 	"github.com/poolpilot/poolpilot/plan"
-	"github.com/poolpilot/poolpilot/sim"
 )
 
 // cluster is the fake cluster (internal/kubetest) with one Deployment,
@@ -70,7 +70,7 @@ func kubePlan(t *testing.T) *plan.Plan {
 	return p
 }
 
-func runKube(t *testing.T, c *cluster, soak func(context.Context) (change.Verdict, error)) (change.Outcome, *sim.MemRecorder) {
+func runKube(t *testing.T, c *cluster, soak func(context.Context) (change.Verdict, error)) (change.Outcome, *evidence.MemRecorder) {
 	t.Helper()
 	p := kubePlan(t)
 	drv := &kube.Driver{Client: c.Clientset, From: p.Change.From, Run: p.SHA256(), Timeout: time.Minute, Poll: time.Second, Clock: c.Clock, Wait: c.Wait}
@@ -79,7 +79,7 @@ func runKube(t *testing.T, c *cluster, soak func(context.Context) (change.Verdic
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { j.Close() })
-	rec := &sim.MemRecorder{}
+	rec := &evidence.MemRecorder{}
 	ctl := &change.Controller{Plan: p, Journal: j, Driver: drv, Prober: c.app, Recorder: rec, Clock: c.Clock, Wait: c.Wait}
 	ctl.Phases.Soak = soak
 	out, err := ctl.Run(context.Background())

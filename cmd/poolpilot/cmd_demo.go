@@ -5,13 +5,11 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -397,12 +395,3 @@ func (d *env2) getenv(k string) string {
 	}
 	return d.env.getenv(k)
 }
-
-func (d *env2) asEnv() *env {
-	c := *d.env
-	c.getenv = d.getenv
-	return &c
-}
-
-var _ = errors.New
-var _ = strconv.Itoa
