@@ -36,7 +36,9 @@ type PlanBudget struct {
 	// Pooler: the plan's instances connect through a pooler, so preflight
 	// checks pooler_budget, not max_connections.
 	Pooler bool `json:"-"`
-	// Cluster: driver kube, preflight counts the instances from the cluster.
+	// Cluster: the plan's driver reads the instances from an orchestrator
+	// (kube), so preflight counts them from the cluster; the caller sets it
+	// (assemble.FleetFromCluster), advisor does not know drivers.
 	Cluster bool `json:"-"`
 }
 
@@ -46,7 +48,7 @@ func NewPlanBudget(p *plan.Plan, warning string) *PlanBudget {
 	n, surge, how := p.Peak()
 	d := p.Database
 	return &PlanBudget{Max: p.Change.To.Max, Instances: n, Surge: surge, Warning: warning, OtherClients: d.OtherClients,
-		How: how, Pooler: d.PgBouncerAdminDSNEnv != "" || d.PoolerMaxClients > 0, Cluster: p.Driver == plan.DriverKube}
+		How: how, Pooler: d.PgBouncerAdminDSNEnv != "" || d.PoolerMaxClients > 0}
 }
 
 // Budget is the fleet's connection budget at the recommended max.

@@ -35,6 +35,15 @@ func (r *Run) BuildDriver() (change.Driver, error) {
 	return d, nil
 }
 
+// FleetFromCluster reports whether the plan's driver reads its instances
+// from an orchestrator (factory.FleetFacter: kube), as preflight's budget
+// then counts them from the cluster rather than the plan.
+func FleetFromCluster(p *plan.Plan) bool {
+	d, _ := factory.New(p, nil) // an unreachable cluster still says what it is
+	_, ok := d.(factory.FleetFacter)
+	return ok
+}
+
 // BackendCounter is verify's view of pg_stat_activity: backends by
 // application_name, read through a pool of one connection
 // (poolpilot-verify) opened at the first count. close releases it. Nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/advisor"
+	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/loadgen"
 	"github.com/poolpilot/poolpilot/loadgen/sqlload"
 	"github.com/poolpilot/poolpilot/pgpool"
@@ -352,6 +353,7 @@ func (f *sizeFlags) budget(rep *advisor.Report, d *sizeDeps) {
 			n = len(p.Instances)
 		}
 		pb = advisor.NewPlanBudget(p, advisor.Check(p.Change.To.Max, rep.Recommended))
+		pb.Cluster = assemble.FleetFromCluster(p)
 		if fleet.Instances == 0 {
 			fleet.Instances = n
 		}
