@@ -42,8 +42,7 @@ type Run struct {
 // Load reads the plan file path and assembles its run. Run folders go
 // under evidenceDir, or under the plan's evidence.dir (relative to the
 // plan file) when it is ""; approvals and ticks are always read from the
-// latter. A plan that
-// cannot be read or is invalid is bad input (exit 2).
+// latter. A plan that cannot be read or is invalid is bad input (exit 2).
 func Load(path, evidenceDir string, getenv func(string) string) (*Run, error) {
 	p, err := plan.Load(path)
 	if err != nil {
