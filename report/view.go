@@ -197,14 +197,14 @@ func (v *view) coverage() {
 		return
 	}
 	soak := sm.Ended.Sub(sm.Started)
-	note := fmt.Sprintf("As the verdict counted it: watched %s of the %s soak", criteria.HumanDuration(secs(sm.WatchedSeconds)), criteria.HumanDuration(soak))
+	note := fmt.Sprintf("As the verdict counted it: watched %s of the %s soak", criteria.HumanSeconds(sm.WatchedSeconds), criteria.HumanDuration(soak))
 	switch len(sm.Gaps) {
 	case 0:
 		note += ", with no gap between evaluations longer than three intervals"
 	default:
 		var gs []string
 		for _, g := range sm.Gaps {
-			gs = append(gs, fmt.Sprintf("%s from %s", criteria.HumanDuration(secs(g.Seconds)), g.From.UTC().Format("15:04:05")))
+			gs = append(gs, fmt.Sprintf("%s from %s", criteria.HumanSeconds(g.Seconds), g.From.UTC().Format("15:04:05")))
 		}
 		note += fmt.Sprintf("; %d gap(s) without evaluation, not counted as watched: %s", len(sm.Gaps), strings.Join(gs, ", "))
 	}
@@ -213,5 +213,3 @@ func (v *view) coverage() {
 	}
 	v.CoverageNote = note + "."
 }
-
-func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -117,7 +117,7 @@ func endVerdict(last *criteria.Evaluation, unanswered []string, cov []evidence.C
 		if c.Ratio < minCoverage {
 			return change.Verdict{Rollback: true, Criterion: c.Name, Role: poolpilot.RoleSuccess,
 				Reason: fmt.Sprintf("success criterion %s was conclusive for %s of %s watched (%s, below min_coverage %s): its success was not observed",
-					c.Name, criteria.HumanDuration(secs(c.ConclusiveSeconds)), criteria.HumanDuration(secs(c.WatchedSeconds)), criteria.HumanPercent(c.Ratio), criteria.HumanPercent(minCoverage))}
+					c.Name, criteria.HumanSeconds(c.ConclusiveSeconds), criteria.HumanSeconds(c.WatchedSeconds), criteria.HumanPercent(c.Ratio), criteria.HumanPercent(minCoverage))}
 		}
 	}
 	return change.Verdict{}
