@@ -23,16 +23,20 @@ import (
 // the one the plan names (driver/factory). An unknown driver, or a kube
 // cluster that cannot be reached, is bad input: nothing has started. In
 // the latter case the driver is returned too (it can still describe its
-// change: --dry-run), and the error wraps a *driver.UnreachableError.
+// change: --dry-run), and the error wraps a *driver.UnreachableError. The
+// driver is built once per Run.
 func (r *Run) BuildDriver() (change.Driver, error) {
 	if r.Driver != nil {
 		return r.Driver, nil
 	}
-	d, err := factory.New(r.Plan, r.Getenv)
-	if err != nil {
-		return d, &poolpilot.ExitError{Code: poolpilot.ExitBadInput, Err: err}
+	if !r.isBuilt { // once: preflight and the run use the same driver
+		r.built, r.buildErr = factory.New(r.Plan, r.Getenv)
+		if r.buildErr != nil {
+			r.buildErr = &poolpilot.ExitError{Code: poolpilot.ExitBadInput, Err: r.buildErr}
+		}
+		r.isBuilt = true
 	}
-	return d, nil
+	return r.built, r.buildErr
 }
 
 // FleetFromCluster reports whether the plan's driver reads its instances
@@ -53,10 +57,9 @@ func BackendCounter(dsn string) (count change.BackendCounter, close func()) {
 		return nil, func() {}
 	}
 	var once sync.Once
+	var mu sync.Mutex // facts, between the first count and close
 	var facts *pgserver.Facts
 	var openErr error
-	var mu sync.Mutex
-	var pool *pgpool.Pool
 	count = func(ctx context.Context) (map[string]int, error) {
 		once.Do(func() {
 			octx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -67,9 +70,8 @@ func BackendCounter(dsn string) (count change.BackendCounter, close func()) {
 				return
 			}
 			mu.Lock()
-			pool = p
-			mu.Unlock()
 			facts = &pgserver.Facts{Pool: p}
+			mu.Unlock()
 		})
 		if openErr != nil {
 			return nil, openErr
@@ -81,8 +83,8 @@ func BackendCounter(dsn string) (count change.BackendCounter, close func()) {
 	return count, func() {
 		mu.Lock()
 		defer mu.Unlock()
-		if pool != nil {
-			pool.Close()
+		if facts != nil {
+			facts.Pool.Close()
 		}
 	}
 }

@@ -2,6 +2,7 @@ package assemble
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/poolpilot/poolpilot/plan"
@@ -20,5 +21,26 @@ func TestFleetFromCluster(t *testing.T) {
 		if got := FleetFromCluster(p); got != c.want {
 			t.Errorf("driver %s: FleetFromCluster %v, want %v", c.driver, got, c.want)
 		}
+	}
+}
+
+// A run builds its driver once: preflight (RunPreflight) and the run ask
+// the same one.
+func TestRunBuildsItsDriverOnce(t *testing.T) {
+	r := &Run{Plan: testPlan(t), Getenv: func(string) string { return "" }}
+	d1, err := r.BuildDriver()
+	if err != nil || d1 == nil {
+		t.Fatalf("driver %v, err %v", d1, err)
+	}
+	if d2, _ := r.BuildDriver(); d2 != d1 {
+		t.Errorf("built again: %p then %p", d1, d2)
+	}
+	r.Plan.Driver = "helm"
+	bad := &Run{Plan: r.Plan}
+	if _, err := bad.BuildDriver(); err == nil || !strings.Contains(err.Error(), `"helm" is not a driver`) {
+		t.Errorf("unknown driver: %v", err)
+	}
+	if _, err := bad.BuildDriver(); err == nil {
+		t.Error("the second call forgot the error")
 	}
 }

@@ -42,6 +42,9 @@ type PreflightOptions struct {
 	// reads the cluster).
 	Fleet preflight.FleetFacts
 	Clock poolpilot.Clock // nil: the system clock
+	// Driver is the plan's driver when the caller built it already (a
+	// run); nil builds it (factory.New) to ask what it needs.
+	Driver change.Driver
 }
 
 // Preflight runs the plan's preflight: its own tool pool to the plan's
@@ -68,7 +71,7 @@ func Preflight(ctx context.Context, p *plan.Plan, getenv func(string) string, o 
 	pf := &preflight.Checker{Plan: p, PlanDir: o.PlanDir, Server: facts, Prober: change.HTTPProber{},
 		Getenv: getenv, Clock: clock, Fleet: o.Fleet, Sizing: sizingAdvice(p, o.Sizing),
 		Sources: planSources{getenv: getenv, p: p, pool: pool, poolErr: err}}
-	driverPreflight(pf, p, getenv)
+	driverPreflight(pf, p, getenv, o.Driver)
 	if p.Database.PgBouncerAdminDSNEnv != "" {
 		pf.Pooler = pgbFacts{getenv: getenv, p: p}
 	}
@@ -117,8 +120,10 @@ func (s planSources) Unfed(ctx context.Context) ([]preflight.UnfedCriterion, err
 // driverPreflight gives preflight what the plan's driver declares: the
 // variables it reads (credentials_present) and, for an orchestrator
 // (kube), the fleet facts, unless the caller gave its own.
-func driverPreflight(pf *preflight.Checker, p *plan.Plan, getenv func(string) string) {
-	d, _ := factory.New(p, getenv) // an unreachable cluster: its fleet facts answer with the reason
+func driverPreflight(pf *preflight.Checker, p *plan.Plan, getenv func(string) string, d change.Driver) {
+	if d == nil {
+		d, _ = factory.New(p, getenv) // an unreachable cluster: its fleet facts answer with the reason
+	}
 	if n, ok := d.(driver.EnvNeeder); ok {
 		pf.DriverEnv = n.NeededEnv
 	}

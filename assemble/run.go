@@ -37,6 +37,10 @@ type Run struct {
 	Preflight func(ctx context.Context) preflight.Report
 	// Driver replaces the driver the plan names (tests).
 	Driver change.Driver
+
+	built    change.Driver // the plan's driver, once BuildDriver made it
+	buildErr error
+	isBuilt  bool
 }
 
 // Load reads the plan file path and assembles its run. Run folders go
@@ -67,7 +71,11 @@ func (r *Run) RunPreflight(ctx context.Context) preflight.Report {
 	if r.Preflight != nil {
 		return r.Preflight(ctx)
 	}
-	return Preflight(ctx, r.Plan, r.Getenv, PreflightOptions{PlanDir: r.PlanDir})
+	o := PreflightOptions{PlanDir: r.PlanDir}
+	if r.Driver == nil { // a test's driver does not say what the plan's needs
+		o.Driver, _ = r.BuildDriver()
+	}
+	return Preflight(ctx, r.Plan, r.Getenv, o)
 }
 
 // AutoStepsNote says where an auto staircase's steps came from ("" for
