@@ -43,5 +43,8 @@ go test -race -p 1 -count=1 -timeout 75m "$@" ./...
 # The latency goals (/healthz and /metrics p99 < 5 ms at 1,000 req/s with a
 # saturated pool) are asserted only without the race detector, which costs
 # 5–10× CPU: run that test once more, natively.
-log "go test -run TestProbesFastWhilePoolSaturated ./tests/reliability/ (without -race: latency goals)"
+log "timing: go test -run TestProbesFastWhilePoolSaturated ./tests/reliability/ (without -race: latency goals)"
 go test -count=1 -timeout 5m -run 'TestProbesFastWhilePoolSaturated' ./tests/reliability/
+
+log "timing: go test -run TestDemo ./cmd/poolpilot/ (without -race: the demo's acts end with their latency verdicts)"
+go test -count=1 -timeout 10m -run 'TestDemo' ./cmd/poolpilot/

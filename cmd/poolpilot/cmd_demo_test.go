@@ -12,6 +12,7 @@ import (
 )
 
 func TestDemoSuccessScenarioEndToEnd(t *testing.T) {
+	demoVerdictTest(t)
 	start := time.Now()
 	dir := t.TempDir()
 	out, stderr, code := runCLI(t, nil, "demo", "--scenario", "success", "--evidence-dir", dir,
@@ -82,8 +83,15 @@ func TestDemoKeepRunsUntilCancelled(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	if !strings.Contains(out.String(), "phase1_demo_success: succeeded") {
-		t.Errorf("the act did not succeed:\n%s\n%s", out.String(), errw.String())
+	// Under -race the act runs whole but its latency verdict judges the
+	// host (see demoVerdictTest): it must end, with a verdict and verified
+	// evidence; without -race it must succeed.
+	want := "phase1_demo_success: succeeded"
+	if raceEnabled {
+		want = "phase1_demo_success: "
+	}
+	if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "evidence verify: OK") {
+		t.Errorf("the act did not end with %q and verified evidence:\n%s\n%s", want, out.String(), errw.String())
 	}
 	cancel()
 	select {
@@ -100,6 +108,7 @@ func TestDemoKeepRunsUntilCancelled(t *testing.T) {
 // unless the shared machine's noise stops it earlier), because ledgerd
 // answers 300 ms slower past a pool max of 50.
 func TestDemoStaircaseScenarioSettles(t *testing.T) {
+	demoVerdictTest(t)
 	dir := t.TempDir()
 	out, stderr, code := runCLI(t, nil, "demo", "--scenario", "staircase", "--evidence-dir", dir,
 		"--baseline", "2s", "--load-duration", "2s", "--rate", "20", "--soak-rate", "10", "--soak", "6s", "--window", "3s")
@@ -110,5 +119,21 @@ func TestDemoStaircaseScenarioSettles(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s\nstderr:\n%s", want, out, stderr)
 		}
+	}
+}
+
+// demoVerdictTest skips, under the race detector, a test whose pass is the
+// demo's success act ending "succeeded". That verdict is a latency judgement
+// (p95 after the change against the baseline) over a few dozen requests to
+// ledgerd, which runs in-process: under -race every request costs 10× the
+// CPU (p95 ≈ 50 ms instead of 6 ms on a 2-core machine) and one scheduling
+// stall of the shared host fails the criterion, so the verdict measures the
+// host, not poolpilot. scripts/test.sh runs these tests again without -race
+// (its "timing" step), so CI always runs them; the demo's code paths are
+// also exercised under -race by the run and reliability suites.
+func demoVerdictTest(t *testing.T) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip("judges the demo's latency verdict: run without -race by scripts/test.sh (go test -run 'TestDemo' ./cmd/poolpilot/)")
 	}
 }
