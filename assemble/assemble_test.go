@@ -12,20 +12,14 @@ import (
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/plan/plantest"
 )
 
 func TestMain(m *testing.M) { pgtest.RunMain(m) }
 
 func testPlan(t *testing.T) *plan.Plan {
 	t.Helper()
-	b, err := plan.Init(plan.SeedInitOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := plantest.Seed(t)
 	p.Criteria = append(p.Criteria,
 		poolpilot.CriterionSpec{Name: "prom_a", Role: poolpilot.RoleRollback, Expr: "promql > 1", Query: "up == 0"},
 		poolpilot.CriterionSpec{Name: "prom_b", Role: poolpilot.RoleRollback, Expr: "promql > 1", Query: "sum(up)", Optional: true})

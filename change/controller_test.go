@@ -13,6 +13,7 @@ import (
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/plan/plantest"
 )
 
 type fakeClock struct {
@@ -73,14 +74,7 @@ func (f *fakeFleet) Health(_ context.Context, in plan.Instance) (poolpilot.Healt
 func threeInstancePlan(t *testing.T) *plan.Plan {
 	o := plan.SeedInitOptions()
 	o.HealthURLs = []string{"http://127.0.0.1:1/healthz", "http://127.0.0.1:2/healthz", "http://127.0.0.1:3/healthz"}
-	b, err := plan.Init(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, _ := plantest.Init(t, o)
 	p.Rollout.VerifyTimeout = poolpilot.Duration(5 * time.Second)
 	return p
 }

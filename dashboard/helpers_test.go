@@ -20,6 +20,7 @@ import (
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/evidence/evidencetest"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/plan/plantest"
 )
 
 const (
@@ -136,14 +137,7 @@ func testPlan(t *testing.T) *plan.Plan {
 	o := plan.SeedInitOptions()
 	o.Name = "phase1_live"
 	o.HealthURLs = []string{"http://127.0.0.1:1/healthz", "http://127.0.0.1:2/healthz"}
-	b, err := plan.Init(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, _ := plantest.Init(t, o)
 	p.Instances[1].Name = "down"
 	// A plan refuses credentials in a URL; set one after parsing to prove
 	// that the page shows only host:port.

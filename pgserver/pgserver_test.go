@@ -14,6 +14,7 @@ import (
 	"github.com/poolpilot/poolpilot/internal/pgtest"
 	"github.com/poolpilot/poolpilot/pgpool"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/plan/plantest"
 	"github.com/poolpilot/poolpilot/preflight"
 )
 
@@ -57,11 +58,7 @@ func TestSeedPlanRefusedOnDefaultServer(t *testing.T) {
 	inst := healthStub(t, 10, 2, 2)
 	o := plan.SeedInitOptions()
 	o.HealthURLs = []string{inst.URL + "/healthz"}
-	b, _ := plan.Init(o)
-	p, err := plan.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, _ := plantest.Init(t, o)
 	p.Backup.Check, p.Backup.SkipReason = "skip", "test cluster"
 	env := map[string]string{"DATABASE_URL": srv.URL("postgres"), "POOLPILOT_ADMIN_TOKEN": "t"}
 	pf := &preflight.Checker{Plan: p, PlanDir: t.TempDir(), Server: facts, Prober: change.HTTPProber{},

@@ -11,6 +11,7 @@ import (
 	"github.com/poolpilot/poolpilot/advisor"
 	"github.com/poolpilot/poolpilot/budget"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/plan/plantest"
 	"github.com/poolpilot/poolpilot/preflight"
 )
 
@@ -32,14 +33,7 @@ func (p idleProber) Health(context.Context, plan.Instance) (poolpilot.Health, er
 
 func seedPlan(t *testing.T) *plan.Plan {
 	t.Helper()
-	b, err := plan.Init(plan.SeedInitOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := plantest.Seed(t)
 	p.Backup.Check, p.Backup.SkipReason = "skip", "test"
 	return p
 }

@@ -15,7 +15,7 @@ import (
 
 	"github.com/poolpilot/poolpilot/assemble"
 	"github.com/poolpilot/poolpilot/evidence"
-	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/plan/plantest"
 )
 
 // receiver is a local HTTP server keeping every JSON body posted to it.
@@ -52,18 +52,12 @@ func (rc *receiver) got() []map[string]any {
 // notify section pointing at local receivers.
 func pagingRunner(t *testing.T, env map[string]string, dir string, resume bool) *runner {
 	t.Helper()
-	b, err := plan.Init(plan.SeedInitOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := plantest.Seed(t)
 	p.Notify.PagerDutyRoutingKeyEnv, p.Notify.PagerDutyURL, p.Notify.EventsWebhookEnv = "PD_KEY", env["PD_URL"], "EVENTS_URL"
 	r := &runner{o: Options{Run: &assemble.Run{Getenv: func(k string) string { return env[k] }}, Log: io.Discard}, p: p, clock: fixedClock{}}
 	secrets := r.setupPaging()
 	opts := evidence.Options{Plan: p.Name, Secrets: secrets, OnAppend: r.eventHook()}
+	var err error
 	if resume {
 		r.folder, err = evidence.Resume(dir, opts)
 	} else {

@@ -15,18 +15,12 @@ import (
 	"github.com/poolpilot/poolpilot/driver/kube"
 	"github.com/poolpilot/poolpilot/driver/restart"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/plan/plantest"
 )
 
 func seedPlan(t *testing.T, drv string) *plan.Plan {
 	t.Helper()
-	b, err := plan.Init(plan.SeedInitOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := plantest.Seed(t)
 	p.Driver = drv
 	return p
 }

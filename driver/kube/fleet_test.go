@@ -19,7 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/poolpilot/poolpilot/internal/kubetest"
-	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/plan/plantest"
 )
 
 func hpa(ns, name, target string, maxReplicas int32) *autoscalingv2.HorizontalPodAutoscaler {
@@ -159,14 +159,7 @@ current-context: test
 	if cfg, err := LoadConfig(empty + string(os.PathListSeparator) + path); err != nil || cfg.Host != srv.URL {
 		t.Errorf("kubeconfig list: host %v, err %v", cfg, err)
 	}
-	pb, err := plan.Init(plan.SeedInitOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.Parse(pb)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := plantest.Seed(t)
 	if d, err := New(p, path); err != nil || d.Run != p.SHA256() || d.From != p.Change.From {
 		t.Errorf("New: %+v %v", d, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/poolpilot/poolpilot/internal/ledgerdtest"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/plan/plantest"
 	"github.com/poolpilot/poolpilot/runner"
 )
 
@@ -111,14 +112,7 @@ func Plan(t testing.TB, name string, health []string, dir string, soak time.Dura
 	o.To = to
 	o.Name, o.HealthURLs, o.EvidenceDir = name, health, filepath.Join(dir, "evidence")
 	o.LoadRate = 30
-	b, err := plan.Init(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, _ := plantest.Init(t, o)
 	p.Baseline.Duration = poolpilot.Duration(time.Second)
 	p.LoadTest.Duration = poolpilot.Duration(2 * time.Second)
 	p.Soak.Duration = poolpilot.Duration(soak)

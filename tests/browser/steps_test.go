@@ -15,6 +15,7 @@ import (
 	"github.com/poolpilot/poolpilot/dashboard"
 	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/plan/plantest"
 )
 
 // stairsState is what the test reads from the page's Steps view.
@@ -63,14 +64,7 @@ func waitStairs(t *testing.T, ctx context.Context, what string, ok func(stairsSt
 func TestLiveStaircaseInChromium(t *testing.T) {
 	o := plan.SeedInitOptions()
 	o.Name, o.HealthURLs = "phase1_stairs", []string{"http://127.0.0.1:1/healthz"}
-	b, err := plan.Init(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, _ := plantest.Init(t, o)
 	health := func(context.Context, plan.Instance) (poolpilot.Health, error) {
 		return poolpilot.Health{Status: "ok", Pool: poolpilot.PoolStats{Max: 20, Min: 10, Total: 10, Idle: 10},
 			Requests: &poolpilot.RequestStats{Total: 100, LatencyP95MS: 12}}, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/poolpilot/poolpilot/internal/ledgerdtest"
 	"github.com/poolpilot/poolpilot/internal/pgtest"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/plan/plantest"
 	"github.com/poolpilot/poolpilot/runner"
 )
 
@@ -44,14 +45,7 @@ func compressedPlan(t *testing.T, urls []string, dir string) (*plan.Plan, []byte
 	o.Name, o.HealthURLs, o.EvidenceDir = "phase1_browser", urls, dir
 	o.To = plan.PoolSize{Max: 40, Min: 4}
 	o.LoadRate, o.LoadDuration, o.Soak, o.Baseline, o.TriggerFor = 30, 3*time.Second, 90*time.Second, 4*time.Second, 3*time.Second
-	b, err := plan.Init(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, _ := plantest.Init(t, o)
 	for i := range p.Criteria {
 		if c := &p.Criteria[i]; c.Role == poolpilot.RoleSuccess {
 			c.For = poolpilot.Duration(4 * time.Second)
@@ -61,7 +55,8 @@ func compressedPlan(t *testing.T, urls []string, dir string) (*plan.Plan, []byte
 	p.Soak.Rate = 20
 	p.Rollout.VerifyTimeout = poolpilot.Duration(15 * time.Second)
 	out := p.YAML()
-	if p, err = plan.Parse(out); err != nil {
+	p, err := plan.Parse(out)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return p, out

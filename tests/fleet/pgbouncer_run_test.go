@@ -23,6 +23,7 @@ import (
 	"github.com/poolpilot/poolpilot/ledger"
 	"github.com/poolpilot/poolpilot/pgbouncer"
 	"github.com/poolpilot/poolpilot/plan"
+	"github.com/poolpilot/poolpilot/plan/plantest"
 	"github.com/poolpilot/poolpilot/runner"
 )
 
@@ -188,14 +189,7 @@ func writePlan(t *testing.T, dir string, health []string) string {
 	o := plan.SeedInitOptions()
 	o.Name, o.HealthURLs, o.EvidenceDir = "pgbouncer_e2e", health, filepath.Join(dir, "evidence")
 	o.To, o.LoadRate = plan.PoolSize{Max: 100, Min: 10}, 30
-	b, err := plan.Init(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, _ := plantest.Init(t, o)
 	p.Baseline.Duration = poolpilot.Duration(time.Second)
 	p.LoadTest.Duration = poolpilot.Duration(3 * time.Second)
 	p.Soak.Duration = poolpilot.Duration(30 * time.Second)
