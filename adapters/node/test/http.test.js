@@ -137,6 +137,34 @@ test('/healthz answers 503 with the password redacted when the database is unrea
   }
 });
 
+// node-postgres' own connect errors rarely carry the password, so the test
+// above cannot see a leak; a driver that echoes its connection string in
+// an error (as wrappers and some drivers do) must still be redacted: the
+// URL's password, a password=… pair, and the literal secret.
+test('/healthz redacts a password the driver puts in its error', async () => {
+  const dsn = 'postgres://app:hunter2-secret@127.0.0.1:1/db';
+  class EchoingClient extends pg.Client {
+    connect() {
+      return Promise.reject(new Error(`cannot connect to ${dsn} as host=127.0.0.1 password=hunter2-secret sslmode=disable, secret hunter2-secret`));
+    }
+  }
+  const pool = new pg.Pool({ connectionString: dsn, Client: EchoingClient });
+  const pilot = instrument(pool, { service: 'echo', adminToken: TOKEN, keeper: false, budget: false });
+  const srv = await serve(pilot);
+  try {
+    const res = await fetch(`${srv.url}/healthz`);
+    const text = await res.text();
+    assert.equal(res.status, 503);
+    const h = JSON.parse(text);
+    assert.match(h.error, /^database unreachable: cannot connect to postgres:\/\/app:xxxxx@127\.0\.0\.1:1\/db as host=127\.0\.0\.1 password=xxxxx sslmode=disable, secret xxxxx$/);
+    assert.ok(!text.includes('hunter2'), text);
+  } finally {
+    await srv.close();
+    await pilot.close();
+    await pool.end();
+  }
+});
+
 test('PUT /admin/pool: status codes and messages of the Go reference', async () => {
   const t = await setup('pp-admin');
   try {
