@@ -49,7 +49,7 @@ export const ENV: Readonly<Record<'databaseURL' | 'max' | 'min' | 'idle' | 'conn
 
 /** Anything with pg-pool 3.x's API and internals: pg.Pool, or Neon's Pool. */
 export interface PgPoolLike {
-  options: Record<string, unknown>;
+  options: object;
   totalCount: number;
   idleCount: number;
   waitingCount: number;
