@@ -135,3 +135,25 @@ func TestWrongTokenIsNamed(t *testing.T) {
 		t.Errorf("resize %+v", c)
 	}
 }
+
+// A 200 whose body is not a health document shows no status and no
+// figures: those checks are not passed, and the document's problems are named.
+func TestUnreadableDocumentPassesNothing(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "<html>hello</html>")
+	}))
+	defer srv.Close()
+	rep, err := Run(context.Background(), Options{URL: srv.URL + "/healthz", Polls: 2, Interval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := status(rep)
+	if rep.Conformant || st["schema_valid"].Status != Fail || st["schema_version"].Status != Fail {
+		t.Errorf("conformant %v, checks %+v", rep.Conformant, rep.Checks)
+	}
+	for _, id := range []string{"status", "figures_consistent"} {
+		if c := st[id]; c.Status != Skip {
+			t.Errorf("%s %+v: nothing was read, want skip", id, c)
+		}
+	}
+}
