@@ -18,6 +18,11 @@ func statusCheck(polls []poll) Check {
 	c := Check{ID: "status", Status: Pass, Detail: fmt.Sprintf("%d documents, status ok, HTTP 200", len(polls))}
 	unread := 0
 	for i, p := range polls {
+		if p.code != 200 && p.code != 503 {
+			c.Status = Fail
+			c.Detail = fmt.Sprintf("poll %d: HTTP %d: the URL answers but serves no health document (want 200, or 503 with a document while the database is down); is it the service's /healthz?", i+1, p.code)
+			return c
+		}
 		if p.code != 200 || p.err == nil && p.doc.Status != "ok" {
 			c.Status = Fail
 			c.Detail = fmt.Sprintf("poll %d: HTTP %d, status %q %s: the service must answer 200 with status ok while its database is up", i+1, p.code, p.doc.Status, p.doc.Health.Error)

@@ -201,8 +201,7 @@ func instanceDoc(u string, p poll) health.InstanceDoc {
 	return health.InstanceDoc{Instance: name, Doc: p.doc, Err: p.err}
 }
 
-// fetch GETs the health URL; an error means no HTTP answer, or one that is
-// neither 200 nor 503.
+// fetch GETs the health URL; an error means no HTTP answer.
 func fetch(ctx context.Context, c *http.Client, u string) (poll, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -218,9 +217,9 @@ func fetch(ctx context.Context, c *http.Client, u string) (poll, error) {
 	if err != nil {
 		return poll{}, fmt.Errorf("read body: %w", err)
 	}
-	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusServiceUnavailable {
-		return poll{}, fmt.Errorf("HTTP %d (want 200, or 503 with a document)", resp.StatusCode)
-	}
+	// Any other status is an answer too: the service is reachable but does
+	// not serve the contract there, which statusCheck names (exit 3, not
+	// "unreachable").
 	p := poll{code: resp.StatusCode, body: b}
 	p.doc, p.err = health.ParseDocument(b)
 	return p, nil

@@ -157,3 +157,25 @@ func TestUnreadableDocumentPassesNothing(t *testing.T) {
 		}
 	}
 }
+
+// A URL that answers 404 (the wrong path) or 500 is reachable: the probe
+// reports it not conformant and names the status, instead of "unreachable".
+func TestWrongStatusIsNotConformant(t *testing.T) {
+	for _, code := range []int{http.StatusNotFound, http.StatusInternalServerError} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "nope", code)
+		}))
+		rep, err := Run(context.Background(), Options{URL: srv.URL + "/healthz", Polls: 2, Interval: time.Millisecond})
+		srv.Close()
+		if err != nil {
+			t.Fatalf("HTTP %d: %v; want a report", code, err)
+		}
+		st := status(rep)
+		if rep.Conformant || st["status"].Status != Fail || !strings.Contains(st["status"].Detail, fmt.Sprintf("HTTP %d", code)) {
+			t.Errorf("HTTP %d: conformant %v, status %+v", code, rep.Conformant, st["status"])
+		}
+		if c := st["figures_consistent"]; c.Status == Pass {
+			t.Errorf("HTTP %d: figures %+v passed with nothing read", code, c)
+		}
+	}
+}

@@ -67,7 +67,12 @@ func TestProbeMisnamedFieldIsNotConformant(t *testing.T) {
 		  "requests":{"total":%d,"errors":0,"errorRate":0,"latency_p50_ms":1,"latency_p95_ms":2,"latency_p99_ms":3,"window_seconds":60}}`, n, n)
 	}))
 	defer srv.Close()
-	out, stderr, code := runCLI(t, nil, "probe", srv.URL+"/healthz", "--polls", "3", "--interval", "10ms")
+	// The wrong path answers 404: reachable, not conformant (exit 3, named).
+	out, stderr, code := runCLI(t, nil, "probe", srv.URL+"/health", "--polls", "2", "--interval", "10ms")
+	if code != 3 || !strings.Contains(out, "HTTP 404: the URL answers but serves no health document") {
+		t.Errorf("probe of a 404: exit %d, want 3 naming the status\n%s\n%s", code, out, stderr)
+	}
+	out, stderr, code = runCLI(t, nil, "probe", srv.URL+"/healthz", "--polls", "3", "--interval", "10ms")
 	if code != 3 {
 		t.Fatalf("exit %d, want 3\n%s\n%s", code, out, stderr)
 	}
