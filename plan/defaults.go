@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/poolpilot/poolpilot"
@@ -67,7 +68,7 @@ func (p *Plan) applyDefaults(src *source) {
 		p.Evidence.Dir = DefaultEvidenceDir
 	}
 	for i := range p.Instances {
-		if p.Instances[i].Processes == 0 {
+		if p.Instances[i].Processes == 0 && !src.has(fmt.Sprintf("$.instances[%d].processes", i)) {
 			p.Instances[i].Processes = 1
 		}
 	}

@@ -92,7 +92,7 @@ type Instance struct {
 	Kube string `yaml:"kube,omitempty" json:"kube,omitempty"`
 	// Processes is how many processes of this instance each hold their own
 	// pool (Node cluster, gunicorn workers); the connection budget counts
-	// Processes × max for it. 0 in the YAML means 1.
+	// Processes × max for it, 1–1000; absent means 1.
 	Processes int `yaml:"processes,omitempty" json:"processes,omitempty"`
 }
 

@@ -55,6 +55,8 @@ func TestRefusedWithFieldAndLine(t *testing.T) {
 		{"coverage as text", "min_coverage: 0.9", "min_coverage: most", "evaluation.min_coverage", "min_coverage: most", "must be a number"},
 		{"negative rollback monitor", "monitor: 15m", "monitor: -1m", "rollback.monitor", "monitor: -1m", "negative"},
 		{"negative processes", "    admin_token_env: POOLPILOT_ADMIN_TOKEN\n", "    admin_token_env: POOLPILOT_ADMIN_TOKEN\n    processes: -2\n", "instances[0].processes", "processes: -2", "at least 1"},
+		{"explicit zero processes", "    admin_token_env: POOLPILOT_ADMIN_TOKEN\n", "    admin_token_env: POOLPILOT_ADMIN_TOKEN\n    processes: 0\n", "instances[0].processes", "processes: 0", "0: want 1–1000"},
+		{"too many processes", "    admin_token_env: POOLPILOT_ADMIN_TOKEN\n", "    admin_token_env: POOLPILOT_ADMIN_TOKEN\n    processes: 1001\n", "instances[0].processes", "processes: 1001", "1001: want 1–1000"},
 		{"list for a duration", "duration: 1h", "duration: [1,2]", "soak.duration", "duration: [1,2]", "must be a duration such as 30s or 5m, not a list"},
 		{"mapping for a number", "batch_size: 1 ", "batch_size: {n: 1} ", "rollout.batch_size", "batch_size: {n: 1}", "must be a whole number, not a mapping"},
 		{"scalar for a list", "checklist:\n", "checklist: everything\nchecklist_was:\n", "checklist", "checklist: everything", "must be a list"},

@@ -127,12 +127,9 @@ func (p *Plan) validateInstances(c *checker) {
 		c.uniqueName(path+".name", in.Name, seen)
 		c.httpURL(path+".health_url", in.HealthURL, true)
 		c.httpURL(path+".admin_url", in.AdminURL, false)
-		if in.Processes < 0 {
-			c.add(path+".processes", "must be at least 1 (got %d): the processes of this instance that each hold a pool", in.Processes)
-		}
 		p.validateKube(c, path, in)
-		if in.Processes < 0 || in.Processes > 1000 {
-			c.add(path+".processes", "%d: want 1–1000 processes, each with its own pool (omit for 1)", in.Processes)
+		if in.Processes < 1 || in.Processes > 1000 {
+			c.add(path+".processes", "%d: want 1–1000 processes, each with its own pool (at least 1; omit the field for 1)", in.Processes)
 		}
 		switch p.Driver {
 		case DriverAdmin:
