@@ -25,6 +25,7 @@ func (m *Model) derive() {
 	m.deriveStates()
 	m.deriveTimeline()
 	m.deriveVerdict()
+	m.PostRollbackNote = postRollbackNote(m.Files.PostRollback)
 	m.Coverage = Coverage(m.Files.Monitoring)
 	m.Changes = changes(m.Files.PreConfig, m.Files.PostConfig)
 	m.Compare = compare(m.Files)

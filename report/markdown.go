@@ -151,6 +151,9 @@ func mdIncidents(b *strings.Builder, m *Model) {
 		}
 		fmt.Fprintf(b, "**%s.** Reason: %s\n\n", kind, md(m.Rollback.Reason))
 	}
+	if m.PostRollbackNote != "" {
+		b.WriteString(md(m.PostRollbackNote) + "\n\n")
+	}
 	for _, e := range m.Incidents {
 		fmt.Fprintf(b, "- `%s` **%s**: %s\n", fmtTime(e.Time), e.Event, md(e.Text))
 	}

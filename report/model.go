@@ -60,6 +60,10 @@ type Model struct {
 	ErrorRateTxt string          `json:"error_rate_comparison,omitempty"`
 	Files        Files           `json:"-"`
 	Lines        []evidence.Line `json:"-"`
+
+	// PostRollbackNote says whether the service returned to its baseline
+	// after a rollback (post_rollback_monitoring.json).
+	PostRollbackNote string `json:"post_rollback_note,omitempty"`
 }
 
 // Files holds the parsed structured evidence files; nil when absent.
@@ -73,6 +77,8 @@ type Files struct {
 	Latency    *evidence.LatencyComparison
 	Approval   *evidence.ApprovalRecord
 	Checklist  *evidence.Checklist
+	// PostRollback is post_rollback_monitoring.json.
+	PostRollback *evidence.PostRollbackMonitoring
 }
 
 // StateSpan is the time the run spent in one state.
@@ -154,6 +160,7 @@ func (m *Model) loadFiles() {
 	m.readJSON(evidence.FileLatencyComparison, &f.Latency)
 	m.readJSON(evidence.FileApproval, &f.Approval)
 	m.readJSON(evidence.FileChecklist, &f.Checklist)
+	m.readJSON(evidence.FilePostRollbackMonitoring, &f.PostRollback)
 	m.ConfigDiff = m.readText(evidence.FileConfigDiff)
 	m.ErrorRateTxt = m.readText(evidence.FileErrorRateComparison)
 	m.loadSteps()
