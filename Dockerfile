@@ -2,8 +2,8 @@
 #
 #   docker build --build-arg VERSION=v0.1.0 --build-arg COMMIT=$(git rev-parse HEAD) -t poolpilot:v0.1.0 .
 #
-# Not built in CI (the CI machine cannot pull images); checked there with
-# hadolint when it is installed. deploy/kubernetes/ runs it as a Job.
+# Not built in CI (the CI machine cannot pull images); tests/release's
+# TestDockerfile reads it instead. deploy/kubernetes/ runs it as a Job.
 
 FROM golang:1.26-bookworm AS build
 ARG VERSION=(devel)

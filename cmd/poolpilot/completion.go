@@ -13,10 +13,10 @@ import (
 var flagValues = map[string]map[string][]string{
 	"poolpilot load http": {"workload": {"ledger"}},
 	"poolpilot load sql":  {"workload": {"select1", "ledger"}},
-	"poolpilot plan init": {"workload": {"ledger", "http", "select1", "none"}, "driver": {"admin", "restart"}},
+	"poolpilot plan init": {"workload": {"ledger", "http", "select1", "none"}, "driver": {"admin", "restart", "kube"}},
 	"poolpilot size":      {"workload": {"select1", "ledger"}},
 	"poolpilot report":    {"format": {"md", "html", "json"}},
-	"poolpilot demo":      {"scenario": {"success", "rollback", "both"}},
+	"poolpilot demo":      {"scenario": {"success", "rollback", "staircase", "both", "all"}},
 }
 
 // addCompletions walks the command tree: flags with a known set of values

@@ -28,7 +28,7 @@ func TestCompleteWorkload(t *testing.T) {
 		{[]string{"size", "--workload", ""}, "select1 ledger"},
 		{[]string{"plan", "init", "--workload", ""}, "ledger http select1 none"},
 		{[]string{"report", "DIR", "--format", ""}, "md html json"},
-		{[]string{"demo", "--scenario", ""}, "success rollback both"},
+		{[]string{"demo", "--scenario", ""}, "success rollback staircase both all"},
 	} {
 		got, directive := complete(t, c.args...)
 		if strings.Join(got, " ") != c.want || directive != ":4" { // 4: no file completion
@@ -70,6 +70,47 @@ func TestFlagValuesMatchTheFlags(t *testing.T) {
 				if !strings.Contains(f.Usage, v) {
 					t.Errorf("%s --%s: its help %q does not name %s", path, name, f.Usage, v)
 				}
+			}
+		}
+	}
+}
+
+// Every value a flag accepts is offered, and no other: each command refuses
+// a bad value with a message listing the values it accepts, and that list
+// is the completion's.
+func TestFlagValuesAreWhatTheCommandsAccept(t *testing.T) {
+	cases := []struct {
+		path, flag string
+		args       []string
+		after      string // the accepted values follow this in the refusal
+	}{
+		{"poolpilot load http", "workload", []string{"load", "http", "--url", "http://127.0.0.1:1/", "--rate", "1", "--duration", "1s"}, "workloads are: "},
+		{"poolpilot load sql", "workload", []string{"load", "sql", "--rate", "1", "--duration", "1s"}, "workloads are "},
+		{"poolpilot plan init", "workload", []string{"plan", "init"}, "must be "},
+		{"poolpilot plan init", "driver", []string{"plan", "init"}, "use "},
+		{"poolpilot size", "workload", []string{"size"}, "workloads are "},
+		{"poolpilot report", "format", []string{"report", t.TempDir()}, "use "},
+		{"poolpilot demo", "scenario", []string{"demo"}, "use "},
+	}
+	covered := map[string]bool{}
+	for _, c := range cases {
+		covered[c.path+" --"+c.flag] = true
+		_, stderr, code := runCLI(t, nil, append(c.args, "--"+c.flag, "bogus")...)
+		_, list, ok := strings.Cut(stderr, c.after)
+		if code != 2 || !ok {
+			t.Errorf("%s --%s bogus: exit %d, no %q in %q", c.path, c.flag, code, c.after, stderr)
+			continue
+		}
+		list, _, _ = strings.Cut(strings.TrimSpace(list), " (")
+		accepted := strings.FieldsFunc(strings.NewReplacer(" or ", ",", " and ", ",").Replace(list), func(r rune) bool { return r == ',' || r == ' ' })
+		if got := flagValues[c.path][c.flag]; strings.Join(got, " ") != strings.Join(accepted, " ") {
+			t.Errorf("%s --%s completes to %v, the command accepts %v", c.path, c.flag, got, accepted)
+		}
+	}
+	for path, flags := range flagValues {
+		for name := range flags {
+			if !covered[path+" --"+name] {
+				t.Errorf("%s --%s: no case here checks its values", path, name)
 			}
 		}
 	}
