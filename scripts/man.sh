@@ -8,5 +8,7 @@ cd "$(dirname "$0")/.."
 
 ensure_go
 out=${1:-dist/man}
-rm -rf "$out"
+# Only the pages this script writes are replaced: DIR may hold other files.
+mkdir -p "$out"
+rm -f "$out"/poolpilot*.1
 go run -tags man ./cmd/poolpilot __man "$out"

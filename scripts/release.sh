@@ -39,8 +39,9 @@ if [ "$commit" != unknown ] && [ -n "$(git status --porcelain --untracked-files=
 	commit="$commit-dirty"
 fi
 
-rm -rf "$dist"
+# Only what this script writes is replaced: DIST may hold other files.
 mkdir -p "$dist"
+rm -f "$dist"/poolpilot_* "$dist"/SHA256SUMS
 names=()
 for t in $targets; do
 	os=${t%/*} arch=${t#*/}

@@ -18,6 +18,10 @@ const scriptsDir = "../../scripts"
 // version it was given, and a checksum file that sha256sum -c accepts.
 func TestReleaseBuildsOneTarget(t *testing.T) {
 	dist := t.TempDir()
+	mine := filepath.Join(dist, "notes.txt") // not release.sh's: it stays
+	if err := os.WriteFile(mine, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command("bash", "release.sh", "v0.0.0-test")
 	cmd.Dir = scriptsDir
 	cmd.Env = append(os.Environ(), "TARGETS=linux/amd64", "DIST="+dist, "CHECK_GO_DIRECTIVE=0")
@@ -52,6 +56,9 @@ func TestReleaseBuildsOneTarget(t *testing.T) {
 	if out, err := check.CombinedOutput(); err != nil || !strings.Contains(string(out), ": OK") {
 		t.Fatalf("sha256sum -c: %v\n%s", err, out)
 	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Errorf("release.sh removed a file it did not write: %v", err)
+	}
 }
 
 // Bad input is refused with exit status 2, naming what is wrong, before
@@ -84,6 +91,14 @@ func TestReleaseRefusesBadInput(t *testing.T) {
 // man.sh writes a man page per command, each with its synopsis.
 func TestManPages(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "man")
+	// A file of the user's in DIR stays: only the pages are replaced.
+	mine := filepath.Join(dir, "notes.txt")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mine, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	man := exec.Command("bash", "man.sh", dir)
 	man.Dir = scriptsDir
 	if out, err := man.CombinedOutput(); err != nil {
@@ -94,5 +109,8 @@ func TestManPages(t *testing.T) {
 		if err != nil || !strings.Contains(string(b), `.TH "POOLPILOT" "1"`) || !strings.Contains(string(b), ".SH SYNOPSIS") {
 			t.Errorf("%s: %v\n%.300s", name, err, b)
 		}
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Errorf("man.sh removed a file it did not write: %v", err)
 	}
 }
