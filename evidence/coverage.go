@@ -32,4 +32,8 @@ type ClientInstance struct {
 	Requests     int64            `json:"requests"`
 	Failures     int64            `json:"failures"`
 	FailureKinds map[string]int64 `json:"failure_kinds,omitempty"`
+	// Shared marks requests sent through a load balancer (Instance is its
+	// host:port, not an instance's): they cannot be pinned to one instance,
+	// so every instance's client view counted them.
+	Shared bool `json:"shared,omitempty"`
 }

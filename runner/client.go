@@ -40,6 +40,9 @@ type clientView struct {
 	// metrics of an instance in a row, and the window is sorted once.
 	cache map[string]cachedStats
 	seq   uint64 // requests recorded so far: a new one voids the cache
+	// shared are keys whose requests count for every instance: a load
+	// test sent through a load balancer, which cannot be pinned to one.
+	shared map[string]bool
 }
 
 // cachedStats are an instance's stats as computed at a time and seq.
@@ -61,7 +64,21 @@ type clientRequest struct {
 }
 
 func newClientView(window time.Duration) *clientView {
-	return &clientView{window: window, now: time.Now, by: map[string][]clientRequest{}, totals: map[string]*evidence.ClientInstance{}, cache: map[string]cachedStats{}}
+	return &clientView{window: window, now: time.Now, by: map[string][]clientRequest{}, totals: map[string]*evidence.ClientInstance{},
+		cache: map[string]cachedStats{}, shared: map[string]bool{}}
+}
+
+// share makes key's requests count for every instance (a load balancer's
+// host:port): a failing instance behind it cannot hide, at the price of
+// charging every instance with the fleet's errors as a client sees them.
+func (v *clientView) share(key string) {
+	if v == nil {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.shared[key] = true
+	v.seq++
 }
 
 // clientWindow is the sliding window for an evaluation interval: five
@@ -97,7 +114,7 @@ func (v *clientView) record(instance string, started time.Time, latency time.Dur
 	bad := failed(err)
 	tot := v.totals[instance]
 	if tot == nil {
-		tot = &evidence.ClientInstance{Instance: instance}
+		tot = &evidence.ClientInstance{Instance: instance, Shared: v.shared[instance]}
 		v.totals[instance] = tot
 	}
 	tot.Requests++
@@ -157,33 +174,55 @@ type clientStats struct {
 
 func (c clientStats) errorRate() float64 { return float64(c.errors) / float64(c.requests) }
 
-// stats returns the instance's window; ok is false with fewer than
+// stats returns the instance's window, with the shared windows (a load
+// balancer's) when withShared; ok is false with fewer than
 // clientMinRequests requests in it.
-func (v *clientView) stats(instance string) (clientStats, bool) {
+func (v *clientView) stats(instance string, withShared bool) (clientStats, bool) {
+	ck := instance
+	keys := []string{instance}
 	v.mu.Lock()
+	if withShared {
+		ck, keys = "shared+"+instance, v.keysFor(instance)
+	}
 	now := v.now()
-	if c, hit := v.cache[instance]; hit && c.seq == v.seq && now.Sub(c.at) >= 0 && now.Sub(c.at) < clientCacheFor {
+	if c, hit := v.cache[ck]; hit && c.seq == v.seq && now.Sub(c.at) >= 0 && now.Sub(c.at) < clientCacheFor {
 		v.mu.Unlock()
 		return c.st, c.ok
 	}
 	seq := v.seq
-	rs := prune(v.by[instance], now.Add(-v.window))
-	v.by[instance] = rs
 	var st clientStats
-	lat := make([]float64, 0, len(rs))
-	for _, r := range rs {
-		st.requests++
-		if r.failed {
-			st.errors++
+	var lat []float64
+	for _, key := range keys {
+		rs := prune(v.by[key], now.Add(-v.window))
+		v.by[key] = rs
+		for _, r := range rs {
+			st.requests++
+			if r.failed {
+				st.errors++
+			}
+			lat = append(lat, float64(r.latency)/float64(time.Millisecond))
 		}
-		lat = append(lat, float64(r.latency)/float64(time.Millisecond))
 	}
 	v.mu.Unlock()
 	st, ok := summarize(st, lat)
 	v.mu.Lock()
-	v.cache[instance] = cachedStats{st: st, ok: ok, at: now, seq: seq}
+	v.cache[ck] = cachedStats{st: st, ok: ok, at: now, seq: seq}
 	v.mu.Unlock()
 	return st, ok
+}
+
+// keysFor is the windows that count for instance: its own and the shared
+// ones (sorted, so that the merged window is the same on every call).
+// Called with v.mu held.
+func (v *clientView) keysFor(instance string) []string {
+	keys := []string{instance}
+	for k := range v.shared {
+		if k != instance {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys[1:])
+	return keys
 }
 
 // summarize completes st with the percentiles of lat (sorted here); ok is
@@ -219,17 +258,17 @@ func (v *clientView) transform(s poolpilot.Sample) poolpilot.Sample {
 	default:
 		return s
 	}
-	st, ok := v.stats(s.Instance)
-	if !ok {
+	if s.Gap {
+		// Only requests sent to this instance may stand in for its missing
+		// report: a load balancer's answers may all have come from others.
+		if st, ok := v.stats(s.Instance, false); ok {
+			reason := "poolpilot's own requests (" + s.Reason + ")"
+			s.Gap, s.Value, s.Source, s.Reason = false, pick(st), SourceClient, reason
+		}
 		return s
 	}
-	cv := pick(st)
-	switch {
-	case s.Gap:
-		reason := "poolpilot's own requests (" + s.Reason + ")"
-		s.Gap, s.Value, s.Source, s.Reason = false, cv, SourceClient, reason
-	case cv > s.Value:
-		s.Value, s.Source = cv, SourceClient
+	if st, ok := v.stats(s.Instance, true); ok && pick(st) > s.Value {
+		s.Value, s.Source = pick(st), SourceClient
 	}
 	return s
 }

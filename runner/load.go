@@ -56,12 +56,16 @@ func (r *runner) target(ctx context.Context, client *http.Client) (loadgen.Targe
 		if err != nil {
 			return nil, "", err
 		}
+		k := instanceKey(lt.URL)
 		for _, in := range r.p.Instances {
-			if k := instanceKey(in.HealthURL); k == instanceKey(lt.URL) {
+			if instanceKey(in.HealthURL) == k {
 				return recordingTarget{Target: t, instance: k, view: r.cv}, lt.URL, nil
 			}
 		}
-		return t, lt.URL, nil
+		// Not one of the instances: a load balancer in front of them. Its
+		// answers cannot be pinned to an instance, so they count for each.
+		r.cv.share(k)
+		return recordingTarget{Target: t, instance: k, view: r.cv}, lt.URL + " (through a load balancer: its errors and latency count for every instance)", nil
 	case "select1":
 		t, closeIt, err := assemble.SelectTarget(ctx, r.getenv(r.p.Database.DSNEnv))
 		if err != nil {
