@@ -17,6 +17,7 @@ import (
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/change"
 	"github.com/poolpilot/poolpilot/evidence"
+	"github.com/poolpilot/poolpilot/internal/runtest"
 	"github.com/poolpilot/poolpilot/internal/testutil"
 	"github.com/poolpilot/poolpilot/ledger"
 )
@@ -125,7 +126,7 @@ func TestRunPagesSendsEventsAndExportsMetrics(t *testing.T) {
 	if !auditHas(t, dir, "paged") {
 		t.Error("the audit log lacks paged")
 	}
-	noSecretIn(t, dir, "pd-routing-key-secret-01", "ev-secret-part", metricsToken)
+	runtest.NoSecretIn(t, dir, "pd-routing-key-secret-01", "ev-secret-part", metricsToken)
 	if s := out.String() + stderr.String(); strings.Contains(s, "pd-routing-key-secret-01") || strings.Contains(s, "ev-secret-part") || strings.Contains(s, metricsToken) {
 		t.Error("a secret was printed")
 	}

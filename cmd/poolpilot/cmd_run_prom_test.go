@@ -1,17 +1,11 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/poolpilot/poolpilot"
-	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/internal/runtest"
 	"github.com/poolpilot/poolpilot/plan"
 )
@@ -22,28 +16,6 @@ func promBreachCriterion() poolpilot.CriterionSpec {
 	return poolpilot.CriterionSpec{Name: "prom_breach", Role: poolpilot.RoleRollback, Class: poolpilot.ClassP1,
 		Expr: "promql > 0.5", Query: breachQuery, For: poolpilot.Duration(time.Second),
 		Description: "a signal only Prometheus has"}
-}
-
-// auditEvents returns the data of each audit event named name.
-func auditEvents(t *testing.T, dir, name string) []map[string]any {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, evidence.FileAudit))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, 1<<24)
-	for sc.Scan() {
-		var e struct {
-			Event string         `json:"event"`
-			Data  map[string]any `json:"data"`
-		}
-		if json.Unmarshal(sc.Bytes(), &e) == nil && e.Event == name {
-			out = append(out, e.Data)
-		}
-	}
-	return out
 }
 
 // TestRunRefusesACriterionNoSourceFeeds: a promql criterion without
@@ -94,7 +66,7 @@ func TestRunRefusesACriterionNoSourceFeeds(t *testing.T) {
 		t.Fatalf("run with the optional criterion: exit %d\n%s\n%s", code, out, stderr)
 	}
 	dir := runDirOf(t, out)
-	sk := auditEvents(t, dir, "criterion_skipped")
+	sk := runtest.AuditEvents(t, dir, "criterion_skipped")
 	if len(sk) != 1 || sk[0]["name"] != "prom_breach" || sk[0]["metric"] != "promql:"+breachQuery || sk[0]["optional"] != true {
 		t.Fatalf("criterion_skipped events %v", sk)
 	}

@@ -170,24 +170,7 @@ func TestRunAdminDriverSucceeds(t *testing.T) {
 	if strings.Contains(string(b)+out+stderr, "test-admin-token") {
 		t.Error("the admin token leaked")
 	}
-	noSecretIn(t, dir, "test-admin-token", "webhook-secret-part")
-}
-
-// noSecretIn scans every file of the run folder for the secrets.
-func noSecretIn(t *testing.T, dir string, secrets ...string) {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
-		for _, s := range secrets {
-			if bytes.Contains(b, []byte(s)) {
-				t.Errorf("%s holds the secret %q", e.Name(), s)
-			}
-		}
-	}
+	runtest.NoSecretIn(t, dir, "test-admin-token", "webhook-secret-part")
 }
 
 func TestRunAdminDriverRollsBackOnFault(t *testing.T) {
@@ -223,7 +206,7 @@ func TestRunAdminDriverRollsBackOnFault(t *testing.T) {
 	if !strings.Contains(hk.all(), "rolling back") || !strings.Contains(hk.all(), "P0 incident") {
 		t.Errorf("notifications:\n%s", hk.all())
 	}
-	noSecretIn(t, res.Dir, "test-admin-token", "webhook-secret-part")
+	runtest.NoSecretIn(t, res.Dir, "test-admin-token", "webhook-secret-part")
 	b, _ := os.ReadFile(filepath.Join(res.Dir, evidence.FileAudit))
 	if !bytes.Contains(b, []byte(`"phase":"load test"`)) {
 		t.Error("the trigger did not fire during the load test")

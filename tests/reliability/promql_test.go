@@ -4,16 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/poolpilot/poolpilot"
 	"github.com/poolpilot/poolpilot/change"
-	"github.com/poolpilot/poolpilot/evidence"
 	"github.com/poolpilot/poolpilot/internal/promtest"
+	"github.com/poolpilot/poolpilot/internal/runtest"
 	"github.com/poolpilot/poolpilot/plan"
 	"github.com/poolpilot/poolpilot/runner"
 )
@@ -59,31 +57,14 @@ func TestRunRollsBackOnPromQLBreachInSoak(t *testing.T) {
 	}
 	f.ExpectAllAt(f.P.Change.From)
 	mustVerifyEvidence(t, dir)
-	audit, err := os.ReadFile(filepath.Join(dir, evidence.FileAudit))
-	if err != nil {
-		t.Fatal(err)
+	fired := runtest.AuditEvents(t, dir, "criterion_fired")
+	if len(fired) == 0 || fired[0]["name"] != "prom_breach" || fired[0]["phase"] != "soak" {
+		t.Errorf("criterion_fired events %v: want prom_breach in the soak", fired)
 	}
-	fired := false
-	for _, line := range bytes.Split(audit, []byte("\n")) {
-		fired = fired || bytes.Contains(line, []byte(`"event":"criterion_fired"`)) &&
-			bytes.Contains(line, []byte(`"name":"prom_breach"`)) && bytes.Contains(line, []byte(`"phase":"soak"`))
+	if sk := runtest.AuditEvents(t, dir, "criterion_skipped"); len(sk) > 0 {
+		t.Errorf("criteria skipped: %v", sk)
 	}
-	if !fired {
-		t.Error("the audit log has no criterion_fired for prom_breach in the soak")
-	}
-	if bytes.Contains(audit, []byte(`"event":"criterion_skipped"`)) {
-		t.Error("a criterion was skipped")
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
-		if bytes.Contains(b, []byte("s3cret")) {
-			t.Errorf("%s holds a Prometheus secret", e.Name())
-		}
-	}
+	runtest.NoSecretIn(t, dir, "prom-token-s3cret", "tenant-s3cret")
 	if strings.Contains(out+stderr, "s3cret") {
 		t.Error("a Prometheus secret in the CLI's output")
 	}
